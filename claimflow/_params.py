@@ -1,0 +1,213 @@
+"""Typed, validated action parameters.
+
+Each action declares the parameters it takes (:class:`ParamSpec`). :func:`validate` turns the
+caller's keyword arguments into checked values and *problems*: a missing or malformed value is a
+refusal reason naming the field (``MISSING_PARAMETER`` / ``INVALID_PARAMETER``), so a form can show
+it next to the field. A parameter the action does not take at all is a programming error and
+raises :class:`~claimflow.exceptions.UnknownParameterError`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Callable, Mapping
+from enum import StrEnum
+
+import attrs
+
+from ._values import CandidateItem, OrderProduct, Params, Reason
+from ._vocab import FeePayer
+from .exceptions import UnknownParameterError
+
+__all__ = ["ImwebReasonCode", "ParamSpec", "validate"]
+
+KST = dt.timezone(dt.timedelta(hours=9), "KST")
+
+
+class ImwebReasonCode(StrEnum):
+    """imweb reason codes for cancel / return / exchange (who pays shipping follows from them)."""
+
+    # the buyer's fault: the buyer pays shipping
+    INTENT_CHANGED = "INTENT_CHANGED"
+    COLOR_AND_SIZE = "COLOR_AND_SIZE"
+    WRONG_ORDER = "WRONG_ORDER"
+    # the seller's fault
+    PRODUCT_UNSATISFIED = "PRODUCT_UNSATISFIED"
+    DELAYED_DELIVERY = "DELAYED_DELIVERY"
+    DROPPED_DELIVERY = "DROPPED_DELIVERY"
+    SOLD_OUT = "SOLD_OUT"
+    BROKEN = "BROKEN"
+    INCORRECT_INFO = "INCORRECT_INFO"
+    WRONG_DELIVERY = "WRONG_DELIVERY"
+    WRONG_OPTION = "WRONG_OPTION"
+
+
+class Invalid(Exception):
+    """Raised by a parameter check; becomes an ``INVALID_PARAMETER`` reason."""
+
+    def __init__(self, ko: str, en: str) -> None:
+        super().__init__(en)
+        self.ko = ko
+        self.en = en
+
+
+Check = Callable[[object, OrderProduct], object]
+
+
+@attrs.frozen
+class ParamSpec:
+    """One parameter an action takes."""
+
+    name: str
+    label_ko: str
+    required: bool
+    check: Check = attrs.field(eq=False, repr=False)
+
+    def optional(self) -> ParamSpec:
+        """The same parameter, not required."""
+        return attrs.evolve(self, required=False)
+
+
+def _text(max_len: int) -> Check:
+    def check(value: object, _op: OrderProduct) -> object:
+        if not isinstance(value, str) or not value.strip():
+            raise Invalid("비어 있지 않은 문자열이어야 합니다", "must be a non-empty string")
+        if len(value) > max_len:
+            raise Invalid(f"{max_len}자 이하여야 합니다", f"must be at most {max_len} characters")
+        return value.strip()
+
+    return check
+
+
+_TRACKING = re.compile(r"[0-9A-Za-z-]{4,40}")
+
+
+def _tracking(value: object, _op: OrderProduct) -> object:
+    if not isinstance(value, str) or not _TRACKING.fullmatch(value.strip()):
+        raise Invalid(
+            "송장번호는 숫자, 영문, '-'로 된 4~40자여야 합니다",
+            "must be 4 to 40 digits, letters or '-'",
+        )
+    return value.strip()
+
+
+def _enum(enum: type[StrEnum]) -> Check:
+    def check(value: object, _op: OrderProduct) -> object:
+        try:
+            if not isinstance(value, str):
+                raise ValueError(value)
+            return enum(value)
+        except ValueError:
+            known = ", ".join(m.value for m in enum)
+            raise Invalid(f"다음 중 하나여야 합니다: {known}", f"must be one of {known}") from None
+
+    return check
+
+
+def _won(value: object, _op: OrderProduct) -> object:
+    if type(value) is not int or value < 0:
+        raise Invalid("0 이상의 원 단위 정수여야 합니다", "must be a non-negative integer in won")
+    return value
+
+
+def _future_date(value: object, _op: OrderProduct) -> object:
+    if isinstance(value, dt.datetime) or not isinstance(value, dt.date):
+        raise Invalid("날짜(date)여야 합니다", "must be a date")
+    today = dt.datetime.now(KST).date()
+    if value <= today:
+        raise Invalid(
+            f"오늘({today.isoformat()}) 이후 날짜여야 합니다",
+            f"must be after today ({today.isoformat()}, KST)",
+        )
+    return value
+
+
+def _candidate(value: object, op: OrderProduct) -> object:
+    # x2bee guide (002_…txt): on sale, in stock, same price, not the same item.
+    if not isinstance(value, CandidateItem):
+        raise Invalid("CandidateItem이어야 합니다", "must be a CandidateItem")
+    if value.item_id == op.item_id:
+        raise Invalid("현재와 같은 단품으로는 변경할 수 없습니다", "is the item already ordered")
+    if not value.on_sale:
+        raise Invalid("판매 중인 단품이 아닙니다", "is not on sale")
+    if value.stock < op.quantity:
+        raise Invalid(
+            f"재고({value.stock})가 주문 수량({op.quantity})보다 적습니다",
+            f"has stock {value.stock}, less than the quantity ordered ({op.quantity})",
+        )
+    if value.unit_price != op.unit_price:
+        raise Invalid(
+            f"가격({value.unit_price}원)이 주문 단품 가격({op.unit_price}원)과 다릅니다",
+            f"costs {value.unit_price} won, not the ordered {op.unit_price} won",
+        )
+    return value
+
+
+REASON = ParamSpec("reason", "사유", True, _text(250))
+REASON_100 = ParamSpec("reason", "사유", True, _text(100))  # Toss seller-cancel: ≤100 chars
+DETAIL_REASON = ParamSpec("detail_reason", "상세 사유", False, _text(250))
+REASON_CODE = ParamSpec("reason_code", "사유 코드", True, _enum(ImwebReasonCode))
+CARRIER = ParamSpec("carrier", "택배사", True, _text(50))
+TRACKING_NUMBER = ParamSpec("tracking_number", "송장번호", True, _tracking)
+FEE_PAYER = ParamSpec("fee_payer", "배송비 부담", True, _enum(FeePayer))
+SHIPPING_DEADLINE = ParamSpec("shipping_deadline", "발송 기한", True, _future_date)
+EXTRA_CHARGE = ParamSpec("extra_charge", "추가 청구액", False, _won)
+REFUND_POINTS = ParamSpec("refund_points", "환불 포인트", False, _won)
+MEMO = ParamSpec("memo", "메모", False, _text(500))
+NEW_ITEM = ParamSpec("new_item", "변경할 단품", True, _candidate)
+REFUND_AMOUNT = ParamSpec("refund_amount", "환불 예정 금액", False, _won)
+EXTRA_PAYMENT = ParamSpec("extra_payment", "추가 결제 금액", False, _won)
+
+MISSING = "MISSING_PARAMETER"
+INVALID = "INVALID_PARAMETER"
+
+
+def validate(
+    specs: tuple[ParamSpec, ...],
+    params: Mapping[str, object],
+    op: OrderProduct,
+    action: str,
+) -> tuple[Params, tuple[Reason, ...]]:
+    """Check *params* against *specs*: the checked values, and the problems as reasons."""
+    if not specs:
+        if params:
+            _unknown(params, specs, action)
+        return (), ()
+    known = {s.name for s in specs}
+    if not known.issuperset(params):
+        _unknown(params, specs, action)
+    values: list[tuple[str, object]] = []
+    problems: list[Reason] = []
+    for spec in specs:
+        value = params.get(spec.name)
+        if value is None:
+            if spec.required:
+                problems.append(
+                    Reason(
+                        MISSING,
+                        f"{spec.label_ko}({spec.name})이(가) 필요합니다",
+                        f"parameter {spec.name!r} is required",
+                        field=spec.name,
+                    )
+                )
+            continue
+        try:
+            values.append((spec.name, spec.check(value, op)))
+        except Invalid as e:
+            problems.append(
+                Reason(
+                    INVALID,
+                    f"{spec.label_ko}({spec.name}) {value!r}: {e.ko}",
+                    f"parameter {spec.name!r} {value!r} {e.en}",
+                    field=spec.name,
+                )
+            )
+    return tuple(values), tuple(problems)
+
+
+def _unknown(params: Mapping[str, object], specs: tuple[ParamSpec, ...], action: str) -> None:
+    extra = sorted(set(params) - {s.name for s in specs})
+    takes = ", ".join(s.name for s in specs) or "no parameters"
+    msg = f"{action} does not take {', '.join(map(repr, extra))}; it takes {takes}"
+    raise UnknownParameterError(msg, field=extra[0])

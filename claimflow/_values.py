@@ -1,0 +1,295 @@
+"""The values claimflow passes around: order products, claims, decisions, effects, history.
+
+All are frozen ``attrs`` classes: applying an action returns a *new* order product, so a refused
+or failed action cannot have changed anything. Money is integer won (KRW has no minor unit).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from enum import StrEnum
+from typing import Any, TypeVar
+
+import attrs
+
+from ._vocab import (
+    Action,
+    Actor,
+    ClaimStatus,
+    ClaimType,
+    EffectKind,
+    Marketplace,
+    PaymentChannel,
+    Status,
+    Tag,
+)
+from .exceptions import InvalidInputError, UnknownValueError
+
+__all__ = [
+    "Applied",
+    "CandidateItem",
+    "Claim",
+    "Decision",
+    "Effect",
+    "HistoryEvent",
+    "OrderProduct",
+    "Reason",
+]
+
+E = TypeVar("E", bound=StrEnum)
+
+Params = tuple[tuple[str, object], ...]
+
+
+def parse_enum(enum: type[E], value: object, field: str) -> E:
+    """*value* as a member of *enum*, or an :class:`UnknownValueError` naming *field*."""
+    if isinstance(value, enum):
+        return value
+    if isinstance(value, str):
+        try:
+            return enum(value)
+        except ValueError:
+            pass
+    known = ", ".join(m.value for m in enum)
+    msg = f"{field}: unknown {enum.__name__} {value!r}; expected one of {known}"
+    raise UnknownValueError(msg, field=field)
+
+
+def _to_marketplace(value: object) -> Marketplace:
+    return parse_enum(Marketplace, value, "marketplace")
+
+
+def _to_status(value: object) -> Status:
+    return parse_enum(Status, value, "status")
+
+
+def _to_channel(value: object) -> PaymentChannel:
+    return parse_enum(PaymentChannel, value, "payment_channel")
+
+
+def _to_claim_type(value: object) -> ClaimType:
+    return parse_enum(ClaimType, value, "claim.type")
+
+
+def _to_claim_status(value: object) -> ClaimStatus:
+    return parse_enum(ClaimStatus, value, "claim.status")
+
+
+def _to_origin(value: object) -> Status:
+    return parse_enum(Status, value, "claim.origin_status")
+
+
+def _to_held_from(value: object) -> ClaimStatus | None:
+    return None if value is None else parse_enum(ClaimStatus, value, "claim.held_from")
+
+
+def _to_claims(value: object) -> tuple[Claim, ...]:
+    if not isinstance(value, (tuple, list)) or not all(isinstance(c, Claim) for c in value):
+        msg = f"closed_claims: must be a sequence of Claim, got {value!r}"
+        raise InvalidInputError(msg, field="closed_claims")
+    return tuple(value)
+
+
+def _non_empty_str(_inst: object, attribute: attrs.Attribute[Any], value: object) -> None:
+    if not isinstance(value, str) or not value.strip():
+        msg = f"{attribute.name}: must be a non-empty string, got {value!r}"
+        raise InvalidInputError(msg, field=attribute.name)
+
+
+def _won(_inst: object, attribute: attrs.Attribute[Any], value: object) -> None:
+    if type(value) is not int or value < 0:
+        msg = f"{attribute.name}: must be a non-negative integer amount in won, got {value!r}"
+        raise InvalidInputError(msg, field=attribute.name)
+
+
+def _positive_int(_inst: object, attribute: attrs.Attribute[Any], value: object) -> None:
+    if type(value) is not int or value < 1:
+        msg = f"{attribute.name}: must be a positive integer, got {value!r}"
+        raise InvalidInputError(msg, field=attribute.name)
+
+
+def _bool(_inst: object, attribute: attrs.Attribute[Any], value: object) -> None:
+    if type(value) is not bool:
+        msg = f"{attribute.name}: must be True or False, got {value!r}"
+        raise InvalidInputError(msg, field=attribute.name)
+
+
+def _version(_inst: object, attribute: attrs.Attribute[Any], value: object) -> None:
+    if type(value) is not int or value < 0:
+        msg = f"{attribute.name}: must be a non-negative integer, got {value!r}"
+        raise InvalidInputError(msg, field=attribute.name)
+
+
+@attrs.frozen
+class Claim:
+    """A claim on one order product: open while it sits beside the status, closed once decided.
+
+    ``origin_status`` is the order-product status when the claim was requested: rejection and 반려
+    go back there. ``held_from`` is the claim status a hold interrupted (imweb ``withhold``).
+    """
+
+    id: str = attrs.field(validator=_non_empty_str)
+    type: ClaimType = attrs.field(converter=_to_claim_type)
+    status: ClaimStatus = attrs.field(converter=_to_claim_status)
+    origin_status: Status = attrs.field(converter=_to_origin)
+    reason: str | None = None
+    params: Params = ()
+    held_from: ClaimStatus | None = attrs.field(default=None, converter=_to_held_from)
+
+    def param(self, name: str) -> object:
+        """The value of parameter *name* this claim was given, or None."""
+        return dict(self.params).get(name)
+
+
+@attrs.frozen
+class OrderProduct:
+    """One order line on one marketplace, with its open claim and its history of closed claims.
+
+    ``version`` increases by one with every applied action (optimistic concurrency: pass it as
+    ``expected_version`` to :func:`claimflow.apply`). Strings are accepted for the enum fields and
+    checked: an unknown status raises :class:`UnknownValueError` naming ``status``.
+    """
+
+    id: str = attrs.field(validator=_non_empty_str)
+    marketplace: Marketplace = attrs.field(converter=_to_marketplace)
+    status: Status = attrs.field(converter=_to_status)
+    item_id: str = attrs.field(validator=_non_empty_str)
+    unit_price: int = attrs.field(validator=_won)
+    quantity: int = attrs.field(default=1, validator=_positive_int)
+    payment_channel: PaymentChannel = attrs.field(
+        default=PaymentChannel.NORMAL,
+        converter=_to_channel,
+    )
+    # card and easy-pay: True; bank transfer and virtual account: False (imweb force_cancel note)
+    auto_refundable: bool = attrs.field(default=True, validator=_bool)
+    open_claim: Claim | None = attrs.field(
+        default=None, validator=attrs.validators.optional(attrs.validators.instance_of(Claim))
+    )
+    closed_claims: tuple[Claim, ...] = attrs.field(default=(), converter=_to_claims)
+    version: int = attrs.field(default=0, validator=_version)
+
+    @property
+    def amount(self) -> int:
+        """What the buyer paid for this line, in won."""
+        return self.unit_price * self.quantity
+
+
+@attrs.frozen
+class CandidateItem:
+    """An item an x2bee option change may switch to (from ``POST /v1/detail/otherItms``)."""
+
+    item_id: str = attrs.field(validator=_non_empty_str)
+    unit_price: int = attrs.field(validator=_won)
+    on_sale: bool = attrs.field(validator=_bool)
+    stock: int = attrs.field(validator=_version)
+
+
+@attrs.frozen
+class Effect:
+    """Something the outside world must do because of an action (data, carried out by adapters)."""
+
+    kind: EffectKind
+    amount: int | None = None  # won, for REFUND / CHARGE_EXTRA / REFUND_POINTS when known
+    carrier: str | None = None  # REGISTER_DELIVERY
+    tracking_number: str | None = None  # REGISTER_DELIVERY
+
+
+@attrs.frozen
+class Reason:
+    """Why an action is allowed or refused: a stable code, messages, and the rule behind it."""
+
+    code: str
+    message_ko: str
+    message_en: str
+    rule_id: str | None = None
+    source: str | None = None
+    tag: Tag | None = None
+    field: str | None = None  # the parameter concerned, for parameter problems
+
+
+@attrs.frozen
+class Decision:
+    """The answer to "may this actor do this action on this order product now?".
+
+    When ``allowed``, ``to_status``, ``claim_type``/``claim_status`` and ``effects`` say what the
+    action leads to, and ``reasons`` holds the rule that allows it. When refused, ``reasons`` says
+    why (several when several things are wrong) and the ``to_*`` fields are None.
+    """
+
+    allowed: bool
+    marketplace: Marketplace
+    action: Action
+    actor: Actor
+    from_status: Status
+    reasons: tuple[Reason, ...]
+    to_status: Status | None = None
+    claim_type: ClaimType | None = None
+    claim_status: ClaimStatus | None = None
+    effects: tuple[Effect, ...] = ()
+    rule_id: str | None = None
+    params: Params = ()
+
+    @property
+    def codes(self) -> tuple[str, ...]:
+        """The reason codes, in order."""
+        return tuple(r.code for r in self.reasons)
+
+    def effect(self, kind: EffectKind) -> Effect | None:
+        """The effect of this *kind*, if the action causes one."""
+        for e in self.effects:
+            if e.kind is kind:
+                return e
+        return None
+
+    def explain(self, lang: str = "en") -> str:
+        """One line for a log or a tooltip, in English (``en``) or Korean (``ko``)."""
+        verdict = ("allowed" if self.allowed else "refused") if lang == "en" else (
+            "가능" if self.allowed else "불가"
+        )
+        parts = [
+            (r.message_en if lang == "en" else r.message_ko)
+            + (f" [{r.rule_id}]" if r.rule_id else "")
+            for r in self.reasons
+        ]
+        return f"{self.marketplace} {self.action} by {self.actor}: {verdict}: " + "; ".join(parts)
+
+
+@attrs.frozen
+class HistoryEvent:
+    """What one applied action did, for the caller to persist."""
+
+    order_product_id: str
+    version: int  # the version the order product has after this event
+    marketplace: Marketplace
+    action: Action
+    actor: Actor
+    rule_id: str
+    from_status: Status
+    to_status: Status
+    claim_id: str | None
+    claim_type: ClaimType | None
+    claim_status_before: ClaimStatus | None
+    claim_status_after: ClaimStatus | None
+    effects: tuple[Effect, ...]
+    params: Params
+    at: dt.datetime
+
+
+@attrs.frozen
+class Applied:
+    """What :func:`claimflow.apply` returns: the new order product, its event, the decision."""
+
+    order_product: OrderProduct
+    event: HistoryEvent
+    decision: Decision
+
+    @property
+    def effects(self) -> tuple[Effect, ...]:
+        """The effects the outside world must carry out."""
+        return self.decision.effects
+
+
+def params_dict(params: Params) -> Mapping[str, object]:
+    """Parameters as a mapping."""
+    return dict(params)
