@@ -1,8 +1,9 @@
 """check, allowed_actions, refused_actions and apply: the questions an OMS asks.
 
 All answers come from the table compiled from the ``transitions`` machines
-(:mod:`claimflow._machine`). ``check`` is pure; ``apply`` returns a *new* order product, so a refused
-action (or a failed marketplace call the caller wraps around it) leaves the old one untouched.
+(:mod:`claimflow._machine`). ``check`` is pure; ``apply`` returns a *new* order product, so a
+refused action (or a failed marketplace call the caller wraps around it) leaves the old one
+untouched.
 """
 
 from __future__ import annotations
@@ -169,10 +170,7 @@ def _known_key(op: OrderProduct) -> StateKey:
 
 
 def _open_to(steps: tuple[Step, ...], op: OrderProduct, actor: Actor) -> bool:
-    for s in steps:
-        if actor in s.actors and all(g.test(op) for g in s.guards):
-            return True
-    return False
+    return any(actor in s.actors and all(g.test(op) for g in s.guards) for s in steps)
 
 
 def _rule_reason(rule: Rule) -> Reason:
@@ -200,8 +198,9 @@ def _decide(
     if steps is None:
         if check_params:
             _reject_unknown_params(c, action, params)
-        why = _why_not(op.marketplace, _known_key(op), action, actor, op.auto_refundable,
-                           op.payment_channel)
+        why = _why_not(
+            op.marketplace, _known_key(op), action, actor, op.auto_refundable, op.payment_channel
+        )
         return _refused(op, action, actor, why), None
     reasons: list[Reason] = []
     for step in steps:  # as transitions does: the first transition whose conditions pass wins
@@ -220,8 +219,9 @@ def _decide(
             values, problems = (), ()
         if failed or problems:
             reasons += failed
-            reasons += [attrs.evolve(p, rule_id=rule.id, source=rule.source, tag=rule.tag)
-                        for p in problems]
+            reasons += [
+                attrs.evolve(p, rule_id=rule.id, source=rule.source, tag=rule.tag) for p in problems
+            ]
             continue
         return _allowed(op, action, actor, step, values), step
     return _refused(op, action, actor, tuple(dict.fromkeys(reasons))), None
@@ -301,7 +301,10 @@ def _reject_unknown_params(c: Compiled, action: Action, params: Mapping[str, obj
         return
     names = c.param_names.get(action, frozenset())
     specs = tuple(
-        s for steps in c.table.values() for st in steps if st.rule.action is action
+        s
+        for steps in c.table.values()
+        for st in steps
+        if st.rule.action is action
         for s in st.params
     )
     if not names.issuperset(params):
@@ -312,7 +315,7 @@ _NO_OP = OrderProduct("-", Marketplace.TOSS, Status.PAID, "-", 0)
 
 
 @lru_cache(maxsize=4096)
-def _why_not(
+def _why_not(  # noqa: PLR0917 - positional so that lru_cache keys stay cheap
     mp: Marketplace,
     key: StateKey,
     action: Action,
@@ -337,10 +340,16 @@ def _why_not(
     sources = ", ".join(dict.fromkeys(r.source for r in rules))
     tags = {r.tag for r in rules}
     tag = tags.pop() if len(tags) == 1 else None
-    probe = OrderProduct("-", mp, status, "-", 0, auto_refundable=auto_refundable,
-                         payment_channel=channel,
-                         open_claim=None if ctype is None else Claim(
-                             "-", ctype, cstatus, key[3], held_from=held))
+    probe = OrderProduct(
+        "-",
+        mp,
+        status,
+        "-",
+        0,
+        auto_refundable=auto_refundable,
+        payment_channel=channel,
+        open_claim=None if ctype is None else Claim("-", ctype, cstatus, key[3], held_from=held),
+    )
     alternatives = allowed_actions(probe, actor)
     alt_ko = alt_en = ""
     if alternatives:
@@ -373,7 +382,8 @@ def _why_not(
             ctype not in r.claim.types for r in status_ok
         ):
             code = CLAIM_OPEN
-            have_ko = f"진행 중인 {ctype.label}({cstatus.label if cstatus else ''}) 클레임이 있습니다"
+            cs_ko = cstatus.label if cstatus else ""
+            have_ko = f"진행 중인 {ctype.label}({cs_ko}) 클레임이 있습니다"
             have_en = f"an open {ctype} claim ({cstatus}) is in the way"
         else:
             code = WRONG_CLAIM_STATUS
@@ -448,8 +458,7 @@ def _commit(
         open_claim = None
     else:  # MOVE, HOLD, RELEASE, RETARGET_ORIGIN: the open claim takes the destination's fields
         assert old is not None and cstatus is not None and origin is not None
-        claim = open_claim = attrs.evolve(old, status=cstatus, origin_status=origin,
-                                          held_from=held)
+        claim = open_claim = attrs.evolve(old, status=cstatus, origin_status=origin, held_from=held)
     changes: dict[str, object] = {}
     if rule.changes_item:
         item = dict(values)["new_item"]
@@ -463,5 +472,8 @@ def _commit(
         version=op.version + 1,
         **changes,  # type: ignore[arg-type]
     )
-    return new, claim, (old.status if old is not None and claim is not None and
-                        claim.id == old.id else None)
+    return (
+        new,
+        claim,
+        (old.status if old is not None and claim is not None and claim.id == old.id else None),
+    )

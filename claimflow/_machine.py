@@ -156,8 +156,11 @@ def reachable(mp: Marketplace) -> dict[StateKey, list[tuple[Rule, StateKey]]]:
     for r in rules:
         if r.claim.none_ok:
             entry += [(s, None, None, None, None) for s in r.statuses or ()]
-        if isinstance(r.to, Status) and r.outcome in (Outcome.NONE, Outcome.CLOSE,
-                                                       Outcome.CREATE_CLOSED):
+        if isinstance(r.to, Status) and r.outcome in (
+            Outcome.NONE,
+            Outcome.CLOSE,
+            Outcome.CREATE_CLOSED,
+        ):
             entry.append((r.to, None, None, None, None))
     for ctype, cstatus in ENTRY_CLAIMS.get(mp, ()):
         for r in rules:
@@ -202,8 +205,11 @@ def build_machines(mp: Marketplace) -> dict[str, RuleMachine]:
             conditions += [GuardCondition(g) for g in rule.guards]
             conditions.append(ParamsCondition(rule.params))
             m.add_transition(
-                rule.action.value, state_name(key), state_name(dest),
-                conditions=conditions, rule=rule,
+                rule.action.value,
+                state_name(key),
+                state_name(dest),
+                conditions=conditions,
+                rule=rule,
             )
         machines[group] = m
     return machines

@@ -43,7 +43,7 @@ class ImwebReasonCode(StrEnum):
     WRONG_OPTION = "WRONG_OPTION"
 
 
-class Invalid(Exception):
+class InvalidParamError(Exception):
     """Raised by a parameter check; becomes an ``INVALID_PARAMETER`` reason."""
 
     def __init__(self, ko: str, en: str) -> None:
@@ -72,9 +72,13 @@ class ParamSpec:
 def _text(max_len: int) -> Check:
     def check(value: object, _op: OrderProduct) -> object:
         if not isinstance(value, str) or not value.strip():
-            raise Invalid("비어 있지 않은 문자열이어야 합니다", "must be a non-empty string")
+            raise InvalidParamError(
+                "비어 있지 않은 문자열이어야 합니다", "must be a non-empty string"
+            )
         if len(value) > max_len:
-            raise Invalid(f"{max_len}자 이하여야 합니다", f"must be at most {max_len} characters")
+            raise InvalidParamError(
+                f"{max_len}자 이하여야 합니다", f"must be at most {max_len} characters"
+            )
         return value.strip()
 
     return check
@@ -85,7 +89,7 @@ _TRACKING = re.compile(r"[0-9A-Za-z-]{4,40}")
 
 def _tracking(value: object, _op: OrderProduct) -> object:
     if not isinstance(value, str) or not _TRACKING.fullmatch(value.strip()):
-        raise Invalid(
+        raise InvalidParamError(
             "송장번호는 숫자, 영문, '-'로 된 4~40자여야 합니다",
             "must be 4 to 40 digits, letters or '-'",
         )
@@ -100,23 +104,27 @@ def _enum(enum: type[StrEnum]) -> Check:
             return enum(value)
         except ValueError:
             known = ", ".join(m.value for m in enum)
-            raise Invalid(f"다음 중 하나여야 합니다: {known}", f"must be one of {known}") from None
+            raise InvalidParamError(
+                f"다음 중 하나여야 합니다: {known}", f"must be one of {known}"
+            ) from None
 
     return check
 
 
 def _won(value: object, _op: OrderProduct) -> object:
     if type(value) is not int or value < 0:
-        raise Invalid("0 이상의 원 단위 정수여야 합니다", "must be a non-negative integer in won")
+        raise InvalidParamError(
+            "0 이상의 원 단위 정수여야 합니다", "must be a non-negative integer in won"
+        )
     return value
 
 
 def _future_date(value: object, _op: OrderProduct) -> object:
     if isinstance(value, dt.datetime) or not isinstance(value, dt.date):
-        raise Invalid("날짜(date)여야 합니다", "must be a date")
+        raise InvalidParamError("날짜(date)여야 합니다", "must be a date")
     today = dt.datetime.now(KST).date()
     if value <= today:
-        raise Invalid(
+        raise InvalidParamError(
             f"오늘({today.isoformat()}) 이후 날짜여야 합니다",
             f"must be after today ({today.isoformat()}, KST)",
         )
@@ -126,18 +134,20 @@ def _future_date(value: object, _op: OrderProduct) -> object:
 def _candidate(value: object, op: OrderProduct) -> object:
     # x2bee guide (002_…txt): on sale, in stock, same price, not the same item.
     if not isinstance(value, CandidateItem):
-        raise Invalid("CandidateItem이어야 합니다", "must be a CandidateItem")
+        raise InvalidParamError("CandidateItem이어야 합니다", "must be a CandidateItem")
     if value.item_id == op.item_id:
-        raise Invalid("현재와 같은 단품으로는 변경할 수 없습니다", "is the item already ordered")
+        raise InvalidParamError(
+            "현재와 같은 단품으로는 변경할 수 없습니다", "is the item already ordered"
+        )
     if not value.on_sale:
-        raise Invalid("판매 중인 단품이 아닙니다", "is not on sale")
+        raise InvalidParamError("판매 중인 단품이 아닙니다", "is not on sale")
     if value.stock < op.quantity:
-        raise Invalid(
+        raise InvalidParamError(
             f"재고({value.stock})가 주문 수량({op.quantity})보다 적습니다",
             f"has stock {value.stock}, less than the quantity ordered ({op.quantity})",
         )
     if value.unit_price != op.unit_price:
-        raise Invalid(
+        raise InvalidParamError(
             f"가격({value.unit_price}원)이 주문 단품 가격({op.unit_price}원)과 다릅니다",
             f"costs {value.unit_price} won, not the ordered {op.unit_price} won",
         )
@@ -194,7 +204,7 @@ def validate(
             continue
         try:
             values.append((spec.name, spec.check(value, op)))
-        except Invalid as e:
+        except InvalidParamError as e:
             problems.append(
                 Reason(
                     INVALID,

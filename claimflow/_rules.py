@@ -78,7 +78,8 @@ def _auto_refund(instead: Action) -> Guard:
     # imweb accept / return_done fail with '자동환불불가' for bank transfer and virtual account.
     return Guard(
         "AUTO_REFUND_IMPOSSIBLE",
-        f"자동환불불가: 무통장입금/가상계좌 결제는 자동 환불할 수 없습니다. {instead}을(를) 사용하세요",
+        "자동환불불가: 무통장입금/가상계좌 결제는 자동 환불할 수 없습니다. "
+        f"{instead}을(를) 사용하세요",
         f"auto refund impossible for this payment: use {instead}",
         lambda op: op.auto_refundable,
     )

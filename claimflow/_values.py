@@ -244,8 +244,10 @@ class Decision:
 
     def explain(self, lang: str = "en") -> str:
         """One line for a log or a tooltip, in English (``en``) or Korean (``ko``)."""
-        verdict = ("allowed" if self.allowed else "refused") if lang == "en" else (
-            "가능" if self.allowed else "불가"
+        verdict = (
+            ("allowed" if self.allowed else "refused")
+            if lang == "en"
+            else ("가능" if self.allowed else "불가")
         )
         parts = [
             (r.message_en if lang == "en" else r.message_ko)
