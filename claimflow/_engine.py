@@ -39,7 +39,12 @@ from ._vocab import (
     PaymentChannel,
     Status,
 )
-from .exceptions import ActionRefusedError, InconsistentStateError, StaleVersionError
+from .exceptions import (
+    ActionRefusedError,
+    InconsistentStateError,
+    StaleVersionError,
+    UnknownParameterError,
+)
 
 __all__ = ["allowed_actions", "apply", "check", "refused_actions"]
 
@@ -297,21 +302,17 @@ def _effects(rule: Rule, op: OrderProduct, values: Params) -> tuple[Effect, ...]
 
 
 def _reject_unknown_params(c: Compiled, action: Action, params: Mapping[str, object]) -> None:
-    if not params:
+    """A typo in a parameter name is an error even when the state refuses the action anyway.
+
+    An action the marketplace does not offer takes nothing; its NOT_OFFERED refusal says more.
+    """
+    names = c.param_names.get(action)
+    if names is None or names.issuperset(params):
         return
-    names = c.param_names.get(action, frozenset())
-    specs = tuple(
-        s
-        for steps in c.table.values()
-        for st in steps
-        if st.rule.action is action
-        for s in st.params
-    )
-    if not names.issuperset(params):
-        _params.validate(tuple(dict.fromkeys(specs)), params, _NO_OP, action.value)
-
-
-_NO_OP = OrderProduct("-", Marketplace.TOSS, Status.PAID, "-", 0)
+    extra = sorted(set(params) - names)
+    takes = ", ".join(sorted(names)) or "no parameters"
+    msg = f"{action} does not take {', '.join(map(repr, extra))}; it takes {takes}"
+    raise UnknownParameterError(msg, field=extra[0])
 
 
 @lru_cache(maxsize=4096)
@@ -391,7 +392,7 @@ def _why_not(  # noqa: PLR0917 - positional so that lru_cache keys stay cheap
             have_en = f"the open {ctype} claim is {cstatus}"
         return reason(
             code,
-            f"{action}({action.label})에는 {want_ko}이(가) 필요하지만 {have_ko}.",
+            f"{action}({action.label})의 조건은 '{want_ko}'인데 {have_ko}.",
             f"{action} needs {want_en}, but {have_en}.",
         )
     mine = [r for r in rules if actor in r.actors] or rules
