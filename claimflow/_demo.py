@@ -8,19 +8,20 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
+from typing import Any
 
 from ._engine import allowed_actions, apply, check
 from ._values import Decision, OrderProduct
 from ._vocab import Action, Actor, Marketplace, Status
 
-Step = tuple[str, Actor, dict[str, object]]
+Step = tuple[str, Actor, dict[str, Any]]
 
 DELIVERY = {"carrier": "CJ대한통운", "tracking_number": "1022-5765-4265"}
 NEW_INVOICE = {"carrier": "롯데택배", "tracking_number": "2400-1234-5678"}
 B, S, Y = Actor.BUYER, Actor.SELLER, Actor.SYSTEM
 
 
-def _reason(mp: Marketplace, text: str) -> dict[str, object]:
+def _reason(mp: Marketplace, text: str) -> dict[str, Any]:
     if mp is Marketplace.IMWEB:
         return {"reason_code": "INTENT_CHANGED", "reason": text}
     return {"reason": text}
@@ -87,7 +88,8 @@ def _fmt_decision(d: Decision) -> str:
         return "\n".join(lines)
     r = d.reasons[0]
     effects = ", ".join(
-        e.kind + (f" {e.amount:,}원" if e.amount is not None else "")
+        e.kind
+        + (f" {e.amount:,}원" if e.amount is not None else "")
         + (f" {e.carrier} {e.tracking_number}" if e.carrier else "")
         for e in d.effects
     )
@@ -104,19 +106,23 @@ def run(out: Callable[[str], None] = print) -> None:
     at = dt.datetime(2026, 11, 1, 9, 0, tzinfo=dt.UTC)
     for mp in Marketplace:
         out(f"\n===== {mp.label} ({mp}) =====")
-        for title, steps in (("취소 / cancel", _cancel(mp)), ("반품 / return", _return(mp)),
-                             ("교환 / exchange", _exchange(mp))):
+        for title, steps in (
+            ("취소 / cancel", _cancel(mp)),
+            ("반품 / return", _return(mp)),
+            ("교환 / exchange", _exchange(mp)),
+        ):
             op = OrderProduct(f"{mp}-{title[:2]}", mp, Status.PAID, "SKU-RED-M", 29_000)
             out(f"\n--- {title}: order product {op.id}, {op.unit_price:,}원 ---")
             for action, actor, params in steps:
-                may = " | ".join(
-                    f"{a}: {', '.join(allowed_actions(op, a)) or '-'}" for a in Actor
-                )
+                may = " | ".join(f"{a}: {', '.join(allowed_actions(op, a)) or '-'}" for a in Actor)
                 out(f"  [{_fmt_state(op)}]  may: {may}")
                 decision = check(op, Action(action), actor, **params)
                 out(_fmt_decision(decision))
                 if decision.allowed:
-                    op = apply(op, Action(action), actor, expected_version=op.version, at=at,
-                               **params).order_product
-            out(f"  ⇒ {_fmt_state(op)}; closed claims: "
-                + (", ".join(f"{c.type}:{c.status}" for c in op.closed_claims) or "none"))
+                    op = apply(
+                        op, Action(action), actor, expected_version=op.version, at=at, **params
+                    ).order_product
+            out(
+                f"  ⇒ {_fmt_state(op)}; closed claims: "
+                + (", ".join(f"{c.type}:{c.status}" for c in op.closed_claims) or "none")
+            )

@@ -48,7 +48,6 @@ from .exceptions import (
 
 __all__ = ["allowed_actions", "apply", "check", "refused_actions"]
 
-ALLOWED = "ALLOWED"
 NOT_OFFERED = "NOT_OFFERED"
 TERMINAL = "TERMINAL_STATUS"
 WRONG_STATUS = "WRONG_STATUS"
@@ -178,17 +177,6 @@ def _open_to(steps: tuple[Step, ...], op: OrderProduct, actor: Actor) -> bool:
     return any(actor in s.actors and all(g.test(op) for g in s.guards) for s in steps)
 
 
-def _rule_reason(rule: Rule) -> Reason:
-    return Reason(
-        ALLOWED,
-        f"{rule.id} 규칙에 따라 가능합니다",
-        f"allowed by rule {rule.id}",
-        rule.id,
-        rule.source,
-        rule.tag,
-    )
-
-
 def _decide(
     op: OrderProduct,
     action: Action,
@@ -259,7 +247,7 @@ def _allowed(
         action,
         actor,
         op.status,
-        (_rule_reason(rule),),
+        step.allowed_because,
         to_status=dest[0],
         claim_type=ctype,
         claim_status=cstatus,

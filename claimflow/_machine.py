@@ -27,7 +27,7 @@ from transitions import Machine, Transition
 
 from . import _params
 from ._rules import DEFINITIONS, ENTRY_CLAIMS, Guard, Outcome, Rule, Target, rules_for
-from ._values import OrderProduct
+from ._values import OrderProduct, Reason
 from ._vocab import (
     Action,
     Actor,
@@ -224,6 +224,7 @@ class Step:
     actors: frozenset[Actor]
     guards: tuple[Guard, ...]
     params: tuple[_params.ParamSpec, ...]
+    allowed_because: tuple[Reason, ...]  # the reason an allowed decision gives: this rule
 
 
 @attrs.frozen
@@ -286,7 +287,16 @@ def _step(t: RuleTransition, dest: StateKey) -> Step:
         else:  # pragma: no cover - build_machines adds no other kind
             msg = f"unknown condition {f!r} on {t.rule.id}"
             raise TypeError(msg)
-    return Step(t.rule, dest, actors, tuple(guards), params)
+    r = t.rule
+    because = Reason(
+        "ALLOWED",
+        f"{r.id} 규칙에 따라 가능합니다",
+        f"allowed by rule {r.id}",
+        r.id,
+        r.source,
+        r.tag,
+    )
+    return Step(r, dest, actors, tuple(guards), params, (because,))
 
 
 def _compile_all() -> dict[Marketplace, Compiled]:

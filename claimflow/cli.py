@@ -6,6 +6,8 @@ import argparse
 import sys
 from collections.abc import Sequence
 
+from ._demo import run as run_demo
+
 __all__ = ["main"]
 
 
@@ -23,9 +25,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     args = parser.parse_args(argv)
     if args.command == "demo":
-        from ._demo import run
-
-        run()
+        run_demo()
     return 0
 
 
