@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Mapping
 from functools import lru_cache
+from typing import Any
 
 import attrs
 
@@ -46,7 +47,7 @@ from .exceptions import (
     UnknownParameterError,
 )
 
-__all__ = ["allowed_actions", "apply", "check", "refused_actions"]
+__all__ = ["allowed_actions", "apply", "check", "example_params", "refused_actions"]
 
 NOT_OFFERED = "NOT_OFFERED"
 TERMINAL = "TERMINAL_STATUS"
@@ -147,6 +148,23 @@ def refused_actions(
         if action in c.offered and action not in allowed:
             out[action] = _decide(order_product, action, actor, {}, check_params=False)[0].reasons
     return out
+
+
+def example_params(order_product: OrderProduct, action: Action | str) -> dict[str, Any]:
+    """Valid values for every parameter *action* requires on this order product's marketplace.
+
+    For walks, traces and generated examples; a real caller passes its own values.
+    """
+    action = _action(action)
+    specs = {
+        spec.name: spec
+        for steps in COMPILED[order_product.marketplace].table.values()
+        for step in steps
+        if step.rule.action is action
+        for spec in step.params
+        if spec.required
+    }
+    return {name: _params.example(spec, order_product) for name, spec in specs.items()}
 
 
 # --- deciding ---------------------------------------------------------------------------------

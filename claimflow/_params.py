@@ -221,3 +221,23 @@ def _unknown(params: Mapping[str, object], specs: tuple[ParamSpec, ...], action:
     takes = ", ".join(s.name for s in specs) or "no parameters"
     msg = f"{action} does not take {', '.join(map(repr, extra))}; it takes {takes}"
     raise UnknownParameterError(msg, field=extra[0])
+
+
+def example(spec: ParamSpec, op: OrderProduct) -> object:
+    """A valid value of *spec* for *op*: for walks, traces and generated examples."""
+    values: dict[str, object] = {
+        "reason": "고객 요청",
+        "detail_reason": "상세 사유",
+        "reason_code": ImwebReasonCode.INTENT_CHANGED,
+        "carrier": "CJ대한통운",
+        "tracking_number": "1022-5765-4265",
+        "fee_payer": FeePayer.USER,
+        "shipping_deadline": dt.datetime.now(KST).date() + dt.timedelta(days=7),
+        "extra_charge": 0,
+        "refund_points": 0,
+        "memo": "메모",
+        "new_item": CandidateItem(f"{op.item_id}-ALT", op.unit_price, True, op.quantity),
+        "refund_amount": op.amount,
+        "extra_payment": 0,
+    }
+    return values[spec.name]

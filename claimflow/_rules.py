@@ -72,6 +72,7 @@ class Guard:
     message_ko: str
     message_en: str
     test: Callable[[OrderProduct], bool] = attrs.field(eq=False, repr=False)
+    when: str = ""  # the condition as a diagram edge shows it, e.g. "auto refund"
 
 
 def _auto_refund(instead: Action) -> Guard:
@@ -82,6 +83,7 @@ def _auto_refund(instead: Action) -> Guard:
         f"{instead}을(를) 사용하세요",
         f"auto refund impossible for this payment: use {instead}",
         lambda op: op.auto_refundable,
+        "auto refund",
     )
 
 
@@ -90,6 +92,7 @@ NOT_AUTO_REFUNDABLE = Guard(
     "자동 환불이 가능한 결제입니다. return.complete로 환불하세요",
     "this payment can be refunded automatically: use return.complete",
     lambda op: not op.auto_refundable,
+    "no auto refund",
 )
 
 NAVER_PAY_ONLY = Guard(
@@ -97,6 +100,7 @@ NAVER_PAY_ONLY = Guard(
     "반품 보류/보류 해제는 네이버페이 주문만 가능합니다",
     "return holds exist for Naver Pay orders only",
     lambda op: op.payment_channel is PaymentChannel.NPAY,
+    "Naver Pay",
 )
 
 

@@ -5,8 +5,12 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 
+from . import _diagrams
 from ._demo import run as run_demo
+from ._vocab import Marketplace
+from .exceptions import ClaimflowError
 
 __all__ = ["main"]
 
@@ -23,9 +27,74 @@ def main(argv: Sequence[str] | None = None) -> int:
         help="walk one order product per marketplace through a cancel, a return and an "
         "exchange (offline)",
     )
+    diagrams = sub.add_parser(
+        "diagrams",
+        help="regenerate the state diagrams and transition tables from the machines",
+    )
+    diagrams.add_argument("--out", type=Path, default=Path("diagrams"), help="default: diagrams")
+    diagrams.add_argument(
+        "--format",
+        action="append",
+        choices=_diagrams.FORMATS,
+        help="repeat for several; default: all (svg needs Graphviz's dot)",
+    )
+    diagrams.add_argument(
+        "--marketplace",
+        action="append",
+        choices=[m.value for m in Marketplace],
+        help="repeat for several; default: all",
+    )
+    diagrams.add_argument(
+        "--check",
+        action="store_true",
+        help="write nothing; exit 1 when the text outputs under --out are not what the code "
+        "generates",
+    )
+    diagrams.add_argument(
+        "--trace",
+        nargs="+",
+        metavar="ACTION[@ACTOR]",
+        help="draw one claim's journey from 결제완료 over the machines of one --marketplace "
+        "(Mermaid to stdout, or files with --out)",
+    )
     args = parser.parse_args(argv)
     if args.command == "demo":
         run_demo()
+        return 0
+    return _run_diagrams(parser, args)
+
+
+def _run_diagrams(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
+    mps = [Marketplace(m) for m in args.marketplace] if args.marketplace else list(Marketplace)
+    formats = args.format or list(_diagrams.FORMATS)
+    if args.trace:
+        if len(mps) != 1:
+            parser.error("--trace needs exactly one --marketplace")
+        try:
+            graphs = _diagrams.trace(mps[0], args.trace)
+        except (ClaimflowError, ValueError) as e:
+            print(f"claimflow diagrams: {e}", file=sys.stderr)
+            return 1
+        for g in graphs:
+            if g.highlighted:
+                print(_diagrams.to_mermaid(g))
+        return 0
+    if args.check:
+        problems = _diagrams.stale(args.out, mps)
+        for p in problems:
+            print(f"{args.out}/{p}", file=sys.stderr)
+        if problems:
+            print("run `claimflow diagrams` and commit the result", file=sys.stderr)
+        return 1 if problems else 0
+    try:
+        written = _diagrams.write_all(args.out, mps, formats)
+    except FileNotFoundError as e:
+        print(
+            f"claimflow diagrams: {e}; or pass --format mmd --format dot --format md",
+            file=sys.stderr,
+        )
+        return 1
+    print(f"wrote {len(written)} files under {args.out}")
     return 0
 
 
