@@ -25,6 +25,7 @@ class RuleInfo:
     actors: tuple[Actor, ...]
     from_statuses: tuple[Status, ...] | None  # None: whatever status the open claim is in
     claim_condition: str  # e.g. "an open RETURN claim in REQUESTED", "no open claim"
+    claim_condition_ko: str  # the same in Korean
     to_status: Status | None  # None when ``to`` is relative (see to)
     to: str  # a status id, "same" or "origin"
     claim_type: ClaimType | None
@@ -55,6 +56,7 @@ def rules(marketplace: Marketplace | str | None = None) -> tuple[RuleInfo, ...]:
                     if r.statuses is None
                     else tuple(s for s in Status if s in r.statuses),
                     claim_condition=r.claim.describe()[1],
+                    claim_condition_ko=r.claim.describe()[0],
                     to_status=None if isinstance(r.to, Target) else r.to,
                     to=r.to.value,
                     claim_type=r.claim_type,

@@ -270,6 +270,22 @@ class EffectKind(StrEnum):
     CHARGE_EXTRA = "CHARGE_EXTRA"
     REFUND_POINTS = "REFUND_POINTS"
 
+    @property
+    def label(self) -> str:
+        """The Korean name of the effect."""
+        return _EFFECT_LABELS[self]
+
+
+_EFFECT_LABELS = {
+    EffectKind.REFUND: "환불",
+    EffectKind.REGISTER_DELIVERY: "송장 등록",
+    EffectKind.RESTORE_COUPONS: "쿠폰 복원",
+    EffectKind.RESTORE_STOCK: "재고 복원",
+    EffectKind.NOTIFY_BUYER: "구매자 알림",
+    EffectKind.CHARGE_EXTRA: "추가 청구",
+    EffectKind.REFUND_POINTS: "포인트 환불",
+}
+
 
 class PaymentChannel(StrEnum):
     """How the order was paid (imweb order ``type``)."""

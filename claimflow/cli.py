@@ -7,7 +7,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from . import _diagrams
+from . import _apidoc, _diagrams, _opsguide
 from ._demo import run as run_demo
 from ._vocab import Marketplace
 from .exceptions import ClaimflowError
@@ -57,11 +57,42 @@ def main(argv: Sequence[str] | None = None) -> int:
         help="draw one claim's journey from 결제완료 over the machines of one --marketplace "
         "(Mermaid to stdout, or files with --out)",
     )
+    docs = sub.add_parser(
+        "docs", help="regenerate the Korean ops guide and the API reference under docs/"
+    )
+    docs.add_argument("--out", type=Path, default=Path("docs"), help="default: docs")
+    docs.add_argument(
+        "--check", action="store_true", help="write nothing; exit 1 when the files are stale"
+    )
     args = parser.parse_args(argv)
     if args.command == "demo":
         run_demo()
         return 0
+    if args.command == "docs":
+        return _run_docs(args.out, check=args.check)
     return _run_diagrams(parser, args)
+
+
+def generated_docs() -> dict[str, str]:
+    """The generated documents, by file name under docs/."""
+    return {"ops-guide.ko.md": _opsguide.render(), "api.md": _apidoc.render()}
+
+
+def _run_docs(out: Path, *, check: bool) -> int:
+    stale = []
+    for name, text in generated_docs().items():
+        path = out / name
+        if check:
+            if not path.exists() or path.read_text(encoding="utf-8") != text:
+                stale.append(name)
+        else:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(text, encoding="utf-8")
+    for name in stale:
+        print(
+            f"{out}/{name}: differs from the generated text; run `claimflow docs`", file=sys.stderr
+        )
+    return 1 if stale else 0
 
 
 def _run_diagrams(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
