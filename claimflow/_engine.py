@@ -204,11 +204,11 @@ def _decide(
     check_params: bool = True,
 ) -> tuple[Decision, Step | None]:
     c = COMPILED[op.marketplace]
+    if params and check_params:
+        _reject_unknown_params(c, action, params)
     key = state_key(op)
     steps = c.table.get((key, action))
     if steps is None:
-        if check_params:
-            _reject_unknown_params(c, action, params)
         why = _why_not(
             op.marketplace, _known_key(op), action, actor, op.auto_refundable, op.payment_channel
         )
