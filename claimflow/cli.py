@@ -64,13 +64,69 @@ def main(argv: Sequence[str] | None = None) -> int:
     docs.add_argument(
         "--check", action="store_true", help="write nothing; exit 1 when the files are stale"
     )
+    emulate = sub.add_parser(
+        "emulate",
+        help="serve a marketplace emulator on 127.0.0.1 (needs the emulators extra); Toss "
+        "client credentials: emulator-client / emulator-secret",
+    )
+    emulate.add_argument("marketplace", choices=[m.value for m in Marketplace])
+    emulate.add_argument("--port", type=int, default=8080, help="default: 8080")
+    emulate.add_argument(
+        "--seed", type=int, default=0, help="seeds the RNG of faults and orders; default: 0"
+    )
+    emulate.add_argument("--orders", type=int, default=0, help="order products to seed; default: 0")
+    emulate.add_argument(
+        "--fault",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="fault injection, repeat for several: latency, error_rate, rate_limit_rate, "
+        "drop_after_commit_rate, partial_failure_rate, retry_after, token_ttl",
+    )
     args = parser.parse_args(argv)
+    if args.command == "emulate":
+        return _run_emulate(parser, args)
     if args.command == "demo":
         run_demo()
         return 0
     if args.command == "docs":
         return _run_docs(args.out, check=args.check)
     return _run_diagrams(parser, args)
+
+
+def _run_emulate(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
+    # imported here: the core must work without starlette and uvicorn installed
+    import importlib  # noqa: PLC0415
+
+    try:
+        from .emulators import EMULATORS, Faults, serve  # noqa: PLC0415
+    except ImportError as e:
+        print(
+            f"claimflow emulate: {e}; install the extras: pip install 'claimflow[emulators]'",
+            file=sys.stderr,
+        )
+        return 1
+    if args.marketplace not in EMULATORS:
+        print(f"claimflow emulate: no {args.marketplace} emulator yet", file=sys.stderr)
+        return 1
+    faults: dict[str, float] = {}
+    for item in args.fault:
+        name, _, value = item.partition("=")
+        try:
+            faults[name] = float(value)
+        except ValueError:
+            parser.error(f"--fault {item!r}: expected NAME=NUMBER")
+    if "token_ttl" in faults:
+        faults["token_ttl"] = int(faults["token_ttl"])
+    try:
+        fault_config = Faults(**faults)  # type: ignore[arg-type]
+    except (TypeError, ClaimflowError) as e:
+        parser.error(f"--fault: {e}")
+    module = importlib.import_module(EMULATORS[args.marketplace])
+    app = module.make_app(faults=fault_config, seed=args.seed, orders=args.orders)
+    print(f"claimflow {args.marketplace} emulator on http://127.0.0.1:{args.port}", flush=True)
+    serve(app, args.port)
+    return 0
 
 
 def generated_docs() -> dict[str, str]:

@@ -8,10 +8,26 @@
     │   ├── UnknownParameterError             a parameter the action does not take
     │   └── InconsistentStateError            a state the marketplace's rules can never produce
     ├── ActionRefusedError                    apply() of a refused action; carries the Decision
-    └── StaleVersionError                     apply() with an expected version that is not current
+    ├── StaleVersionError                     apply() with an expected version that is not current
+    └── MarketplaceError                      a marketplace call failed (claimflow.adapters)
+        ├── AuthenticationError               credentials or token refused (after one re-issue)
+        ├── RateLimitedError                  slow down; retry_after when the marketplace says
+        ├── MarketplaceRefusedError           the marketplace said no; its code and message
+        ├── NotSupportedError                 no seller-API call for this action (nothing sent)
+        ├── TransportError                    no usable answer; nothing was changed remotely
+        │   └── MarketplaceUnavailableError   HTTP 5xx (or an outage code) on a read
+        ├── UnexpectedResponseError           bad JSON, missing field, unknown code; names it
+        └── OutcomeUnknownError               a write may or may not have happened: reconcile
 
 A refused action is first a value (:class:`claimflow.Decision` from :func:`claimflow.check`); the
 exception exists for :func:`claimflow.apply`, and it carries that same value.
+
+Every :class:`MarketplaceError` carries ``marketplace`` and, where known, ``order_product_id`` and
+``action``; its text never contains a credential or a token. After a
+:class:`MarketplaceRefusedError`, :class:`TransportError` or :class:`AuthenticationError` nothing
+changed on the marketplace, so the local order product stays as it was. An
+:class:`OutcomeUnknownError` is the one case where the marketplace may have carried the action out:
+call :func:`claimflow.adapters.reconcile` with its ``pending`` before trying again.
 """
 
 from __future__ import annotations
@@ -23,10 +39,19 @@ if TYPE_CHECKING:
 
 __all__ = [
     "ActionRefusedError",
+    "AuthenticationError",
     "ClaimflowError",
     "InconsistentStateError",
     "InvalidInputError",
+    "MarketplaceError",
+    "MarketplaceRefusedError",
+    "MarketplaceUnavailableError",
+    "NotSupportedError",
+    "OutcomeUnknownError",
+    "RateLimitedError",
     "StaleVersionError",
+    "TransportError",
+    "UnexpectedResponseError",
     "UnknownParameterError",
     "UnknownValueError",
 ]
@@ -71,3 +96,183 @@ class StaleVersionError(ClaimflowError):
         super().__init__(msg)
         self.expected = expected
         self.actual = actual
+
+
+# --- marketplace calls (claimflow.adapters) -------------------------------------------------
+
+
+class MarketplaceError(ClaimflowError):
+    """A call to a marketplace failed. Never carries a credential or a token in its text.
+
+    ``marketplace`` names the marketplace; ``order_product_id`` and ``action`` the order product
+    and action concerned, when the call was about one.
+    """
+
+    def __init__(
+        self,
+        msg: str,
+        *,
+        marketplace: str,
+        order_product_id: str | None = None,
+        action: str | None = None,
+    ) -> None:
+        super().__init__(msg)
+        self.marketplace = marketplace
+        self.order_product_id = order_product_id
+        self.action = action
+
+
+class AuthenticationError(MarketplaceError):
+    """The marketplace refused the credentials or the token (a token is re-issued once first)."""
+
+
+class RateLimitedError(MarketplaceError):
+    """The marketplace asked to slow down; ``retry_after`` seconds when it said how long.
+
+    Nothing was carried out, so the call is safe to repeat after the wait (the adapters already
+    retried it with backoff before raising this).
+    """
+
+    def __init__(
+        self,
+        msg: str,
+        *,
+        marketplace: str,
+        retry_after: float | None = None,
+        order_product_id: str | None = None,
+        action: str | None = None,
+    ) -> None:
+        super().__init__(
+            msg, marketplace=marketplace, order_product_id=order_product_id, action=action
+        )
+        self.retry_after = retry_after
+
+
+class MarketplaceRefusedError(MarketplaceError):
+    """The marketplace answered and refused: ``code`` and ``message`` are its own words."""
+
+    def __init__(
+        self,
+        msg: str,
+        *,
+        marketplace: str,
+        code: str,
+        message: str,
+        order_product_id: str | None = None,
+        action: str | None = None,
+    ) -> None:
+        super().__init__(
+            msg, marketplace=marketplace, order_product_id=order_product_id, action=action
+        )
+        self.code = code
+        self.message = message
+
+
+class NotSupportedError(MarketplaceError):
+    """The marketplace's seller API has no (published) call for this action; nothing was sent.
+
+    ``documented`` is True when the marketplace documents that the call exists but not its path
+    (e.g. Toss's 교환 송장번호 변경): the adapter refuses rather than guess a path.
+    """
+
+    def __init__(
+        self,
+        msg: str,
+        *,
+        marketplace: str,
+        documented: bool = False,
+        order_product_id: str | None = None,
+        action: str | None = None,
+    ) -> None:
+        super().__init__(
+            msg, marketplace=marketplace, order_product_id=order_product_id, action=action
+        )
+        self.documented = documented
+
+
+class TransportError(MarketplaceError):
+    """No usable answer came back, and the marketplace cannot have changed anything.
+
+    Either nothing was sent (connection refused, connect timeout) or the call was a read.
+    ``retryable`` says whether the adapters' retry policy may repeat it.
+    """
+
+    def __init__(
+        self,
+        msg: str,
+        *,
+        marketplace: str,
+        retryable: bool = True,
+        order_product_id: str | None = None,
+        action: str | None = None,
+    ) -> None:
+        super().__init__(
+            msg, marketplace=marketplace, order_product_id=order_product_id, action=action
+        )
+        self.retryable = retryable
+
+
+class MarketplaceUnavailableError(TransportError):
+    """The marketplace answered a read with HTTP 5xx (or its own outage code)."""
+
+    def __init__(
+        self,
+        msg: str,
+        *,
+        marketplace: str,
+        status_code: int | None = None,
+        order_product_id: str | None = None,
+        action: str | None = None,
+    ) -> None:
+        super().__init__(
+            msg, marketplace=marketplace, order_product_id=order_product_id, action=action
+        )
+        self.status_code = status_code
+
+
+class UnexpectedResponseError(MarketplaceError):
+    """The answer is not what the marketplace documents; ``field`` names what was wrong.
+
+    Bad JSON (``field="body"``), a missing or mistyped field (``"success.items[3].id"``), an
+    unknown status code (``"orderProductStatus"``), an unexpected HTTP status (``"status_code"``).
+    """
+
+    def __init__(
+        self,
+        msg: str,
+        *,
+        marketplace: str,
+        field: str,
+        status_code: int | None = None,
+        order_product_id: str | None = None,
+        action: str | None = None,
+    ) -> None:
+        super().__init__(
+            msg, marketplace=marketplace, order_product_id=order_product_id, action=action
+        )
+        self.field = field
+        self.status_code = status_code
+
+
+class OutcomeUnknownError(MarketplaceError):
+    """A write may have reached the marketplace, but no answer came back (timeout, dropped
+    connection, HTTP 5xx): it may or may not have been carried out.
+
+    Do not simply retry: call :func:`claimflow.adapters.reconcile` with ``pending`` (set by
+    :func:`claimflow.adapters.apply_remote`: the local order product, the action, its actor and
+    parameters), which reads the remote state and brings the local one in line.
+    """
+
+    def __init__(
+        self,
+        msg: str,
+        *,
+        marketplace: str,
+        pending: object = None,
+        order_product_id: str | None = None,
+        action: str | None = None,
+    ) -> None:
+        super().__init__(
+            msg, marketplace=marketplace, order_product_id=order_product_id, action=action
+        )
+        self.pending = pending

@@ -1,0 +1,98 @@
+"""Marketplace adapters: carry out decided actions on Toss Shopping (and, to come, imweb and
+x2bee), list and read back claims and order products, commit locally only after success.
+
+Needs the ``adapters`` extra (httpx, stamina)::
+
+    from claimflow.adapters import apply_remote, reconcile, toss
+
+    with toss.make_client(client_id, client_secret) as adapter:
+        done = apply_remote(adapter, op, "return.approve", "SELLER")
+        op = done.order_product
+
+Every marketplace module has the same shape: a docstring listing its quirks, ``__all__``, a
+``SPEC`` (:class:`MarketplaceSpec`: endpoints, bodies, envelope, error codes, status codes as
+data) and the ``make_client()`` / ``make_async_client()`` factories. The adapters they return
+satisfy the :class:`Adapter` / :class:`AsyncAdapter` protocols.
+"""
+
+from __future__ import annotations
+
+from . import toss
+from ._commit import (
+    BatchApplied,
+    BatchItem,
+    PendingAction,
+    Reconciled,
+    ReconcileOutcome,
+    RemoteApplied,
+    apply_remote,
+    apply_remote_async,
+    apply_remote_many,
+    apply_remote_many_async,
+    reconcile,
+    reconcile_async,
+)
+from ._core import (
+    ActionResult,
+    Adapter,
+    AsyncAdapter,
+    AsyncClient,
+    ClaimQuery,
+    Client,
+    Endpoint,
+    Envelope,
+    Fields,
+    ItemResult,
+    ListEndpoint,
+    MarketplaceSpec,
+    OrderQuery,
+    OrderRef,
+    Page,
+    RemoteAction,
+    RemoteClaim,
+    RemoteOrderProduct,
+    RetryPolicy,
+    Secret,
+    StatusCode,
+    Unsupported,
+    check_base_url,
+)
+
+__all__ = [
+    "ActionResult",
+    "Adapter",
+    "AsyncAdapter",
+    "AsyncClient",
+    "BatchApplied",
+    "BatchItem",
+    "ClaimQuery",
+    "Client",
+    "Endpoint",
+    "Envelope",
+    "Fields",
+    "ItemResult",
+    "ListEndpoint",
+    "MarketplaceSpec",
+    "OrderQuery",
+    "OrderRef",
+    "Page",
+    "PendingAction",
+    "ReconcileOutcome",
+    "Reconciled",
+    "RemoteAction",
+    "RemoteApplied",
+    "RemoteClaim",
+    "RemoteOrderProduct",
+    "RetryPolicy",
+    "Secret",
+    "StatusCode",
+    "Unsupported",
+    "apply_remote",
+    "apply_remote_async",
+    "apply_remote_many",
+    "apply_remote_many_async",
+    "check_base_url",
+    "reconcile",
+    "reconcile_async",
+    "toss",
+]

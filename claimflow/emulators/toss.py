@@ -1,0 +1,600 @@
+"""A Toss Shopping ("shopping-fep") emulator: a Starlette app on top of the claimflow engine.
+
+Serves ``POST /token`` (client credentials, form-encoded) and, under ``/api/v3/shopping-fep``,
+the claims list, the orders list (``orders/v2``), every claim action and seller cancel of
+``shared/spec/marketplaces.md`` §1, with Toss's envelopes: HTTP 200 and ``resultType``
+``SUCCESS``/``FAIL`` for answers, ``TOO_MANY_REQUEST`` as 200 + FAIL, HTTP 401 for a missing,
+bad or expired token, HTTP 503 for an injected outage.
+
+Quirks of the emulator (not of Toss; [inferred] where Toss's sources are silent):
+
+- a refusal by the engine is ``FAIL`` with ``errorCode`` ``INVALID_REQUEST`` and the engine's
+  Korean explanation as ``reason``; an unknown claim or order product is ``CLAIM_NOT_FOUND`` /
+  ``ORDER_PRODUCT_NOT_FOUND``; unknown body fields are ``INVALID_REQUEST``;
+- the claims list takes windows of at most 7 days, the orders list at most 31 days apart;
+- order rows carry ``createdDt`` and ``productId`` (needed to read one order product back);
+- buyer actions (requests, withdrawals) are not part of the seller API: tests make them happen
+  with :meth:`TossEmulator.buyer` or ``POST /_emulator/order-products/{id}/actions``. Every path
+  under ``/_emulator/`` is the emulator's own control API, **not part of Toss**.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Awaitable, Callable, Mapping
+from typing import Any
+
+import attrs
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, PlainTextResponse, Response
+from starlette.routing import Route
+
+from .._params import KST
+from .._values import Applied, Claim
+from .._vocab import Action, Actor, ClaimType, Marketplace, Status
+from ..adapters.toss import API_PREFIX, SCOPE, claim_status_code, order_status_code
+from ..exceptions import ActionRefusedError, ClaimflowError
+from ._core import (
+    EmulatorCore,
+    Fault,
+    Faults,
+    LoggedRequest,
+    Record,
+    Store,
+    dropped_response,
+    sleep,
+)
+
+__all__ = ["CLAIM_ROUTES", "TossEmulator", "make_app"]
+
+A = Action
+
+#: ``POST /claims/{claimId}/{group}/{verb}``: the action and its body fields (wire -> parameter).
+CLAIM_ROUTES: dict[tuple[str, str], tuple[Action, Mapping[str, str]]] = {
+    ("cancel", "approval"): (A.CANCEL_APPROVE, {}),
+    ("cancel", "rejection"): (
+        A.CANCEL_REJECT,
+        {"deliveryCompany": "carrier", "shippingTrackingNumber": "tracking_number"},
+    ),
+    ("return", "approval"): (A.RETURN_APPROVE, {}),
+    ("return", "rejection"): (A.RETURN_REJECT, {"requestRejectReason": "reason"}),
+    ("return", "collection"): (A.RETURN_COLLECT, {}),
+    ("return", "completion"): (A.RETURN_COMPLETE, {}),
+    ("return", "collection-rejection"): (A.RETURN_REJECT_COLLECTED, {"rejectReason": "reason"}),
+    ("exchange", "approval"): (A.EXCHANGE_APPROVE, {}),
+    ("exchange", "rejection"): (A.EXCHANGE_REJECT, {"requestRejectReason": "reason"}),
+    ("exchange", "collection"): (A.EXCHANGE_COLLECT, {}),
+    ("exchange", "delivery"): (
+        A.EXCHANGE_REDELIVER,
+        {"deliveryCompany": "carrier", "shippingTrackingNumber": "tracking_number"},
+    ),
+    ("exchange", "completion"): (A.EXCHANGE_COMPLETE, {}),
+    ("exchange", "collection-rejection"): (
+        A.EXCHANGE_REJECT_COLLECTED,
+        {"rejectReason": "reason"},
+    ),
+}
+SELLER_CANCEL_FIELDS = {
+    "deliveryPenaltyCharger": "fee_payer",
+    "reason": "reason",
+    "detailReason": "detail_reason",
+}
+
+
+_NOT_JSON = object()
+
+
+class _Fail(Exception):  # noqa: N818 - a Toss FAIL answer, not an error of the emulator
+    def __init__(self, code: str, reason: str) -> None:
+        super().__init__(reason)
+        self.code = code
+        self.reason = reason
+
+
+def _success(payload: object) -> JSONResponse:
+    return JSONResponse({"resultType": "SUCCESS", "success": payload, "error": None})
+
+
+def _fail(code: str, reason: str, status: int = 200, **extra: object) -> JSONResponse:
+    error = {"errorType": 1, "errorCode": code, "reason": reason, "title": reason, **extra}
+    return JSONResponse({"resultType": "FAIL", "success": None, "error": error}, status)
+
+
+def _date(value: str | None, name: str) -> dt.date | None:
+    if value is None:
+        return None
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        raise _Fail("INVALID_REQUEST", f"{name}: yyyy-MM-dd 형식이어야 합니다: {value!r}") from None
+
+
+def _int(value: str | None, name: str, low: int, high: int, default: int) -> int:
+    if value is None:
+        return default
+    try:
+        n = int(value)
+    except ValueError:
+        n = low - 1
+    if not low <= n <= high:
+        raise _Fail("INVALID_REQUEST", f"{name}: {low}~{high} 사이의 정수여야 합니다: {value!r}")
+    return n
+
+
+def _naive(moment: dt.datetime) -> str:
+    return moment.astimezone(KST).replace(tzinfo=None).isoformat(timespec="seconds")
+
+
+def _claim_id(value: str) -> int | str:
+    return int(value) if value.isdigit() else value
+
+
+@attrs.frozen
+class _ClaimRow:
+    requested_at: dt.datetime
+    claim: Claim
+    record: Record
+
+
+class TossEmulator:
+    """A Toss Shopping emulator: ``.app`` is the ASGI app, ``.store`` the order products.
+
+    Credentials default to ``emulator-client`` / ``emulator-secret``. Use :meth:`buyer` to make
+    buyer requests happen, :meth:`inject` and :attr:`faults` for faults, :meth:`expire_tokens`
+    for token expiry mid-run.
+    """
+
+    def __init__(
+        self,
+        *,
+        client_id: str = "emulator-client",
+        client_secret: str = "emulator-secret",
+        faults: Faults | None = None,
+        seed: int = 0,
+    ) -> None:
+        self.core = EmulatorCore(Marketplace.TOSS, faults=faults, seed=seed)
+        self._client_id = client_id
+        self._client_secret = client_secret
+        self._claims_cache: tuple[int, list[_ClaimRow]] = (-1, [])
+        self.app = self._make_app()
+
+    def __repr__(self) -> str:
+        return f"<TossEmulator {len(self.store.records())} order products>"
+
+    # --- the Python control API (not part of Toss) --------------------------------------------
+
+    @property
+    def store(self) -> Store:
+        """The order products."""
+        return self.core.store
+
+    @property
+    def faults(self) -> Faults:
+        """The fault rates and latency in force."""
+        return self.core.faults
+
+    @faults.setter
+    def faults(self, value: Faults) -> None:
+        self.core.faults = value
+
+    def inject(self, fault: Fault | str, *, times: int = 1, on: str = "any") -> None:
+        """Script a one-shot fault (see :meth:`claimflow.emulators.EmulatorCore.inject`)."""
+        self.core.inject(fault, times=times, on=on)
+
+    def expire_tokens(self) -> None:
+        """Every token issued so far expires now."""
+        self.core.expire_tokens()
+
+    def reset(self) -> None:
+        """No faults, an empty request log (the order products stay)."""
+        self.core.reset_faults()
+        self.core.requests.clear()
+
+    def add(self, status: Status | str = Status.PAID, **kw: Any) -> Record:
+        """A new order product in *status* (see :meth:`claimflow.emulators.Store.add`)."""
+        return self.core.store.add(status, **kw)
+
+    def buyer(
+        self,
+        order_product_id: str,
+        action: Action | str,
+        *,
+        at: dt.datetime | None = None,
+        **params: object,
+    ) -> Applied:
+        """The buyer acts in the Toss app (a request or a withdrawal)."""
+        return self.core.store.act(order_product_id, action, Actor.BUYER, at=at, **params)
+
+    def system(self, order_product_id: str, action: Action | str) -> Applied:
+        """Toss acts by itself (e.g. ``order.deliver``)."""
+        return self.core.store.act(order_product_id, action, Actor.SYSTEM)
+
+    def wire_status(self, order_product_id: str) -> str:
+        """The ``orderProductStatus`` Toss shows now."""
+        op = self.store.get(order_product_id).op
+        oc = op.open_claim
+        return order_status_code(op.status, (oc.type, oc.status) if oc else None)
+
+    # --- rendering ------------------------------------------------------------------------------
+
+    def _order_row(self, record: Record) -> dict[str, object]:
+        op = record.op
+        oc = op.open_claim
+        carrier, tracking = record.delivery or (None, None)
+        return {
+            "orderId": record.order_id,
+            "orderProductId": op.id,
+            "productId": op.item_id,
+            "productName": record.name,
+            "optionName": record.option_name,
+            "quantity": op.quantity,
+            "price": op.unit_price,
+            "orderProductStatus": order_status_code(
+                op.status, (oc.type, oc.status) if oc else None
+            ),
+            "deliveryCompanyCode": carrier,
+            "shippingTrackingNumber": tracking,
+            "deliveryFee": 0,
+            "createdDt": _naive(record.ordered_at),
+        }
+
+    def _claim_item(self, row: _ClaimRow) -> dict[str, object]:
+        claim, record = row.claim, row.record
+        op = record.op
+        carrier, tracking = record.delivery or (None, None)
+        return {
+            "id": _claim_id(claim.id),
+            "requestedDt": _naive(row.requested_at),
+            "type": claim.type.value,
+            "status": claim_status_code(claim.type, claim.status),
+            "requestReason": claim.reason,
+            "requestDetailReason": None,
+            "requestImages": [],
+            "requestDeliveryPenaltyCharger": "USER",
+            "refundOneWayDeliveryFee": 0,
+            "roundTripDeliveryFee": 0,
+            "returnAddress": None,
+            "claimDeliveryPaymentAmount": 0,
+            "order": {
+                "id": record.order_id,
+                "orderProductId": op.id,
+                "ordererName": "구매자",
+                "ordererPhoneNumber": "010-0000-0000",
+                "receiverName": "구매자",
+                "receiverPhoneNumber": "010-0000-0000",
+                "deliveryCompany": carrier,
+                "shippingTrackingNumber": tracking,
+                "address": "서울특별시",
+                "price": op.unit_price,
+                "createdDt": _naive(record.ordered_at),
+            },
+            "product": {
+                "id": op.item_id,
+                "name": record.name,
+                "optionName": record.option_name,
+                "quantity": op.quantity,
+            },
+        }
+
+    def _claim_rows(self) -> list[_ClaimRow]:
+        store = self.core.store
+        with store.lock:
+            version, rows = self._claims_cache
+            if version == store.version:
+                return rows
+            rows = []
+            for record in store.records():
+                op = record.op
+                claims = (*op.closed_claims, *((op.open_claim,) if op.open_claim else ()))
+                for claim in claims:
+                    at = record.claim_times.get(claim.id)
+                    if at is not None:
+                        rows.append(_ClaimRow(at, claim, record))
+            rows.sort(key=lambda r: (r.requested_at, r.claim.id))
+            self._claims_cache = (store.version, rows)
+            return rows
+
+    # --- the Toss API ---------------------------------------------------------------------------
+
+    async def _token(self, request: Request) -> Response:
+        form = await request.form()
+        self.core.log(LoggedRequest("POST", request.url.path, (), None, tuple(sorted(form.keys()))))
+        if form.get("grant_type") != "client_credentials":
+            return JSONResponse({"error": "unsupported_grant_type"}, 400)
+        if (
+            form.get("client_id") != self._client_id
+            or form.get("client_secret") != self._client_secret
+        ):
+            return JSONResponse({"error": "invalid_client"}, 401)
+        scope = form.get("scope")
+        if scope is not None and scope != SCOPE:
+            return JSONResponse({"error": "invalid_scope"}, 400)
+        token, ttl = self.core.issue_token()
+        return JSONResponse(
+            {"access_token": token, "token_type": "Bearer", "expires_in": ttl, "scope": SCOPE}
+        )
+
+    async def _api(
+        self,
+        request: Request,
+        kind: str,
+        handler: Callable[[Request, object], Awaitable[object]],
+    ) -> Response:
+        raw = await request.body()
+        try:
+            body = json.loads(raw) if raw else None
+        except ValueError:
+            body = _NOT_JSON
+        self.core.log(
+            LoggedRequest(
+                request.method,
+                request.url.path,
+                tuple(request.query_params.multi_items()),
+                None if body is _NOT_JSON else body,
+            )
+        )
+        plan = self.core.plan(kind)
+        await sleep(plan.latency)
+        auth = request.headers.get("authorization", "")
+        if not auth.startswith("Bearer ") or not self.core.token_valid(auth[7:]):
+            return _fail("UNAUTHORIZED", "유효하지 않거나 만료된 토큰입니다", 401)
+        if plan.server_error:
+            return PlainTextResponse("Service Unavailable", 503)
+        if plan.rate_limit:
+            response = _fail("TOO_MANY_REQUEST", "요청이 너무 많습니다")
+            if self.faults.retry_after is not None:
+                response.headers["Retry-After"] = str(self.faults.retry_after)
+            return response
+        if body is _NOT_JSON:
+            return _fail("INVALID_REQUEST", "요청 본문이 JSON이 아닙니다")
+        try:
+            payload = await handler(request, body)
+        except _Fail as e:
+            return _fail(e.code, e.reason)
+        if plan.drop_after_commit and kind == "write":
+            return dropped_response()  # type: ignore[no-any-return]
+        return _success(payload)
+
+    async def _claims(self, request: Request, _body: object) -> object:
+        q = request.query_params
+        claim_type = q.get("type")
+        if claim_type is not None and claim_type not in {"CANCEL", "RETURN", "EXCHANGE"}:
+            raise _Fail("INVALID_REQUEST", f"type: 알 수 없는 값 {claim_type!r}")
+        status = q.get("status")
+        since = _date(q.get("fromRequestDate"), "fromRequestDate")
+        until = _date(q.get("toRequestDate"), "toRequestDate")
+        if since and until and (until - since).days > 6:
+            raise _Fail("INVALID_REQUEST", "조회 기간은 최대 7일입니다")
+        order_ids = set(filter(None, (q.get("orderIds") or "").split(",")))
+        size = _int(q.get("size"), "size", 1, 100, 100)
+        start = _offset(q.get("nextToken"))
+        rows = [
+            r
+            for r in self._claim_rows()
+            if (claim_type is None or r.claim.type.value == claim_type)
+            and (status is None or claim_status_code(r.claim.type, r.claim.status) == status)
+            and (since is None or r.requested_at.date() >= since)
+            and (until is None or r.requested_at.date() <= until)
+            and (not order_ids or r.record.order_id in order_ids)
+        ]
+        page = rows[start : start + size]
+        has_next = start + size < len(rows)
+        return {
+            "items": [self._claim_item(r) for r in page],
+            "hasNext": has_next,
+            "nextToken": f"t{start + size}" if has_next else None,
+        }
+
+    async def _orders(self, request: Request, _body: object) -> object:
+        q = request.query_params
+        since = _date(q.get("startDate"), "startDate")
+        until = _date(q.get("endDate"), "endDate")
+        if since is None or until is None:
+            raise _Fail("INVALID_REQUEST", "startDate와 endDate는 필수입니다")
+        if not 0 <= (until - since).days <= 31:
+            raise _Fail("INVALID_REQUEST", "조회 기간은 최대 31일입니다")
+        limit = _int(q.get("limit"), "limit", 1, 50, 50)
+        start = _offset(q.get("nextCursor"), "c")
+        with self.store.lock:
+            records = sorted(
+                (
+                    r
+                    for r in self.store.records()
+                    if since <= r.ordered_at.astimezone(KST).date() <= until
+                ),
+                key=lambda r: (r.ordered_at, r.op.id),
+            )
+            page = [self._order_row(r) for r in records[start : start + limit]]
+        more = start + limit < len(records)
+        return {"results": page, "nextCursor": f"c{start + limit}" if more else None}
+
+    async def _claim_action(self, request: Request, body: object) -> object:
+        group, verb = request.path_params["group"], request.path_params["verb"]
+        route = CLAIM_ROUTES.get((group, verb))
+        if route is None:
+            raise _Fail("INVALID_REQUEST", f"알 수 없는 요청: {group}/{verb}")
+        action, fields = route
+        params = _params(body, fields)
+        claim_id = request.path_params["claim_id"]
+        try:
+            record = self.store.by_claim(claim_id)
+        except KeyError:
+            raise _Fail("CLAIM_NOT_FOUND", f"클레임 {claim_id}을(를) 찾을 수 없습니다") from None
+        with self.store.lock:
+            oc = record.op.open_claim
+            if oc is None or oc.id != claim_id:
+                raise _Fail("INVALID_REQUEST", f"클레임 {claim_id}은(는) 진행 중이 아닙니다")
+            self._act(record, action, params)
+        return {}
+
+    async def _seller_cancel(self, request: Request, body: object) -> object:
+        op_id = request.path_params["order_product_id"]
+        params = _params(body, SELLER_CANCEL_FIELDS)
+        try:
+            record = self.store.get(op_id)
+        except KeyError:
+            msg = f"주문상품 {op_id}을(를) 찾을 수 없습니다"
+            raise _Fail("ORDER_PRODUCT_NOT_FOUND", msg) from None
+        self._act(record, A.CANCEL_BY_SELLER, params)
+        return {}
+
+    def _act(self, record: Record, action: Action, params: dict[str, Any]) -> None:
+        try:
+            self.store.act(record.op.id, action, Actor.SELLER, **params)
+        except ActionRefusedError as e:
+            raise _Fail("INVALID_REQUEST", e.decision.explain("ko")) from None
+        except ClaimflowError as e:
+            raise _Fail("INVALID_REQUEST", str(e)) from None
+
+    # --- the emulator's own control API (not part of Toss) -------------------------------------
+
+    async def _control_add(self, request: Request) -> Response:
+        data = await request.json()
+        ordered_at = data.get("orderedAt")
+        record = self.add(
+            data.get("status", "PAID"),
+            id=data.get("id"),
+            order_id=data.get("orderId"),
+            ordered_at=dt.datetime.fromisoformat(ordered_at) if ordered_at else None,
+            unit_price=data.get("unitPrice", 12_000),
+            quantity=data.get("quantity", 1),
+        )
+        return JSONResponse(self._state(record), 201)
+
+    async def _control_act(self, request: Request) -> Response:
+        data = await request.json()
+        op_id = request.path_params["order_product_id"]
+        try:
+            self.store.act(
+                op_id, data["action"], data.get("actor", "BUYER"), **data.get("params", {})
+            )
+        except KeyError:
+            return JSONResponse({"error": f"unknown order product {op_id!r}"}, 404)
+        except ActionRefusedError as e:
+            return JSONResponse({"refused": e.decision.explain()}, 409)
+        return JSONResponse(self._state(self.store.get(op_id)))
+
+    async def _control_state(self, request: Request) -> Response:
+        try:
+            record = self.store.get(request.path_params["order_product_id"])
+        except KeyError:
+            return JSONResponse({"error": "unknown order product"}, 404)
+        return JSONResponse(self._state(record))
+
+    async def _control_faults(self, request: Request) -> Response:
+        data = await request.json()
+        if "inject" in data:
+            self.inject(data["inject"], times=data.get("times", 1), on=data.get("on", "any"))
+        else:
+            self.faults = Faults(**data)
+        return JSONResponse({"faults": attrs.asdict(self.faults)})
+
+    async def _control_expire(self, _request: Request) -> Response:
+        self.expire_tokens()
+        return JSONResponse({"expired": True})
+
+    def _state(self, record: Record) -> dict[str, object]:
+        op = record.op
+        return {
+            "orderProductId": op.id,
+            "orderId": record.order_id,
+            "orderedAt": record.ordered_at.isoformat(),
+            "status": op.status.value,
+            "openClaim": None if op.open_claim is None else attrs.asdict(op.open_claim),
+            "version": op.version,
+            "wireStatus": self.wire_status(op.id),
+            "refunds": self.store.refunds(op.id),
+        }
+
+    def _make_app(self) -> Starlette:
+        def api(
+            kind: str, handler: Callable[[Request, object], Awaitable[object]]
+        ) -> Callable[[Request], Awaitable[Response]]:
+            async def endpoint(request: Request) -> Response:
+                return await self._api(request, kind, handler)
+
+            return endpoint
+
+        p = API_PREFIX
+        routes = [
+            Route("/token", self._token, methods=["POST"]),
+            Route(f"{p}/claims", api("read", self._claims), methods=["GET"]),
+            Route(f"{p}/orders/v2", api("read", self._orders), methods=["GET"]),
+            Route(
+                f"{p}/claims/{{claim_id}}/{{group}}/{{verb}}",
+                api("write", self._claim_action),
+                methods=["POST"],
+            ),
+            Route(
+                f"{p}/order-products/{{order_product_id}}/seller-cancel",
+                api("write", self._seller_cancel),
+                methods=["POST"],
+            ),
+            Route("/_emulator/order-products", self._control_add, methods=["POST"]),
+            Route(
+                "/_emulator/order-products/{order_product_id}",
+                self._control_state,
+                methods=["GET"],
+            ),
+            Route(
+                "/_emulator/order-products/{order_product_id}/actions",
+                self._control_act,
+                methods=["POST"],
+            ),
+            Route("/_emulator/faults", self._control_faults, methods=["POST"]),
+            Route("/_emulator/tokens/expire", self._control_expire, methods=["POST"]),
+        ]
+        app = Starlette(routes=routes)
+        app.state.emulator = self
+        return app
+
+
+def _offset(token: str | None, prefix: str = "t") -> int:
+    if token is None:
+        return 0
+    if not token.startswith(prefix) or not token[1:].isdigit():
+        raise _Fail("INVALID_REQUEST", f"잘못된 페이지 토큰: {token!r}")
+    return int(token[1:])
+
+
+def _params(body: object, fields: Mapping[str, str]) -> dict[str, Any]:
+    if body is None:
+        body = {}
+    if not isinstance(body, dict):
+        raise _Fail("INVALID_REQUEST", "요청 본문은 JSON 객체여야 합니다")
+    unknown = sorted(set(body) - set(fields))
+    if unknown:
+        raise _Fail("INVALID_REQUEST", f"알 수 없는 필드: {', '.join(unknown)}")
+    return {fields[k]: v for k, v in body.items()}
+
+
+def make_app(
+    *, faults: Faults | None = None, seed: int = 0, orders: int = 0, **credentials: str
+) -> Starlette:
+    """A Toss emulator app with *orders* seeded order products (random statuses and buyer
+    claims, from *seed*)."""
+    emulator = TossEmulator(faults=faults, seed=seed, **credentials)
+    seed_orders(emulator, orders)
+    return emulator.app
+
+
+def seed_orders(emulator: TossEmulator, count: int) -> None:
+    """*count* order products in random statuses, some with a buyer claim, from the seeded RNG."""
+    rng = emulator.core.rng
+    today = dt.datetime.now(KST).replace(microsecond=0)
+    starts = [Status.PAID, Status.PREPARING, Status.DELAYED, Status.SHIPPING, Status.DELIVERED]
+    requests = {
+        Status.PREPARING: ClaimType.CANCEL,
+        Status.DELAYED: ClaimType.CANCEL,
+        Status.SHIPPING: ClaimType.RETURN,
+        Status.DELIVERED: ClaimType.EXCHANGE,
+    }
+    for _ in range(count):
+        status = rng.choice(starts)
+        ordered = today - dt.timedelta(days=rng.randrange(0, 14), minutes=rng.randrange(0, 1440))
+        record = emulator.add(status, ordered_at=ordered, unit_price=rng.randrange(1, 100) * 1000)
+        claim = requests.get(status)
+        if claim is not None and rng.random() < 0.5:
+            emulator.buyer(record.op.id, f"{claim.value.lower()}.request", reason="고객 요청")

@@ -1,0 +1,912 @@
+"""The Toss Shopping adapter against the Toss emulator, over real HTTP on 127.0.0.1.
+
+Every seller action of rules.md's Toss table end to end (buyer actions through the emulator's
+control path), the request shapes against the documented paths and bodies, each error class,
+retries, token expiry, unknown outcomes followed by reconcile, pagination, and an in-process run
+through ``httpx.ASGITransport`` / ``httpx.MockTransport``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import logging
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from typing import Any
+
+import attrs
+import httpx
+import pytest
+import stamina
+from adapters_support import (
+    CLIENT_ID,
+    CLIENT_SECRET,
+    FAST,
+    Setup,
+    api_requests,
+    make_async,
+    make_sync,
+    requested,
+    start,
+    writes,
+)
+
+import claimflow as cf
+from claimflow._params import KST
+from claimflow.adapters import (
+    ActionResult,
+    ClaimQuery,
+    Client,
+    ItemResult,
+    OrderQuery,
+    OrderRef,
+    ReconcileOutcome,
+    RemoteAction,
+    RetryPolicy,
+    apply_remote,
+    apply_remote_async,
+    apply_remote_many,
+    check_base_url,
+    reconcile,
+    reconcile_async,
+    toss,
+)
+from claimflow.emulators import Fault, Faults, RunningServer
+from claimflow.emulators.toss import TossEmulator
+
+pytest_plugins = ["conftest_adapters"]
+
+P = "/api/v3/shopping-fep"
+CARRIER, TRACKING = "CJ대한통운", "1022-5765-4265"
+REASON = "태그 뜯음"
+
+#: The documented request of each seller action (marketplaces.md §1 and the seeds), written out
+#: independently of the adapter's spec: method, path template, JSON body (None: no body).
+DOCUMENTED: dict[str, tuple[str, str, dict[str, str] | None]] = {
+    "cancel.approve": ("POST", "/claims/{claimId}/cancel/approval", None),
+    "cancel.reject": (
+        "POST",
+        "/claims/{claimId}/cancel/rejection",
+        {"deliveryCompany": CARRIER, "shippingTrackingNumber": TRACKING},
+    ),
+    "cancel.by_seller": (
+        "POST",
+        "/order-products/{orderProductId}/seller-cancel",
+        {"deliveryPenaltyCharger": "USER", "reason": "재고 부족"},
+    ),
+    "return.approve": ("POST", "/claims/{claimId}/return/approval", None),
+    "return.reject": (
+        "POST",
+        "/claims/{claimId}/return/rejection",
+        {"requestRejectReason": REASON},
+    ),
+    "return.collect": ("POST", "/claims/{claimId}/return/collection", None),
+    "return.complete": ("POST", "/claims/{claimId}/return/completion", None),
+    "return.reject_collected": (
+        "POST",
+        "/claims/{claimId}/return/collection-rejection",
+        {"rejectReason": REASON},
+    ),
+    "exchange.approve": ("POST", "/claims/{claimId}/exchange/approval", None),
+    "exchange.reject": (
+        "POST",
+        "/claims/{claimId}/exchange/rejection",
+        {"requestRejectReason": REASON},
+    ),
+    "exchange.collect": ("POST", "/claims/{claimId}/exchange/collection", None),
+    "exchange.redeliver": (
+        "POST",
+        "/claims/{claimId}/exchange/delivery",
+        {"deliveryCompany": CARRIER, "shippingTrackingNumber": TRACKING},
+    ),
+    "exchange.complete": ("POST", "/claims/{claimId}/exchange/completion", None),
+    "exchange.reject_collected": (
+        "POST",
+        "/claims/{claimId}/exchange/collection-rejection",
+        {"rejectReason": REASON},
+    ),
+}
+
+PARAMS: dict[str, dict[str, object]] = {
+    "cancel.reject": {"carrier": CARRIER, "tracking_number": TRACKING},
+    "cancel.by_seller": {"fee_payer": "USER", "reason": "재고 부족"},
+    "return.reject": {"reason": REASON},
+    "return.reject_collected": {"reason": REASON},
+    "exchange.reject": {"reason": REASON},
+    "exchange.redeliver": {"carrier": CARRIER, "tracking_number": TRACKING},
+    "exchange.reject_collected": {"reason": REASON},
+}
+
+
+@attrs.frozen
+class Scenario:
+    """A walk through rules.md's Toss table: a start, a buyer request, seller steps, the end."""
+
+    rules: str
+    status: str
+    request: str | None
+    steps: tuple[str, ...]
+    final_status: str
+    final_claim: str | None  # the status of the claim concerned at the end
+
+
+SCENARIOS = [
+    Scenario("T2 T3", "PREPARING", "cancel.request", ("cancel.approve",), "CANCELED", "APPROVED"),
+    Scenario("T2 T4", "DELAYED", "cancel.request", ("cancel.reject",), "SHIPPING", "REJECTED"),
+    Scenario("T5", "DELIVERED", None, ("cancel.by_seller",), "CANCELED", None),
+    Scenario(
+        "T6 T5", "SHIPPING", "return.request", ("cancel.by_seller",), "CANCELED",
+        "CLOSED_BY_SELLER_CANCEL",
+    ),
+    Scenario(
+        "T6 T8 T10 T11", "DELIVERED", "return.request",
+        ("return.approve", "return.collect", "return.complete"), "RETURNED", "COMPLETED",
+    ),
+    Scenario("T6 T9", "SHIPPING", "return.request", ("return.reject",), "SHIPPING", "REJECTED"),
+    Scenario(
+        "T6 T8 T10 T12", "DELIVERED", "return.request",
+        ("return.approve", "return.collect", "return.reject_collected"), "DELIVERED",
+        "COLLECTION_REJECTED",
+    ),
+    Scenario(
+        "T13 T15 T17 T18 T21", "DELIVERED", "exchange.request",
+        ("exchange.approve", "exchange.collect", "exchange.redeliver", "exchange.complete"),
+        "EXCHANGED", "COMPLETED",
+    ),
+    Scenario(
+        "T13 T16", "SHIPPING", "exchange.request", ("exchange.reject",), "SHIPPING", "REJECTED"
+    ),
+    Scenario(
+        "T13 T15 T17 T19", "DELIVERED", "exchange.request",
+        ("exchange.approve", "exchange.collect", "exchange.reject_collected"), "DELIVERED",
+        "COLLECTION_REJECTED",
+    ),
+]  # fmt: skip
+
+
+def shape(op: cf.OrderProduct) -> tuple[object, ...]:
+    """What the two sides must agree on: status, open claim, closed claims (ids, types, states)."""
+
+    def claim(c: cf.Claim | None) -> tuple[object, ...] | None:
+        return None if c is None else (c.id, c.type, c.status, c.origin_status)
+
+    return (op.status, claim(op.open_claim), tuple(claim(c) for c in op.closed_claims))
+
+
+def expected_request(action: str, setup: Setup) -> tuple[str, str, object]:
+    """The documented method, path and body of *action* on *setup*'s order product."""
+    method, template, body = DOCUMENTED[action]
+    claim_id = setup.op.open_claim.id if setup.op.open_claim else "-"
+    path = P + template.format(claimId=claim_id, orderProductId=setup.op.id)
+    return method, path, body
+
+
+def sent(emulator: TossEmulator) -> tuple[str, str, object]:
+    """The last write request the emulator received."""
+    last = writes(emulator)[-1]
+    return last.method, last.path, last.json
+
+
+class TestActions:
+    @pytest.mark.parametrize("scenario", SCENARIOS, ids=lambda s: s.rules)
+    def test_every_seller_action_end_to_end(
+        self, emulator: TossEmulator, adapter: Client, scenario: Scenario
+    ) -> None:
+        """Each seller action is sent as documented, accepted, and committed locally; at the end
+        the local order product is the emulator's, and reconcile finds nothing to do."""
+        if scenario.request:
+            s = requested(emulator, adapter, scenario.status, scenario.request, reason="고객 요청")
+        else:
+            s = start(emulator, scenario.status)
+        concerned = s.op.open_claim.id if s.op.open_claim else None
+        for action in scenario.steps:
+            done = apply_remote(
+                adapter, s.op, action, "SELLER", ref=s.ref, **PARAMS.get(action, {})
+            )
+            assert expected_request(action, s) == sent(emulator)
+            assert done.result.ok
+            s = Setup(done.order_product, s.ref)
+
+        remote = emulator.store.get(s.op.id).op
+        assert scenario.final_status == s.op.status
+        assert shape(remote) == shape(s.op)
+        claims = {c.id: c for c in s.op.closed_claims}
+        if s.op.open_claim:
+            claims[s.op.open_claim.id] = s.op.open_claim
+        assert scenario.final_claim == (claims[concerned].status if concerned else None)
+        assert ReconcileOutcome.IN_SYNC == reconcile(adapter, s.op, ref=s.ref).outcome
+
+    @pytest.mark.parametrize(
+        "case",
+        [
+            ("T1", "PAID", ("cancel.request",), "CANCELED", None),
+            ("T6 T7", "DELIVERED", ("return.request", "return.withdraw"), "DELIVERED", "WITHDRAWN"),
+            (
+                "T13 T14", "SHIPPING", ("exchange.request", "exchange.withdraw"), "SHIPPING",
+                "WITHDRAWN",
+            ),
+        ],
+    )  # fmt: skip
+    def test_buyer_actions_arrive_by_reconcile(
+        self, emulator: TossEmulator, adapter: Client, case: tuple[Any, ...]
+    ) -> None:
+        """What the buyer does in the Toss app reaches the local side by reading it back."""
+        _rules, status, buyer_actions, final_status, final_claim = case
+        s = start(emulator, status)
+        for action in buyer_actions:
+            params = {"reason": "변심"} if action.endswith("request") else {}
+            emulator.buyer(s.op.id, action, **params)
+
+        synced = reconcile(adapter, s.op, ref=s.ref)
+
+        assert ReconcileOutcome.ADOPTED == synced.outcome
+        assert final_status == synced.order_product.status
+        closed = synced.order_product.closed_claims
+        assert final_claim == (closed[-1].status if closed else None)
+        assert s.op.version + 1 == synced.order_product.version
+
+    def test_change_exchange_invoice_is_not_guessed(
+        self, emulator: TossEmulator, adapter: Client
+    ) -> None:
+        """T20's path is not published: a typed error says so, and nothing is sent."""
+        s = requested(emulator, adapter, "DELIVERED", "exchange.request", reason="사이즈")
+        for action in ("exchange.approve", "exchange.collect", "exchange.redeliver"):
+            s = Setup(
+                apply_remote(
+                    adapter, s.op, action, "SELLER", ref=s.ref, **PARAMS.get(action, {})
+                ).order_product,
+                s.ref,
+            )
+        before = len(writes(emulator))
+
+        with pytest.raises(cf.NotSupportedError) as e:
+            apply_remote(
+                adapter, s.op, "exchange.change_invoice", "SELLER", ref=s.ref,
+                carrier=CARRIER, tracking_number="9999-0000",
+            )  # fmt: skip
+
+        assert e.value.documented
+        assert "does not publish its path" in str(e.value)
+        assert before == len(writes(emulator))
+
+    def test_buyer_action_has_no_seller_call(self, emulator: TossEmulator, adapter: Client) -> None:
+        """A buyer request through the seller adapter is refused before anything is sent."""
+        s = start(emulator, "DELIVERED")
+
+        with pytest.raises(cf.NotSupportedError) as e:
+            apply_remote(adapter, s.op, "return.request", "BUYER", ref=s.ref, reason="변심")
+
+        assert not e.value.documented
+        assert cf.Action.RETURN_REQUEST == e.value.action
+        assert [] == writes(emulator)
+
+
+class TestErrors:
+    def test_engine_refusal_sends_nothing(self, emulator: TossEmulator, adapter: Client) -> None:
+        """An action the engine refuses raises ActionRefusedError and never reaches Toss."""
+        s = start(emulator, "DELIVERED")
+
+        with pytest.raises(cf.ActionRefusedError) as e:
+            apply_remote(adapter, s.op, "return.approve", "SELLER", ref=s.ref)
+
+        assert "NO_OPEN_CLAIM" in e.value.decision.codes
+        assert [] == api_requests(emulator)
+
+    def test_marketplace_refusal_leaves_local_state(
+        self, emulator: TossEmulator, adapter: Client
+    ) -> None:
+        """When Toss refuses (the buyer withdrew meanwhile), the error carries Toss's code and
+        message, the local order product is unchanged, and reconcile adopts the withdrawal."""
+        s = requested(emulator, adapter, "DELIVERED", "return.request", reason="변심")
+        emulator.buyer(s.op.id, "return.withdraw")
+        before = s.op
+
+        with pytest.raises(cf.MarketplaceRefusedError) as e:
+            apply_remote(adapter, s.op, "return.approve", "SELLER", ref=s.ref)
+
+        assert "INVALID_REQUEST" == e.value.code
+        assert "toss" == e.value.marketplace
+        assert s.op.id == e.value.order_product_id
+        assert cf.Action.RETURN_APPROVE == e.value.action
+        assert before == s.op
+        synced = reconcile(adapter, s.op, ref=s.ref)
+        assert cf.ClaimStatus.WITHDRAWN == synced.order_product.closed_claims[-1].status
+
+    def test_bad_credentials(self, server: RunningServer) -> None:
+        """Refused client credentials raise AuthenticationError, which never shows the secret."""
+        with (
+            make_sync(server, client_secret="wrong-secret") as adapter,
+            pytest.raises(cf.AuthenticationError) as e,
+        ):
+            adapter.list_claims()
+        assert "invalid_client" in str(e.value)
+        assert "wrong-secret" not in str(e.value)
+
+    def test_rate_limited_after_retries(self, emulator: TossEmulator, adapter: Client) -> None:
+        """TOO_MANY_REQUEST on every attempt ends in RateLimitedError with the Retry-After."""
+        emulator.faults = Faults(retry_after=0.01)
+        emulator.inject(Fault.RATE_LIMIT, times=FAST.attempts)
+
+        with pytest.raises(cf.RateLimitedError) as e:
+            adapter.list_claims()
+
+        assert 0.01 == e.value.retry_after
+        assert FAST.attempts == len(api_requests(emulator))
+
+    def test_connection_refused_is_transport_error(self) -> None:
+        """A port nobody listens on gives a retryable TransportError after the retries."""
+        with socket.socket() as sock:
+            sock.bind(("127.0.0.1", 0))
+            port = sock.getsockname()[1]
+        url = f"http://127.0.0.1:{port}"
+        with (
+            toss.make_client(
+                CLIENT_ID, CLIENT_SECRET, base_url=url, token_url=url + "/token", retry=FAST
+            ) as adapter,
+            pytest.raises(cf.TransportError) as e,
+        ):
+            adapter.list_claims()
+        assert e.value.retryable
+        assert "ConnectError" in str(e.value)
+
+    def test_server_error_on_a_read_after_retries(
+        self, emulator: TossEmulator, adapter: Client
+    ) -> None:
+        """HTTP 5xx on every attempt of a read ends in MarketplaceUnavailableError."""
+        emulator.inject(Fault.SERVER_ERROR, times=FAST.attempts)
+
+        with pytest.raises(cf.MarketplaceUnavailableError) as e:
+            adapter.list_claims()
+
+        assert 503 == e.value.status_code
+        assert FAST.attempts == len(api_requests(emulator))
+
+    def test_unsupported_filter_is_input_error(self, adapter: Client) -> None:
+        """A claim status Toss does not have is refused before anything is sent."""
+        with pytest.raises(cf.InvalidInputError) as e:
+            adapter.list_claims(ClaimQuery(claim_status=cf.ClaimStatus.HELD))
+        assert "claim_status" == e.value.field
+
+
+def _mock(handler: Callable[[httpx.Request], httpx.Response]) -> Client:
+    return toss.make_client(
+        CLIENT_ID,
+        CLIENT_SECRET,
+        base_url="https://shopping-fep.toss.im",
+        retry=FAST,
+        transport=httpx.MockTransport(handler),
+    )
+
+
+def _answer(body: object, status: int = 200) -> Callable[[httpx.Request], httpx.Response]:
+    def handler(request: httpx.Request) -> httpx.Response:
+        if request.url.path == "/token":
+            return httpx.Response(200, json={"access_token": "tok-mock", "expires_in": 3600})
+        if isinstance(body, bytes):
+            return httpx.Response(status, content=body)
+        return httpx.Response(status, json=body)
+
+    return handler
+
+
+def _claim_item(**changes: object) -> dict[str, object]:
+    item: dict[str, object] = {
+        "id": 1,
+        "type": "RETURN",
+        "status": "REQUESTED",
+        "requestedDt": "2024-05-01T10:00:00",
+        "order": {"id": "O1", "orderProductId": "OP1"},
+    }
+    item.update(changes)
+    return item
+
+
+class TestUnexpectedResponses:
+    @pytest.mark.parametrize(
+        ("body", "status", "field"),
+        [
+            (b"<html>oops</html>", 200, "body"),
+            ({"resultType": "MAYBE"}, 200, "resultType"),
+            ({"success": {}}, 200, "resultType"),
+            (
+                {"resultType": "SUCCESS", "success": {"items": [_claim_item(status="LOST")]}},
+                200,
+                "success.items[0].status",
+            ),
+            (
+                {"resultType": "SUCCESS", "success": {"items": [_claim_item(order={})]}},
+                200,
+                "success.items[0].order.orderProductId",
+            ),
+            (
+                {"resultType": "SUCCESS", "success": {"items": [], "hasNext": True}},
+                200,
+                "success.nextToken",
+            ),
+            ({"teapot": True}, 418, "status_code"),
+        ],
+    )
+    def test_names_the_field(self, body: object, status: int, field: str) -> None:
+        """Bad JSON, a missing field, an unknown code or HTTP status: a typed error naming it."""
+        with (
+            _mock(_answer(body, status)) as adapter,
+            pytest.raises(cf.UnexpectedResponseError) as e,
+        ):
+            adapter.list_claims()
+        assert field == e.value.field
+        assert "toss" == e.value.marketplace
+
+    def test_unknown_order_status_code(self) -> None:
+        """An orderProductStatus Toss never documented is an error naming it, not a default."""
+        row = {"orderId": "O1", "orderProductId": "OP1", "orderProductStatus": "TELEPORTED"}
+        body = {"resultType": "SUCCESS", "success": {"results": [row], "nextCursor": None}}
+        day = dt.date(2024, 5, 1)
+        with _mock(_answer(body)) as adapter, pytest.raises(cf.UnexpectedResponseError) as e:
+            adapter.list_order_products(OrderQuery(since=day, until=day))
+        assert "success.results[0].orderProductStatus" == e.value.field
+        assert "TELEPORTED" in str(e.value)
+
+    def test_unreadable_answer_to_a_write_is_unknown_outcome(self) -> None:
+        """A write whose answer cannot be read may have happened: OutcomeUnknownError."""
+        op = cf.OrderProduct("OP1", "toss", "DELIVERED", "I", 1000)
+        with _mock(_answer(b"not json")) as adapter, pytest.raises(cf.OutcomeUnknownError) as e:
+            apply_remote(adapter, op, "cancel.by_seller", "SELLER", fee_payer="USER", reason="x")
+        assert "body" in str(e.value)
+        assert e.value.pending is not None
+
+    def test_rate_limit_status_honours_retry_after(self) -> None:
+        """HTTP 429 with Retry-After is retried after that wait, then succeeds."""
+        calls: list[str] = []
+        waits: list[float] = []
+
+        def handler(request: httpx.Request) -> httpx.Response:
+            if request.url.path == "/token":
+                return httpx.Response(200, json={"access_token": "tok", "expires_in": 60})
+            calls.append(request.url.path)
+            if len(calls) == 1:
+                return httpx.Response(429, headers={"Retry-After": "0.02"})
+            return httpx.Response(
+                200, json={"resultType": "SUCCESS", "success": {"items": [], "hasNext": False}}
+            )
+
+        stamina.instrumentation.set_on_retry_hooks([lambda details: waits.append(details.wait_for)])
+        try:
+            with _mock(handler) as adapter:
+                page = adapter.list_claims()
+        finally:
+            stamina.instrumentation.set_on_retry_hooks(None)
+        assert () == page.items
+        assert 2 == len(calls)
+        assert [0.02] == [round(w, 3) for w in waits]
+
+
+class TestRetries:
+    def test_rate_limit_then_success_on_a_write(
+        self, emulator: TossEmulator, adapter: Client
+    ) -> None:
+        """A rate-limited write was not carried out, so it is retried and then succeeds once."""
+        s = start(emulator, "DELIVERED")
+        emulator.inject(Fault.RATE_LIMIT, times=2, on="write")
+
+        done = apply_remote(
+            adapter, s.op, "cancel.by_seller", "SELLER", ref=s.ref, fee_payer="USER", reason="품절"
+        )
+
+        assert cf.Status.CANCELED == done.order_product.status
+        assert 3 == len(writes(emulator))
+        assert [s.op.unit_price] == emulator.store.refunds(s.op.id)
+
+    def test_server_error_then_success_on_a_read(
+        self, emulator: TossEmulator, adapter: Client
+    ) -> None:
+        """A read answered with HTTP 503 is retried."""
+        emulator.inject(Fault.SERVER_ERROR, times=1, on="read")
+
+        adapter.list_claims(ClaimQuery(page_size=1))
+
+        assert 2 == len(api_requests(emulator))
+
+    def test_server_error_on_a_write_is_never_retried(
+        self, emulator: TossEmulator, adapter: Client
+    ) -> None:
+        """HTTP 503 to a write gives OutcomeUnknownError after exactly one request; reconcile
+        says it did not happen, and the retry then refunds exactly once."""
+        s = requested(emulator, adapter, "PREPARING", "cancel.request", reason="변심")
+        emulator.inject(Fault.SERVER_ERROR, times=1, on="write")
+
+        with pytest.raises(cf.OutcomeUnknownError) as e:
+            apply_remote(adapter, s.op, "cancel.approve", "SELLER", ref=s.ref)
+
+        assert 1 == len(writes(emulator))
+        synced = reconcile(adapter, s.op, pending=e.value.pending)
+        assert ReconcileOutcome.NOT_APPLIED == synced.outcome
+        assert s.op == synced.order_product
+        done = apply_remote(adapter, synced.order_product, "cancel.approve", "SELLER", ref=s.ref)
+        assert cf.Status.CANCELED == done.order_product.status
+        assert [s.op.unit_price] == emulator.store.refunds(s.op.id)
+
+
+class TestTokens:
+    def test_token_is_cached(self, emulator: TossEmulator, server: RunningServer) -> None:
+        """One token serves many requests."""
+        before = emulator.core.tokens_issued
+        with make_sync(server) as adapter:
+            for _ in range(3):
+                adapter.list_claims(ClaimQuery(page_size=1))
+        assert 1 == emulator.core.tokens_issued - before
+        token_requests = [r for r in emulator.core.requests if r.path == "/token"]
+        assert [("client_id", "client_secret", "grant_type", "scope")] == [
+            r.form_keys for r in token_requests
+        ]
+
+    def test_token_expiry_mid_run(self, emulator: TossEmulator, adapter: Client) -> None:
+        """When the token expires mid-run, the 401 leads to one re-issue and the call succeeds."""
+        s = requested(emulator, adapter, "DELIVERED", "return.request", reason="변심")
+        before = emulator.core.tokens_issued
+        emulator.expire_tokens()
+
+        done = apply_remote(adapter, s.op, "return.approve", "SELLER", ref=s.ref)
+
+        assert cf.Status.RETURN_COLLECTING == done.order_product.status
+        assert 1 == emulator.core.tokens_issued - before
+        assert 2 == len(writes(emulator))  # the 401, then the request with the new token
+
+    def test_token_reissued_only_once(self, emulator: TossEmulator, server: RunningServer) -> None:
+        """Tokens that are refused at once lead to one re-issue, then AuthenticationError."""
+        emulator.faults = Faults(token_ttl=0)
+        before = emulator.core.tokens_issued
+        with make_sync(server) as adapter, pytest.raises(cf.AuthenticationError):
+            adapter.list_claims()
+        assert 2 == emulator.core.tokens_issued - before
+        assert 2 == len(api_requests(emulator))
+
+    def test_secrets_never_shown(
+        self,
+        emulator: TossEmulator,
+        server: RunningServer,
+        caplog: pytest.LogCaptureFixture,
+    ) -> None:
+        """Neither the client secret nor any issued token appears in reprs, errors or logs."""
+        caplog.set_level(logging.DEBUG)
+        texts: list[str] = []
+        with make_sync(server) as adapter:
+            s = requested(emulator, adapter, "DELIVERED", "return.request", reason="변심")
+            emulator.expire_tokens()
+            approved = apply_remote(adapter, s.op, "return.approve", "SELLER", ref=s.ref)
+            texts += [repr(adapter), repr(adapter._http.auth), repr(adapter._http.headers)]
+            emulator.inject(Fault.SERVER_ERROR, on="write")
+            with pytest.raises(cf.OutcomeUnknownError) as unknown:
+                apply_remote(adapter, approved.order_product, "return.collect", "SELLER", ref=s.ref)
+            with pytest.raises(cf.MarketplaceRefusedError) as refused:  # a stale local state
+                apply_remote(adapter, s.op, "return.approve", "SELLER", ref=s.ref)
+            texts += [str(unknown.value), repr(unknown.value.pending), str(refused.value)]
+        with (
+            make_sync(server, client_secret="other-" + CLIENT_SECRET) as bad,
+            pytest.raises(cf.AuthenticationError) as auth_error,
+        ):
+            bad.list_claims()
+            texts += [str(auth_error.value), repr(bad)]
+        texts += [r.getMessage() for r in caplog.records]
+        secrets = [CLIENT_SECRET, *emulator.core.token_history]
+
+        assert len(secrets) > 2
+        assert [] == [(s, t) for s in secrets for t in texts if s in t]
+
+
+class TestOutcomeUnknown:
+    def test_commit_then_drop_then_reconcile(self, emulator: TossEmulator, adapter: Client) -> None:
+        """Toss completes the return but the answer is lost: OutcomeUnknownError; reconcile
+        commits exactly what apply would have produced; a retry is refused; one refund only."""
+        s = requested(emulator, adapter, "DELIVERED", "return.request", reason="변심")
+        for action in ("return.approve", "return.collect"):
+            s = Setup(apply_remote(adapter, s.op, action, "SELLER", ref=s.ref).order_product, s.ref)
+        emulator.inject(Fault.DROP_AFTER_COMMIT, on="write")
+
+        with pytest.raises(cf.OutcomeUnknownError) as e:
+            apply_remote(adapter, s.op, "return.complete", "SELLER", ref=s.ref)
+
+        assert "RemoteProtocolError" in str(e.value)
+        assert cf.Status.RETURN_COLLECTED == s.op.status  # the local one is as it was
+        synced = reconcile(adapter, s.op, pending=e.value.pending)
+        assert ReconcileOutcome.APPLIED == synced.outcome
+        assert cf.apply(s.op, "return.complete", "SELLER").order_product == synced.order_product
+        assert shape(emulator.store.get(s.op.id).op) == shape(synced.order_product)
+        with pytest.raises(cf.ActionRefusedError):
+            apply_remote(adapter, synced.order_product, "return.complete", "SELLER", ref=s.ref)
+        assert [s.op.unit_price] == emulator.store.refunds(s.op.id)
+        assert (
+            ReconcileOutcome.IN_SYNC == reconcile(adapter, synced.order_product, ref=s.ref).outcome
+        )
+
+    def test_timeout_after_send_then_reconcile(
+        self, emulator: TossEmulator, server: RunningServer
+    ) -> None:
+        """A write that times out after it was sent is an unknown outcome, which reconcile
+        resolves once Toss has carried it out."""
+        with make_sync(server, timeout=0.2) as adapter:
+            s = requested(emulator, adapter, "PREPARING", "cancel.request", reason="변심")
+            emulator.faults = Faults(latency=0.4)
+            with pytest.raises(cf.OutcomeUnknownError) as e:
+                apply_remote(adapter, s.op, "cancel.approve", "SELLER", ref=s.ref)
+            assert "ReadTimeout" in str(e.value)
+            emulator.faults = Faults()
+            deadline = time.monotonic() + 3
+            while emulator.store.get(s.op.id).op.status is not cf.Status.CANCELED:
+                assert time.monotonic() < deadline
+                time.sleep(0.02)
+            synced = reconcile(adapter, s.op, pending=e.value.pending)
+        assert ReconcileOutcome.APPLIED == synced.outcome
+        assert cf.Status.CANCELED == synced.order_product.status
+
+
+class TestPagination:
+    def test_claims_over_windows_and_pages(self, emulator: TossEmulator, adapter: Client) -> None:
+        """Claims over 10 days come in two windows (7 + 3 days), each over several nextToken
+        pages, every claim once."""
+        first = dt.datetime(2021, 3, 1, 9, tzinfo=KST)
+        ids = []
+        for i in range(23):
+            s = start(emulator, "DELIVERED", ordered_at=first - dt.timedelta(days=3))
+            emulator.buyer(
+                s.op.id,
+                "return.request",
+                reason="변심",
+                at=first + dt.timedelta(days=i % 10, minutes=i),
+            )
+            ids.append(s.op.id)
+        query = ClaimQuery(since=first.date(), until=first.date() + dt.timedelta(days=9),
+                           claim_type=cf.ClaimType.RETURN, page_size=4)  # fmt: skip
+
+        claims = list(adapter.iter_claims(query))
+
+        assert sorted(ids) == sorted(c.order_product_id for c in claims)
+        sent_queries = [dict(r.query) for r in api_requests(emulator)]
+        windows = {(q["fromRequestDate"], q["toRequestDate"]) for q in sent_queries}
+        assert {("2021-03-01", "2021-03-07"), ("2021-03-08", "2021-03-10")} == windows
+        assert 7 == len(sent_queries)  # 17 claims in 5 pages, then 6 in 2
+        assert all(q["type"] == "RETURN" and q["size"] == "4" for q in sent_queries)
+        assert 5 == sum("nextToken" in q for q in sent_queries)
+
+    def test_orders_over_pages(self, emulator: TossEmulator, adapter: Client) -> None:
+        """Order products of one day come over several nextCursor pages."""
+        day = dt.datetime(2021, 4, 2, 10, tzinfo=KST)
+        ids = {start(emulator, "PAID", ordered_at=day).op.id for _ in range(12)}
+
+        rows = list(adapter.iter_order_products(
+            OrderQuery(since=day.date(), until=day.date(), page_size=5)))  # fmt: skip
+
+        assert ids == {r.id for r in rows}
+        assert {cf.Status.PAID} == {r.status for r in rows}
+        queries = [dict(r.query) for r in api_requests(emulator)]
+        assert [None, "c5", "c10"] == [q.get("nextCursor") for q in queries]
+        assert {("2021-04-02", "2021-04-02", "5")} == {
+            (q["startDate"], q["endDate"], q["limit"]) for q in queries
+        }
+
+    def test_one_page_and_its_cursor(self, emulator: TossEmulator, adapter: Client) -> None:
+        """list_claims returns one page and the cursor of the next."""
+        day = dt.datetime(2021, 5, 3, 10, tzinfo=KST)
+        for _ in range(3):
+            s = start(emulator, "SHIPPING", ordered_at=day)
+            emulator.buyer(s.op.id, "exchange.request", reason="사이즈", at=day)
+        query = ClaimQuery(
+            claim_type="EXCHANGE", claim_status="REQUESTED", since=day.date(), until=day.date(),
+            page_size=2,
+        )  # fmt: skip
+
+        page = adapter.list_claims(query)
+        rest = adapter.list_claims(query, page.next_cursor)
+
+        first, second = (dict(r.query) for r in api_requests(emulator))
+        assert {"type": "EXCHANGE", "status": "REQUESTED", "size": "2"}.items() <= first.items()
+        assert page.next_cursor == second["nextToken"]
+        assert 2 == len(page.items)
+        assert (1, None) == (len(rest.items), rest.next_cursor)
+        assert {cf.ClaimStatus.REQUESTED} == {c.status for c in (*page.items, *rest.items)}
+
+
+class TestReading:
+    def test_read_maps_folded_codes(self, emulator: TossEmulator, adapter: Client) -> None:
+        """REQUESTED_RETURN hides the status under the request; CLAIM_COLLECTED with a return
+        claim is 반품수거완료 with the claim COLLECTED."""
+        s = requested(emulator, adapter, "DELIVERED", "return.request", reason="변심")
+        remote = adapter.read(s.ref)
+        assert ("REQUESTED_RETURN", None) == (remote.wire_status, remote.status)
+        assert remote.open_claim is not None
+        assert cf.ClaimStatus.REQUESTED == remote.open_claim.status
+
+        for action in ("return.approve", "return.collect"):
+            s = Setup(apply_remote(adapter, s.op, action, "SELLER", ref=s.ref).order_product, s.ref)
+        remote = adapter.read(s.ref)
+
+        assert ("CLAIM_COLLECTED", cf.Status.RETURN_COLLECTED) == (
+            remote.wire_status,
+            remote.status,
+        )
+        assert remote.open_claim is not None
+        assert ("APPROVED", cf.ClaimStatus.COLLECTED) == (
+            remote.open_claim.wire_status,
+            remote.open_claim.status,
+        )
+
+    def test_read_needs_the_order_day(self, adapter: Client) -> None:
+        """Toss cannot read one order product by id alone: the error says what to give."""
+        with pytest.raises(cf.InvalidInputError) as e:
+            adapter.read(OrderRef("OP-x"))
+        assert "ordered_on" == e.value.field
+
+    def test_status_tables_round_trip(self) -> None:
+        """Every status and open claim the engine can produce on Toss maps to a wire code that
+        maps back to it (given the claim's type and origin)."""
+        for status, claim, name in cf.reachable_states("toss"):
+            code = toss.order_status_code(status, (claim.type, claim.status) if claim else None)
+            back = toss.ORDER_STATUS_CODES[code].resolve(claim.type if claim else None)
+            assert back in {status, None}, (name, code)
+            if back is None:  # hidden only under a pending request, whose origin is the status
+                assert claim is not None
+                assert (cf.ClaimStatus.REQUESTED, status) == (claim.status, claim.origin_status)
+
+
+class TestAsync:
+    @pytest.mark.anyio
+    async def test_async_return_with_drop_and_reconcile(
+        self, emulator: TossEmulator, server: RunningServer
+    ) -> None:
+        """The async adapter walks a return over HTTP, and resolves a dropped answer."""
+        s = start(emulator, "SHIPPING")
+        emulator.buyer(s.op.id, "return.request", reason="변심")
+        async with make_async(server) as adapter:
+            s = Setup((await reconcile_async(adapter, s.op, ref=s.ref)).order_product, s.ref)
+            done = await apply_remote_async(adapter, s.op, "return.approve", "SELLER", ref=s.ref)
+            emulator.inject(Fault.DROP_AFTER_COMMIT, on="write")
+            with pytest.raises(cf.OutcomeUnknownError) as e:
+                await apply_remote_async(
+                    adapter, done.order_product, "return.collect", "SELLER", ref=s.ref
+                )
+            synced = await reconcile_async(adapter, done.order_product, pending=e.value.pending)
+            claims = [c async for c in adapter.iter_claims(ClaimQuery(order_ids=(s.ref.order_id,)))]
+        assert ReconcileOutcome.APPLIED == synced.outcome
+        assert cf.Status.RETURN_COLLECTED == synced.order_product.status
+        assert [cf.ClaimStatus.APPROVED] == [c.status for c in claims]
+
+    @pytest.mark.anyio
+    async def test_in_process_through_asgi_transport(self) -> None:
+        """The emulator app runs in-process through httpx.ASGITransport, with no server."""
+        emulator = TossEmulator(client_id=CLIENT_ID, client_secret=CLIENT_SECRET)
+        s = start(emulator, "PREPARING")
+        emulator.buyer(s.op.id, "cancel.request", reason="변심")
+        adapter = toss.make_async_client(
+            CLIENT_ID,
+            CLIENT_SECRET,
+            base_url="http://127.0.0.1",
+            token_url="http://127.0.0.1/token",
+            transport=httpx.ASGITransport(emulator.app),
+            retry=FAST,
+        )
+        async with adapter:
+            synced = await reconcile_async(adapter, s.op, ref=s.ref)
+            done = await apply_remote_async(
+                adapter, synced.order_product, "cancel.reject", "SELLER", ref=s.ref,
+                carrier=CARRIER, tracking_number=TRACKING,
+            )  # fmt: skip
+        assert cf.Status.SHIPPING == done.order_product.status
+        assert ("DELIVERING", (CARRIER, TRACKING)) == (
+            emulator.wire_status(s.op.id),
+            emulator.store.get(s.op.id).delivery,
+        )
+
+
+class TestFramework:
+    def test_base_url_needs_https_except_loopback(self) -> None:
+        """Plain http is refused except for 127.0.0.1 / localhost."""
+        assert "https://shopping-fep.toss.im" == check_base_url("https://shopping-fep.toss.im/")
+        assert "http://127.0.0.1:8080" == check_base_url("http://127.0.0.1:8080")
+        with pytest.raises(cf.InvalidInputError) as e:
+            toss.make_client(CLIENT_ID, CLIENT_SECRET, base_url="http://shopping-fep.toss.im")
+        assert "base_url" == e.value.field
+
+    def test_one_item_per_call(self) -> None:
+        """Toss takes one order product per call; a batch is refused before anything is sent."""
+        ops = [cf.OrderProduct(f"OP{i}", "toss", "DELIVERED", "I", 1000) for i in range(2)]
+        with _mock(_answer({})) as adapter, pytest.raises(cf.InvalidInputError) as e:
+            apply_remote_many(
+                adapter, ops, "cancel.by_seller", "SELLER", fee_payer="USER", reason="x"
+            )
+        assert "item_ids" == e.value.field
+
+    def test_partial_success_commits_only_the_items_that_succeeded(self) -> None:
+        """With a marketplace that reports items (as imweb does), only succeeded items commit."""
+        spec = attrs.evolve(
+            toss.SPEC,
+            max_items=None,
+            parse_action=_items_result,
+        )
+        ops = [cf.OrderProduct(f"OP{i}", "toss", "DELIVERED", "I", 1000) for i in range(3)]
+        answer = {"resultType": "SUCCESS", "success": {"failed": ["OP1"]}}
+        with Client(spec, _mock(_answer(answer))._http, retry=FAST) as adapter:
+            batch = apply_remote_many(
+                adapter, ops, "cancel.by_seller", "SELLER", fee_payer="USER", reason="x"
+            )
+        assert not batch.ok
+        assert [cf.Status.CANCELED, cf.Status.DELIVERED, cf.Status.CANCELED] == [
+            i.order_product.status for i in batch.items
+        ]
+        assert [True, False, True] == [i.applied is not None for i in batch.items]
+
+    def test_retry_policy_retries_only_what_is_safe(self) -> None:
+        """Rate limits (with their wait) and transport errors are retried; the rest is not."""
+        policy = RetryPolicy(max_retry_after=1.0)
+        mp = "toss"
+        assert 0.5 == policy.should_retry(cf.RateLimitedError("x", marketplace=mp, retry_after=0.5))
+        assert 1.0 == policy.should_retry(cf.RateLimitedError("x", marketplace=mp, retry_after=9))
+        assert policy.should_retry(cf.TransportError("x", marketplace=mp)) is True
+        for error in (
+            cf.OutcomeUnknownError("x", marketplace=mp),
+            cf.AuthenticationError("x", marketplace=mp),
+            cf.MarketplaceRefusedError("x", marketplace=mp, code="C", message="m"),
+            cf.TransportError("x", marketplace=mp, retryable=False),
+        ):
+            assert policy.should_retry(error) is False
+
+    def test_remote_action_names_its_values(self) -> None:
+        """RemoteAction accepts strings for marketplace and action and checks them."""
+        action = RemoteAction("toss", "return.approve", "OP1", claim_id="7")
+        assert (cf.Marketplace.TOSS, cf.Action.RETURN_APPROVE) == (
+            action.marketplace,
+            action.action,
+        )
+        with pytest.raises(cf.UnknownValueError):
+            RemoteAction("toss", "return.teleport", "OP1")
+
+
+def _items_result(action: RemoteAction, payload: Any) -> ActionResult:
+    failed = set(payload["failed"])
+    return ActionResult(
+        action,
+        tuple(
+            ItemResult(i, i not in failed, *(("E1", "품절") if i in failed else (None, None)))
+            for i in action.items
+        ),
+    )
+
+
+class TestCli:
+    def test_emulate_serves_the_token_endpoint(self, tmp_path: Any) -> None:
+        """`claimflow emulate toss --port N` serves Toss's token endpoint on 127.0.0.1."""
+        with socket.socket() as sock:
+            sock.bind(("127.0.0.1", 0))
+            port = sock.getsockname()[1]
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "claimflow", "emulate", "toss", "--port", str(port),
+             "--orders", "5", "--fault", "latency=0.001"],
+            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env={**os.environ},
+        )  # fmt: skip
+        try:
+            deadline = time.monotonic() + 15
+            while True:
+                try:
+                    response = httpx.post(
+                        f"http://127.0.0.1:{port}/token",
+                        data={
+                            "grant_type": "client_credentials",
+                            "client_id": "emulator-client",
+                            "client_secret": "emulator-secret",
+                            "scope": "toss-shopping-fep:write",
+                        },
+                    )
+                    break
+                except httpx.ConnectError:
+                    assert time.monotonic() < deadline
+                    time.sleep(0.1)
+        finally:
+            proc.terminate()
+            proc.wait(10)
+        assert 200 == response.status_code
+        assert {"access_token", "expires_in", "scope", "token_type"} == set(
+            json.loads(response.text)
+        )
