@@ -127,9 +127,16 @@ def allowed_actions(order_product: OrderProduct, actor: Actor | str) -> tuple[Ac
     In vocabulary order. Use :func:`check` with the parameters before acting.
     """
     actor = _actor(actor)
-    key = _known_key(order_product)
     c = COMPILED[order_product.marketplace]
-    return tuple(a for a, steps in c.by_state.get(key, ()) if _open_to(steps, order_product, actor))
+    entry = c.by_state_actor.get((state_key(order_product), actor))
+    if entry is None:
+        _known_key(order_product)  # raises: a state the rules cannot produce
+        return ()
+    return tuple(
+        a
+        for a, steps in entry
+        if steps is None or any(all(g.test(order_product) for g in s.guards) for s in steps)
+    )
 
 
 def refused_actions(
@@ -191,10 +198,6 @@ def _known_key(op: OrderProduct) -> StateKey:
     return key
 
 
-def _open_to(steps: tuple[Step, ...], op: OrderProduct, actor: Actor) -> bool:
-    return any(actor in s.actors and all(g.test(op) for g in s.guards) for s in steps)
-
-
 def _decide(
     op: OrderProduct,
     action: Action,
@@ -219,20 +222,25 @@ def _decide(
         if actor not in step.actors:
             reasons.append(_actor_reason(rule, step.actors, actor))
             continue
-        failed = [
-            Reason(g.code, g.message_ko, g.message_en, rule.id, rule.source, rule.tag)
-            for g in step.guards
-            if not g.test(op)
-        ]
-        if check_params:
-            values, problems = _params.validate(step.params, params, op, action.value)
+        failed = (
+            [
+                Reason(g.code, g.message_ko, g.message_en, *step.rule_ref)
+                for g in step.guards
+                if not g.test(op)
+            ]
+            if step.guards
+            else ()
+        )
+        if check_params and step.params:
+            values, problems = _params.validate(
+                step.params, params, op, action, step.rule_ref, known=step.param_names
+            )
         else:
+            # no parameters to check (names were checked on entry), or a caller asking without
             values, problems = (), ()
         if failed or problems:
             reasons += failed
-            reasons += [
-                attrs.evolve(p, rule_id=rule.id, source=rule.source, tag=rule.tag) for p in problems
-            ]
+            reasons += problems
             continue
         return _allowed(op, action, actor, step, values), step
     return _refused(op, action, actor, tuple(dict.fromkeys(reasons))), None
@@ -277,18 +285,17 @@ def _allowed(
 
 def _effects(rule: Rule, op: OrderProduct, values: Params) -> tuple[Effect, ...]:
     v = dict(values)
-    extra_charge = v.get("extra_charge", 0)
-    points = v.get("refund_points", 0)
-    extra_payment = v.get("extra_payment", 0)
-    assert isinstance(extra_charge, int) and isinstance(points, int)
-    assert isinstance(extra_payment, int)
     out: list[Effect] = []
     for kind in rule.effects:
         if kind is EffectKind.REFUND:
+            extra_payment = v.get("extra_payment", 0)
+            assert isinstance(extra_payment, int)
             if extra_payment:
                 # x2bee: the cost calculation asked the buyer to pay more instead of a refund
                 out.append(Effect(EffectKind.CHARGE_EXTRA, amount=extra_payment))
                 continue
+            extra_charge = v.get("extra_charge", 0)
+            assert isinstance(extra_charge, int)
             amount = v.get("refund_amount", op.amount - extra_charge)
             assert isinstance(amount, int)
             out.append(Effect(kind, amount=max(amount, 0)))
@@ -296,12 +303,12 @@ def _effects(rule: Rule, op: OrderProduct, values: Params) -> tuple[Effect, ...]
             carrier, tracking = v["carrier"], v["tracking_number"]
             assert isinstance(carrier, str) and isinstance(tracking, str)
             out.append(Effect(kind, carrier=carrier, tracking_number=tracking))
-        elif kind is EffectKind.CHARGE_EXTRA:
-            if extra_charge:
-                out.append(Effect(kind, amount=extra_charge))
-        elif kind is EffectKind.REFUND_POINTS:
-            if points:
-                out.append(Effect(kind, amount=points))
+        elif kind in (EffectKind.CHARGE_EXTRA, EffectKind.REFUND_POINTS):
+            # imweb etc_price / refund_point: only when given and not zero
+            amount = v.get("extra_charge" if kind is EffectKind.CHARGE_EXTRA else "refund_points")
+            assert amount is None or isinstance(amount, int)
+            if amount:
+                out.append(Effect(kind, amount=amount))
         else:
             out.append(Effect(kind))
     return tuple(out)

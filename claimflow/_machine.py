@@ -225,6 +225,8 @@ class Step:
     guards: tuple[Guard, ...]
     params: tuple[_params.ParamSpec, ...]
     allowed_because: tuple[Reason, ...]  # the reason an allowed decision gives: this rule
+    param_names: frozenset[str]
+    rule_ref: _params.RuleRef  # what a refusal reason cites
 
 
 @attrs.frozen
@@ -238,6 +240,11 @@ class Compiled:
     states: frozenset[StateKey]
     offered: frozenset[Action]
     param_names: Mapping[Action, frozenset[str]]
+    # for allowed_actions: per (state, actor) the actions that actor has a transition for, each
+    # with the steps whose guards must be asked, or None when one step needs no guard at all
+    by_state_actor: Mapping[
+        tuple[StateKey, Actor], tuple[tuple[Action, tuple[Step, ...] | None], ...]
+    ]
 
     @classmethod
     def from_machines(cls, mp: Marketplace, machines: Mapping[str, RuleMachine]) -> Compiled:
@@ -269,7 +276,24 @@ class Compiled:
             states=frozenset(keys.values()),
             offered=frozenset(a for _, a in table),
             param_names={a: frozenset(n) for a, n in param_names.items()},
+            by_state_actor={
+                (key, actor): _for_actor(by_state.get(key, []), actor)
+                for key in keys.values()
+                for actor in Actor
+            },
         )
+
+
+def _for_actor(
+    by_state: list[tuple[Action, tuple[Step, ...]]], actor: Actor
+) -> tuple[tuple[Action, tuple[Step, ...] | None], ...]:
+    order = {a: i for i, a in enumerate(Action)}
+    out = []
+    for action, steps in sorted(by_state, key=lambda av: order[av[0]]):
+        mine = tuple(s for s in steps if actor in s.actors)
+        if mine:
+            out.append((action, None if any(not s.guards for s in mine) else mine))
+    return tuple(out)
 
 
 def _step(t: RuleTransition, dest: StateKey) -> Step:
@@ -296,7 +320,8 @@ def _step(t: RuleTransition, dest: StateKey) -> Step:
         r.source,
         r.tag,
     )
-    return Step(r, dest, actors, tuple(guards), params, (because,))
+    names = frozenset(p.name for p in params)
+    return Step(r, dest, actors, tuple(guards), params, (because,), names, (r.id, r.source, r.tag))
 
 
 def _compile_all() -> dict[Marketplace, Compiled]:

@@ -17,7 +17,7 @@ from enum import StrEnum
 import attrs
 
 from ._values import CandidateItem, OrderProduct, Params, Reason
-from ._vocab import FeePayer
+from ._vocab import FeePayer, Tag
 from .exceptions import UnknownParameterError
 
 __all__ = ["ImwebReasonCode", "ParamSpec", "validate"]
@@ -173,18 +173,29 @@ MISSING = "MISSING_PARAMETER"
 INVALID = "INVALID_PARAMETER"
 
 
+RuleRef = tuple[str | None, str | None, Tag | None]  # (rule id, source, tag) a reason cites
+NO_RULE: RuleRef = (None, None, None)
+
+
 def validate(
     specs: tuple[ParamSpec, ...],
     params: Mapping[str, object],
     op: OrderProduct,
     action: str,
+    rule: RuleRef = NO_RULE,
+    *,
+    known: frozenset[str] | None = None,
 ) -> tuple[Params, tuple[Reason, ...]]:
-    """Check *params* against *specs*: the checked values, and the problems as reasons."""
+    """Check *params* against *specs*: the checked values, and the problems (citing *rule*).
+
+    *known* is the set of the specs' names when the caller has it at hand (the engine's hot path).
+    """
     if not specs:
         if params:
             _unknown(params, specs, action)
         return (), ()
-    known = {s.name for s in specs}
+    if known is None:
+        known = frozenset(s.name for s in specs)
     if not known.issuperset(params):
         _unknown(params, specs, action)
     values: list[tuple[str, object]] = []
@@ -198,6 +209,7 @@ def validate(
                         MISSING,
                         f"{spec.label_ko}({spec.name})이(가) 필요합니다",
                         f"parameter {spec.name!r} is required",
+                        *rule,
                         field=spec.name,
                     )
                 )
@@ -210,6 +222,7 @@ def validate(
                     INVALID,
                     f"{spec.label_ko}({spec.name}) {value!r}: {e.ko}",
                     f"parameter {spec.name!r} {value!r} {e.en}",
+                    *rule,
                     field=spec.name,
                 )
             )
