@@ -67,7 +67,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     emulate = sub.add_parser(
         "emulate",
         help="serve a marketplace emulator on 127.0.0.1 (needs the emulators extra); Toss "
-        "client credentials: emulator-client / emulator-secret",
+        "client credentials: emulator-client / emulator-secret; imweb key / secret: "
+        "emulator-key / emulator-secret; x2bee token: Bearer emulator-token",
     )
     emulate.add_argument("marketplace", choices=[m.value for m in Marketplace])
     emulate.add_argument("--port", type=int, default=8080, help="default: 8080")

@@ -1,5 +1,5 @@
-"""Marketplace adapters: carry out decided actions on Toss Shopping (and, to come, imweb and
-x2bee), list and read back claims and order products, commit locally only after success.
+"""Marketplace adapters: carry out decided actions on Toss Shopping, imweb and x2bee, list and
+read back claims and order products, commit locally only after success.
 
 Needs the ``adapters`` extra (httpx, stamina)::
 
@@ -17,11 +17,12 @@ satisfy the :class:`Adapter` / :class:`AsyncAdapter` protocols.
 
 from __future__ import annotations
 
-from . import toss
+from . import imweb, toss, x2bee
 from ._commit import (
     BatchApplied,
     BatchItem,
     PendingAction,
+    PendingBatch,
     Reconciled,
     ReconcileOutcome,
     RemoteApplied,
@@ -42,12 +43,14 @@ from ._core import (
     Endpoint,
     Envelope,
     Fields,
+    FlowList,
     ItemResult,
     ListEndpoint,
     MarketplaceSpec,
     OrderQuery,
     OrderRef,
     Page,
+    PagedList,
     RemoteAction,
     RemoteClaim,
     RemoteOrderProduct,
@@ -70,13 +73,16 @@ __all__ = [
     "Endpoint",
     "Envelope",
     "Fields",
+    "FlowList",
     "ItemResult",
     "ListEndpoint",
     "MarketplaceSpec",
     "OrderQuery",
     "OrderRef",
     "Page",
+    "PagedList",
     "PendingAction",
+    "PendingBatch",
     "ReconcileOutcome",
     "Reconciled",
     "RemoteAction",
@@ -92,7 +98,9 @@ __all__ = [
     "apply_remote_many",
     "apply_remote_many_async",
     "check_base_url",
+    "imweb",
     "reconcile",
     "reconcile_async",
     "toss",
+    "x2bee",
 ]

@@ -28,7 +28,7 @@ from .._values import (
     OrderProduct,
     Params,
 )
-from .._vocab import Action, Actor, Marketplace
+from .._vocab import Action, Actor, ClaimStatus, ClaimType, Marketplace, Status
 from ..exceptions import (
     ActionRefusedError,
     InvalidInputError,
@@ -51,6 +51,7 @@ __all__ = [
     "BatchApplied",
     "BatchItem",
     "PendingAction",
+    "PendingBatch",
     "ReconcileOutcome",
     "Reconciled",
     "RemoteApplied",
@@ -73,6 +74,24 @@ class PendingAction:
     params: Params  # as the caller gave them
     remote: RemoteAction
     ref: OrderRef
+
+
+@attrs.frozen
+class PendingBatch:
+    """A batch action (:func:`apply_remote_many`) whose outcome is unknown: one
+    :class:`PendingAction` per order product. Pass it as ``pending`` to :func:`reconcile` with
+    each order product of the batch; some items may have taken effect and others not."""
+
+    items: tuple[PendingAction, ...]
+    remote: RemoteAction
+
+    def of(self, order_product_id: str) -> PendingAction:
+        """The pending action of *order_product_id*."""
+        for p in self.items:
+            if p.order_product.id == order_product_id:
+                return p
+        msg = f"order product {order_product_id!r} is not in this batch"
+        raise InvalidInputError(msg, field="pending")
 
 
 @attrs.frozen
@@ -177,16 +196,19 @@ def _apply(p: PendingAction) -> Applied:
     )
 
 
-def _unknown(e: OutcomeUnknownError | UnexpectedResponseError, p: PendingAction) -> Exception:
+def _unknown(
+    e: OutcomeUnknownError | UnexpectedResponseError, p: PendingAction | PendingBatch
+) -> Exception:
     text = str(e)
     if isinstance(e, UnexpectedResponseError):
         text += "; the action may have been carried out: reconcile before retrying"
+    first = p.items[0] if isinstance(p, PendingBatch) else p
     return OutcomeUnknownError(
         text,
         marketplace=e.marketplace,
         pending=p,
-        order_product_id=p.order_product.id,
-        action=p.action,
+        order_product_id=first.order_product.id,
+        action=first.action,
     )
 
 
@@ -270,6 +292,17 @@ def consistent(spec: MarketplaceSpec, op: OrderProduct, remote: RemoteOrderProdu
     ro, lo = remote.open_claim, op.open_claim
     if (ro is None) != (lo is None):
         return False
+    if not spec.claims_by_id:
+        # imweb shows the current claim's type and status (and a hold) without an id, and no
+        # closed claims: compare what it shows
+        return (
+            ro is None
+            or lo is None
+            or (
+                (ro.type, ro.status, ro.held_from) == (lo.type, lo.status, lo.held_from)
+                and ro.origin_status in {None, lo.origin_status}
+            )
+        )
     if (
         ro is not None
         and lo is not None
@@ -294,6 +327,8 @@ def consistent(spec: MarketplaceSpec, op: OrderProduct, remote: RemoteOrderProdu
 def adopt(spec: MarketplaceSpec, op: OrderProduct, remote: RemoteOrderProduct) -> OrderProduct:
     """*op* taken over to the remote state (one version later), keeping what only the local side
     knows (a claim's origin status, which Toss's folded codes hide)."""
+    if not spec.claims_by_id:
+        return _adopt_current(op, remote)
     known = {c.id: c for c in (*op.closed_claims, *((op.open_claim,) if op.open_claim else ()))}
     ro = remote.open_claim
     status = remote.status
@@ -341,6 +376,66 @@ def adopt(spec: MarketplaceSpec, op: OrderProduct, remote: RemoteOrderProduct) -
     return new
 
 
+# how a claim of each type ends when it completes (for a claim that vanished from imweb's wire)
+_COMPLETED_AS = {
+    ClaimType.CANCEL: Status.CANCELED,
+    ClaimType.RETURN: Status.RETURNED,
+    ClaimType.EXCHANGE: Status.EXCHANGED,
+}
+
+
+def _adopt_current(op: OrderProduct, remote: RemoteOrderProduct) -> OrderProduct:
+    """:func:`adopt` for a marketplace that shows only the current claim, without an id (imweb).
+
+    An open claim of the same type is the local one, moved on (its id, reason and parameters
+    stay). A local open claim the wire no longer shows has closed: as the wire's closed claim of
+    that type says, else COMPLETED when the status is that type's end (반품완료 for a return),
+    else REJECTED (decided: imweb has no buyer withdrawal, so the seller turned it down; a return
+    turned into an exchange closes REJECTED too, as ``return.to_exchange`` does).
+    """
+    status = remote.status if remote.status is not None else op.status
+    ro, lo = remote.open_claim, op.open_claim
+    closed = list(op.closed_claims)
+    open_claim: Claim | None = None
+    if ro is not None and lo is not None and ro.type is lo.type:
+        open_claim = attrs.evolve(
+            lo,
+            status=ro.status,
+            held_from=ro.held_from,
+            origin_status=ro.origin_status or lo.origin_status,
+        )
+    else:
+        shown_closed = {c.type: c for c in remote.claims if not c.is_open}
+        if lo is not None:
+            ended = shown_closed.pop(lo.type, None)
+            how = (
+                ended.status
+                if ended is not None
+                else ClaimStatus.COMPLETED
+                if status is _COMPLETED_AS.get(lo.type)
+                else ClaimStatus.REJECTED
+            )
+            closed.append(attrs.evolve(lo, status=how, held_from=None))
+        closed += [  # claims that opened and closed while the local side was not looking
+            Claim(c.id, c.type, c.status, c.origin_status or op.status, reason=c.reason)
+            for c in shown_closed.values()
+        ]
+        if ro is not None:
+            open_claim = Claim(
+                ro.id,
+                ro.type,
+                ro.status,
+                ro.origin_status or status,
+                reason=ro.reason,
+                held_from=ro.held_from,
+            )
+    new = attrs.evolve(
+        op, status=status, open_claim=open_claim, closed_claims=closed, version=op.version + 1
+    )
+    allowed_actions(new, Actor.SELLER)  # raises InconsistentStateError for a state rules forbid
+    return new
+
+
 def _judge(
     spec: MarketplaceSpec,
     op: OrderProduct,
@@ -363,9 +458,11 @@ def _reconcile_args(
     spec: MarketplaceSpec,
     op: OrderProduct,
     ref: OrderRef | None,
-    pending: PendingAction | None,
-) -> OrderRef:
+    pending: PendingAction | PendingBatch | None,
+) -> tuple[OrderRef, PendingAction | None]:
     _same_marketplace(spec.marketplace, op)
+    if isinstance(pending, PendingBatch):
+        pending = pending.of(op.id)
     if pending is not None:
         if pending.order_product != op:
             msg = (
@@ -374,8 +471,8 @@ def _reconcile_args(
                 f"order product (version {op.version})"
             )
             raise InvalidInputError(msg, field="pending")
-        return ref or pending.ref
-    return _ref(op, ref)
+        return ref or pending.ref, pending
+    return _ref(op, ref), None
 
 
 # --- sync ---------------------------------------------------------------------------------------
@@ -420,7 +517,8 @@ def apply_remote_many(
     """One action for several order products of one order in one call (imweb ``prod_order_no``).
 
     Every item is decided first (one refusal: nothing sent). The marketplace may accept some items
-    and refuse others: only the items that succeeded are committed.
+    and refuse others: only the items that succeeded are committed. When the outcome is unknown,
+    the :class:`~claimflow.OutcomeUnknownError`'s ``pending`` is a :class:`PendingBatch`.
     """
     pendings, remote = _decide_batch(
         adapter.spec, order_products, action, actor, refs=refs, params=params
@@ -428,7 +526,7 @@ def apply_remote_many(
     try:
         result = adapter.perform(remote)
     except (OutcomeUnknownError, UnexpectedResponseError) as e:
-        raise _unknown(e, pendings[0]) from e
+        raise _unknown(e, PendingBatch(tuple(pendings), remote)) from e
     return _commit_batch(pendings, result)
 
 
@@ -438,17 +536,19 @@ def reconcile(
     /,
     *,
     ref: OrderRef | None = None,
-    pending: PendingAction | None = None,
+    pending: PendingAction | PendingBatch | None = None,
 ) -> Reconciled:
     """Read the order product from the marketplace and bring the local one in line.
 
     With *pending* (from :class:`~claimflow.OutcomeUnknownError`): if the action took effect
     remotely, the result is exactly what :func:`claimflow.apply` produces (``APPLIED``); if not,
     the order product is returned unchanged (``NOT_APPLIED``: safe to try again). Otherwise the
-    remote state is taken over (``ADOPTED``), or nothing differs (``IN_SYNC``).
+    remote state is taken over (``ADOPTED``), or nothing differs (``IN_SYNC``). A
+    :class:`PendingBatch` (from :func:`apply_remote_many`) is reconciled item by item: call this
+    once per order product of the batch.
     """
-    where = _reconcile_args(adapter.spec, order_product, ref, pending)
-    return _judge(adapter.spec, order_product, pending, adapter.read(where))
+    where, one = _reconcile_args(adapter.spec, order_product, ref, pending)
+    return _judge(adapter.spec, order_product, one, adapter.read(where))
 
 
 # --- async --------------------------------------------------------------------------------------
@@ -490,7 +590,7 @@ async def apply_remote_many_async(
     try:
         result = await adapter.perform(remote)
     except (OutcomeUnknownError, UnexpectedResponseError) as e:
-        raise _unknown(e, pendings[0]) from e
+        raise _unknown(e, PendingBatch(tuple(pendings), remote)) from e
     return _commit_batch(pendings, result)
 
 
@@ -500,8 +600,8 @@ async def reconcile_async(
     /,
     *,
     ref: OrderRef | None = None,
-    pending: PendingAction | None = None,
+    pending: PendingAction | PendingBatch | None = None,
 ) -> Reconciled:
     """:func:`reconcile` for an :class:`~claimflow.adapters.AsyncAdapter`."""
-    where = _reconcile_args(adapter.spec, order_product, ref, pending)
-    return _judge(adapter.spec, order_product, pending, await adapter.read(where))
+    where, one = _reconcile_args(adapter.spec, order_product, ref, pending)
+    return _judge(adapter.spec, order_product, one, await adapter.read(where))

@@ -43,7 +43,7 @@ import httpx
 import stamina
 
 from .._values import Params, parse_enum
-from .._vocab import Action, ClaimStatus, ClaimType, Marketplace, Status
+from .._vocab import Action, ClaimStatus, ClaimType, Marketplace, PaymentChannel, Status
 from ..exceptions import (
     AuthenticationError,
     InvalidInputError,
@@ -69,12 +69,14 @@ __all__ = [
     "Endpoint",
     "Envelope",
     "Fields",
+    "FlowList",
     "ItemResult",
     "ListEndpoint",
     "MarketplaceSpec",
     "OrderQuery",
     "OrderRef",
     "Page",
+    "PagedList",
     "RemoteAction",
     "RemoteClaim",
     "RemoteOrderProduct",
@@ -92,6 +94,7 @@ log = logging.getLogger("claimflow.adapters")
 
 T = TypeVar("T")
 Q = TypeVar("Q")
+Q_contra = TypeVar("Q_contra", contravariant=True)
 
 
 # --- secrets ----------------------------------------------------------------------------------
@@ -255,6 +258,11 @@ class RemoteClaim:
     order_id: str | None = None
     requested_at: dt.datetime | None = None
     reason: str | None = None
+    #: the order-product status the claim was requested in, where the wire shows it (imweb keeps
+    #: the order's status under a claim); None: only the local side knows it (Toss)
+    origin_status: Status | None = None
+    #: for a claim on hold (``status`` HELD): the claim status the hold interrupted
+    held_from: ClaimStatus | None = None
 
 
 @attrs.frozen
@@ -278,6 +286,10 @@ class RemoteOrderProduct:
     unit_price: int | None = None
     quantity: int | None = None
     claims: tuple[RemoteClaim, ...] = ()
+    #: how the order was paid, where the list shows it (imweb order ``type``; the Naver Pay guard
+    #: of return holds reads it) and whether that payment can be refunded automatically
+    payment_channel: PaymentChannel | None = None
+    auto_refundable: bool | None = None
 
     @property
     def open_claim(self) -> RemoteClaim | None:
@@ -547,6 +559,37 @@ class ListEndpoint(Generic[Q, T]):
     #: for a path that depends on the query (imweb ``/orders/{order_no}/prod-orders``)
     path_for: Callable[[Q], str] | None = None
 
+    def page(self, spec: MarketplaceSpec, query: Q, cursor: str | None, /) -> Flow[Page[T]]:
+        """The flow of one page: a single call."""
+        return single_flow(page_call(spec, self, query, cursor))
+
+
+@attrs.frozen
+class FlowList(Generic[Q, T]):
+    """A list whose page takes several calls: ``pages(spec, query, cursor)`` is the flow of one
+    page (imweb: a page of the order list, then the item orders of each order on it)."""
+
+    pages: Callable[[MarketplaceSpec, Q, str | None], Flow[Page[T]]]
+    max_days: int | None = None
+
+    def page(self, spec: MarketplaceSpec, query: Q, cursor: str | None, /) -> Flow[Page[T]]:
+        """The flow of one page."""
+        return self.pages(spec, query, cursor)
+
+
+class PagedList(Protocol[Q_contra, T]):
+    """What the drivers need of a list: the flow of one page, and the longest date window one
+    query may span (None: any). :class:`ListEndpoint` and :class:`FlowList` are the two kinds."""
+
+    @property
+    def max_days(self) -> int | None:
+        """Split a ``since``..``until`` query into windows of at most this many days."""
+        ...
+
+    def page(self, spec: MarketplaceSpec, query: Q_contra, cursor: str | None, /) -> Flow[Page[T]]:
+        """The flow of one page."""
+        ...
+
 
 def _single_item(action: RemoteAction, _payload: object) -> ActionResult:
     return ActionResult(action, tuple(ItemResult(i, True) for i in action.items))
@@ -565,11 +608,17 @@ class MarketplaceSpec:
       :class:`~claimflow.exceptions.MarketplaceRefusedError`); ``http_errors``: the same for HTTP
       statuses outside ``envelope_statuses`` (5xx is always "unavailable");
     - ``parse_action``: the per-item result of an action (imweb reports partial success);
-      ``max_items``: how many order products one call may carry (None: any);
-    - ``claims``, ``order_products``: the lists; ``locate`` turns an :class:`OrderRef` into the
-      order query that finds it, ``assemble`` joins an order product with its claims, ``read`` is
-      the flow that reads one back (by default: locate it, then list its claims);
-    - ``order_codes``, ``claim_status_codes``: the wire status codes, both ways.
+      ``max_items``: how many order products one call may carry (None: any); ``address``: the
+      action completed with what the marketplace addresses it by, before anything is built
+      (imweb: the order number, from the order product ids);
+    - ``claims``, ``order_products``: the lists (:class:`PagedList`); ``locate`` turns an
+      :class:`OrderRef` into the order query that finds it, ``assemble`` joins an order product
+      with its claims, ``read`` is the flow that reads one back (by default: locate it, then list
+      its claims);
+    - ``claim_status_code``: a claim status as the wire shows it;
+    - ``claims_by_id``: True when the wire names claims by id and keeps the closed ones (Toss);
+      False when it shows only the current claim of an order product, without an id (imweb):
+      reconciling then compares the open claim by type and status (see ``_commit.consistent``).
     """
 
     marketplace: Marketplace
@@ -581,8 +630,8 @@ class MarketplaceSpec:
     envelope_statuses: frozenset[int]
     error_codes: Mapping[str, type[MarketplaceError]] = attrs.field(converter=_mapping)
     http_errors: Mapping[int, type[MarketplaceError]] = attrs.field(converter=_mapping)
-    claims: ListEndpoint[ClaimQuery, RemoteClaim]
-    order_products: ListEndpoint[OrderQuery, RemoteOrderProduct]
+    claims: PagedList[ClaimQuery, RemoteClaim]
+    order_products: PagedList[OrderQuery, RemoteOrderProduct]
     locate: Callable[[OrderRef], OrderQuery]
     assemble: Callable[[RemoteOrderProduct, Sequence[RemoteClaim]], RemoteOrderProduct]
     claim_status_code: Callable[[ClaimType, ClaimStatus], str]
@@ -591,6 +640,12 @@ class MarketplaceSpec:
     read: Callable[[MarketplaceSpec, OrderRef], Flow[RemoteOrderProduct]] = attrs.field(
         factory=lambda: read_via_lists
     )
+    address: Callable[[RemoteAction], RemoteAction] = attrs.field(factory=lambda: _as_given)
+    claims_by_id: bool = True
+
+
+def _as_given(action: RemoteAction) -> RemoteAction:
+    return action
 
 
 # --- calls and flows --------------------------------------------------------------------------
@@ -641,6 +696,8 @@ def action_call(spec: MarketplaceSpec, action: RemoteAction) -> Call[ActionResul
         msg = f"a {action.marketplace} action cannot be sent to {spec.marketplace}"
         raise InvalidInputError(msg, field="marketplace")
     endpoint = spec.actions.get(action.action)
+    if endpoint is not None:
+        action = spec.address(action)
     if endpoint is None:
         gap = spec.unsupported.get(action.action)
         why = gap.why if gap else f"{spec.marketplace} has no seller-API call for {action.action}"
@@ -713,12 +770,12 @@ def single_flow(call: Call[T]) -> Flow[T]:
     return result
 
 
-def iter_flow(spec: MarketplaceSpec, endpoint: ListEndpoint[Q, T], query: Q) -> Flow[None]:
+def iter_flow(spec: MarketplaceSpec, endpoint: PagedList[Q, T], query: Q) -> Flow[None]:
     """Every item of a list: window by window, page by page."""
     for window in _windows(endpoint.max_days, query):
         cursor: str | None = None
         while True:
-            page: Page[T] = yield page_call(spec, endpoint, window, cursor)
+            page: Page[T] = yield from endpoint.page(spec, window, cursor)
             yield Emit(page.items)
             if page.next_cursor is None:
                 break
@@ -732,8 +789,8 @@ def read_via_lists(spec: MarketplaceSpec, ref: OrderRef) -> Flow[RemoteOrderProd
     for window in _windows(spec.order_products.max_days, query):
         cursor: str | None = None
         while row is None:
-            page: Page[RemoteOrderProduct] = yield page_call(
-                spec, spec.order_products, window, cursor
+            page: Page[RemoteOrderProduct] = yield from spec.order_products.page(
+                spec, window, cursor
             )
             row = next((r for r in page.items if r.id == ref.order_product_id), None)
             if page.next_cursor is None:
@@ -754,7 +811,7 @@ def read_via_lists(spec: MarketplaceSpec, ref: OrderRef) -> Flow[RemoteOrderProd
     claim_query = ClaimQuery(order_ids=(row.order_id,) if row.order_id else ())
     cursor = None
     while True:
-        claim_page: Page[RemoteClaim] = yield page_call(spec, spec.claims, claim_query, cursor)
+        claim_page: Page[RemoteClaim] = yield from spec.claims.page(spec, claim_query, cursor)
         claims += [c for c in claim_page.items if c.order_product_id == row.id]
         if claim_page.next_cursor is None:
             break
@@ -821,7 +878,7 @@ def parse_retry_after(value: str | None) -> float | None:
 def parse_response(spec: MarketplaceSpec, call: Call[T], response: httpx.Response) -> T:
     """The value of *response* to *call*, or the claimflow error it amounts to."""
     status = response.status_code
-    if status in spec.envelope_statuses:
+    if status in spec.envelope_statuses and not _judged_by_status(spec, response):
         body: object = None
         if response.content:  # x2bee answers many writes with HTTP 200 and no content
             try:
@@ -844,6 +901,19 @@ def parse_response(spec: MarketplaceSpec, call: Call[T], response: httpx.Respons
     if cls_ is None:
         raise _unexpected(spec, call, response, "status_code", f"unexpected HTTP {status}")
     raise _error(spec, call, response, cls_, code=None, message=None)
+
+
+def _judged_by_status(spec: MarketplaceSpec, response: httpx.Response) -> bool:
+    """An error status that usually carries the envelope (imweb: HTTP 401 with code -2) but came
+    without JSON (a gateway's page) is judged by the status alone."""
+    status = response.status_code
+    if status not in spec.http_errors and not 500 <= status < 600:
+        return False
+    try:
+        response.json()
+    except ValueError:
+        return True
+    return False
 
 
 def _unexpected(
@@ -1036,8 +1106,8 @@ class _Base:
     def _action_flow(self, action: RemoteAction) -> Flow[ActionResult]:
         return single_flow(action_call(self._spec, action))
 
-    def _page_flow(self, endpoint: ListEndpoint[Q, T], query: Q, cursor: str | None) -> Flow[Any]:
-        return single_flow(page_call(self._spec, endpoint, query, cursor))
+    def _page_flow(self, endpoint: PagedList[Q, T], query: Q, cursor: str | None) -> Flow[Any]:
+        return endpoint.page(self._spec, query, cursor)
 
     def _read_flow(self, ref: OrderRef | str) -> Flow[RemoteOrderProduct]:
         return self._spec.read(self._spec, OrderRef(ref) if isinstance(ref, str) else ref)

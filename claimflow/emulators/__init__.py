@@ -47,4 +47,8 @@ __all__ = [
 ]
 
 #: ``claimflow emulate NAME``: the module whose ``make_app(faults=, seed=, orders=)`` builds it.
-EMULATORS: dict[str, str] = {"toss": "claimflow.emulators.toss"}
+EMULATORS: dict[str, str] = {
+    "toss": "claimflow.emulators.toss",
+    "imweb": "claimflow.emulators.imweb",
+    "x2bee": "claimflow.emulators.x2bee",
+}

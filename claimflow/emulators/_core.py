@@ -29,7 +29,7 @@ import uvicorn
 from .._engine import apply, example_params
 from .._params import KST
 from .._values import Applied, Effect, OrderProduct
-from .._vocab import Action, Actor, EffectKind, Marketplace, Status
+from .._vocab import Action, Actor, EffectKind, Marketplace, PaymentChannel, Status
 from ..exceptions import InvalidInputError
 
 __all__ = [
@@ -165,8 +165,13 @@ class Store:
         item_id: str | None = None,
         name: str = "상품",
         option_name: str = "기본",
+        payment_channel: PaymentChannel | str = PaymentChannel.NORMAL,
+        auto_refundable: bool = True,
     ) -> Record:
-        """A new order product, walked from 결제완료 to *status* by the fulfilment rules."""
+        """A new order product, walked from 결제완료 to *status* by the fulfilment rules.
+
+        *payment_channel* and *auto_refundable* describe the order's payment (imweb: Naver Pay
+        return holds, '자동환불불가' for bank transfer and virtual account)."""
         status = Status(status)
         if status not in _WALK:
             msg = f"an order product starts in one of {', '.join(_WALK)}, not {status}"
@@ -179,7 +184,14 @@ class Store:
                 msg = f"order product {op_id!r} exists"
                 raise InvalidInputError(msg, field="id")
             op = OrderProduct(
-                op_id, self.marketplace, Status.PAID, item_id or f"ITEM-{n}", unit_price, quantity
+                op_id,
+                self.marketplace,
+                Status.PAID,
+                item_id or f"ITEM-{n}",
+                unit_price,
+                quantity,
+                payment_channel=payment_channel,
+                auto_refundable=auto_refundable,
             )
             record = Record(
                 op,

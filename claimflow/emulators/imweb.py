@@ -1,0 +1,733 @@
+"""An imweb (shop API v2) emulator: a Starlette app on top of the claimflow engine.
+
+Serves ``POST /v2/auth`` (``key`` and ``secret`` as JSON) and, under ``/v2/shop``, the order list
+(``GET /orders``), the item orders of an order (``GET /orders/{order_no}/prod-orders``) and every
+claim action (``PATCH /orders/{order_no}/{cancel|return|exchange}/{status}``) of
+``shared/spec/marketplaces.md`` §2, in imweb's envelope ``{msg, code, request_count, version,
+data}``. Orders hold several item orders; each is one claimflow order product with the id
+``"{order_no}:{prod_order_no}"`` (:class:`claimflow.adapters.imweb.ImwebRef`).
+
+Quirks of the emulator (not of imweb; [inferred] where imweb's sources are silent):
+
+- every answer but an injected outage (HTTP 503) is HTTP 200, its status in the body ``code``
+  ([doc]: "HTTP status codes … are carried in the body"); a missing, bad or expired token is
+  ``-2``, an injected rate limit ``-7`` ("TOO MANY REQUEST"), a malformed request ``-10``, an
+  unknown order ``-11``;
+- an action is carried out item by item through the engine: the items it refuses are listed in
+  ``data.failed`` with ``msg`` and the engine's Korean explanation as ``detail_msg`` (``msg``
+  '자동환불불가' when the payment cannot be refunded automatically), the others go through and
+  their order is in ``data.success`` (partial success); an order whose every item failed is only in
+  ``failed``. The ``partial_failure`` fault refuses the last item of a call;
+- imweb's calls do not carry every parameter the engine takes: the emulator supplies the reason of
+  ``return/withhold`` and ``exchange/reject``; the reason of ``exchange/withhold`` is its
+  ``reason_detail`` (else its ``reason_code``); ``exchange/resend`` supports ``method`` DELIVERY
+  only (the engine needs a carrier and a tracking number);
+- a hold shows as ``is_hold: true`` beside the held ``claim_status``; orders carry ``order_type``
+  (normal, npay, talkpay) and ``payment.pay_type`` (``virtual`` / ``cash``: no automatic refund);
+- the buyer's requests, the payment gateway's refund outcome and delivery are not seller calls:
+  tests make them happen with :meth:`ImwebEmulator.buyer`, :meth:`ImwebEmulator.system`,
+  :meth:`ImwebEmulator.fail_cancel_refund` or ``POST /_emulator/order-products/{id}/actions``.
+  Every path under ``/_emulator/`` is the emulator's own control API, **not part of imweb**.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import itertools
+import json
+import math
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from typing import Any
+
+import attrs
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, PlainTextResponse, Response
+from starlette.routing import Route
+
+from .._params import KST, ImwebReasonCode
+from .._values import Applied, OrderProduct
+from .._vocab import Action, Actor, ClaimStatus, ClaimType, Marketplace, PaymentChannel, Status
+from ..adapters.imweb import (
+    EXCHANGE_HOLD_REASONS,
+    NO_AUTO_REFUND_PAY_TYPES,
+    ImwebRef,
+    WireState,
+    wire_state,
+)
+from ..exceptions import ActionRefusedError, ClaimflowError, InvalidInputError
+from ._core import (
+    EmulatorCore,
+    Fault,
+    FaultPlan,
+    Faults,
+    LoggedRequest,
+    Record,
+    Store,
+    dropped_response,
+    sleep,
+)
+
+__all__ = ["ACTION_ROUTES", "ActionRoute", "ImwebEmulator", "Order", "make_app", "seed_orders"]
+
+A = Action
+PREFIX = "/v2/shop"
+RESEND_METHODS = ("DELIVERY", "VISIT_RECEIPT", "DIRECT_DELIVERY", "QUICK_SVC", "NOTHING")  # [doc]
+_AUTO_REFUND_GUARD = "AUTO_REFUND_IMPOSSIBLE"  # the engine's guard code
+
+
+@attrs.frozen
+class ActionRoute:
+    """``PATCH /orders/{order_no}/{group}/{status}``: the engine action and how ``etc`` maps.
+
+    ``etc``/``optional``: required / optional ``etc`` fields -> engine parameter; ``amounts``:
+    per-item lists (``etc_price: [{prod_order_no, price}]``) -> (engine parameter, amount key);
+    ``ignored``: documented fields the engine has no parameter for; ``given``: engine parameters
+    imweb's call does not carry (the emulator supplies them); ``choices``: allowed values [doc].
+    """
+
+    action: Action
+    etc: Mapping[str, str] = attrs.field(factory=dict)
+    optional: Mapping[str, str] = attrs.field(factory=dict)
+    amounts: Mapping[str, tuple[str, str]] = attrs.field(factory=dict)
+    ignored: frozenset[str] = frozenset()
+    given: Mapping[str, str] = attrs.field(factory=dict)
+    choices: Mapping[str, tuple[str, ...]] = attrs.field(factory=dict)
+
+
+_DELIVERY = {"parcel_code": "carrier", "invoice_no": "tracking_number"}
+_MEMO = {"claim_memo": "memo"}
+
+#: Every documented action [doc]; ``return/reject`` with ``etc.claim_type`` EXCHANGE is
+#: ``return.to_exchange`` ([inferred] field, see claimflow.adapters.imweb).
+ACTION_ROUTES: dict[tuple[str, str], ActionRoute] = {
+    ("cancel", "reject"): ActionRoute(A.CANCEL_REJECT, _DELIVERY),
+    ("cancel", "accept"): ActionRoute(
+        A.CANCEL_APPROVE,
+        optional=_MEMO,
+        amounts={
+            "etc_price": ("extra_charge", "price"),
+            "refund_point": ("refund_points", "price"),
+        },
+    ),
+    ("cancel", "retry"): ActionRoute(A.CANCEL_RETRY_REFUND),
+    ("cancel", "force_cancel"): ActionRoute(A.CANCEL_FORCE),
+    ("return", "reject"): ActionRoute(
+        A.RETURN_REJECT, {"reason": "reason"}, choices={"claim_type": ("EXCHANGE",)}
+    ),
+    ("return", "accept"): ActionRoute(A.RETURN_APPROVE),
+    ("return", "collect_done"): ActionRoute(A.RETURN_COLLECT),
+    ("return", "withhold"): ActionRoute(A.RETURN_HOLD, given={"reason": "반품 보류"}),
+    ("return", "releasehold"): ActionRoute(A.RETURN_RELEASE),
+    ("return", "return_done"): ActionRoute(
+        A.RETURN_COMPLETE,
+        optional=_MEMO,
+        amounts={
+            "etc_price": ("extra_charge", "price"),
+            "refund_point": ("refund_points", "point"),
+        },
+    ),
+    ("return", "return_force_done"): ActionRoute(A.RETURN_FORCE_COMPLETE),
+    ("exchange", "reject"): ActionRoute(
+        A.EXCHANGE_REJECT,
+        ignored=frozenset({"parcel_code", "invoice_no"}),
+        given={"reason": "교환 거부"},
+    ),
+    ("exchange", "accept"): ActionRoute(A.EXCHANGE_APPROVE, ignored=frozenset({"etc_price"})),
+    ("exchange", "collect_done"): ActionRoute(A.EXCHANGE_COLLECT),
+    ("exchange", "withhold"): ActionRoute(
+        A.EXCHANGE_HOLD,
+        {"reason_code": "reason"},
+        optional={"reason_detail": "reason"},  # the detail, when given, is the reason
+        ignored=frozenset({"etc_price"}),
+        choices={"reason_code": EXCHANGE_HOLD_REASONS},
+    ),
+    ("exchange", "releasehold"): ActionRoute(A.EXCHANGE_RELEASE),
+    ("exchange", "resend"): ActionRoute(
+        A.EXCHANGE_REDELIVER,
+        {"method": "-", **_DELIVERY},
+        choices={"method": ("DELIVERY",)},  # of RESEND_METHODS, the engine needs DELIVERY
+    ),
+    ("exchange", "exchange_done"): ActionRoute(A.EXCHANGE_COMPLETE),
+}
+
+
+#: An API handler: the request, its JSON body (None when empty) and the faults planned for it.
+Handler = Callable[[Request, object, FaultPlan], Awaitable[object]]
+
+
+class _Fail(Exception):  # noqa: N818 - an imweb error answer, not an error of the emulator
+    def __init__(self, code: int, msg: str) -> None:
+        super().__init__(msg)
+        self.code = code
+        self.msg = msg
+
+
+_NOT_JSON = object()
+
+
+@attrs.define
+class Order:
+    """One imweb order (주문서) the emulator holds, with its item orders (order product ids)."""
+
+    order_no: str
+    ordered_at: dt.datetime
+    order_type: PaymentChannel
+    pay_type: str
+    items: list[str] = attrs.Factory(list)
+
+
+class ImwebEmulator:
+    """An imweb emulator: ``.app`` is the ASGI app, ``.store`` the order products.
+
+    Credentials default to ``emulator-key`` / ``emulator-secret``. Use :meth:`add_order` for
+    orders, :meth:`buyer` and :meth:`system` for what imweb's storefront and payment gateway do,
+    :meth:`inject` and :attr:`faults` for faults, :meth:`expire_tokens` for token expiry mid-run.
+    """
+
+    def __init__(
+        self,
+        *,
+        key: str = "emulator-key",
+        secret: str = "emulator-secret",
+        faults: Faults | None = None,
+        seed: int = 0,
+    ) -> None:
+        self.core = EmulatorCore(Marketplace.IMWEB, faults=faults, seed=seed)
+        self._key = key
+        self._secret = secret
+        self._orders: dict[str, Order] = {}
+        self._order_seq = itertools.count(1)
+        self._request_count = itertools.count(1)
+        self.app = self._make_app()
+
+    def __repr__(self) -> str:
+        return f"<ImwebEmulator {len(self._orders)} orders>"
+
+    # --- the Python control API (not part of imweb) -------------------------------------------
+
+    @property
+    def store(self) -> Store:
+        """The order products."""
+        return self.core.store
+
+    @property
+    def faults(self) -> Faults:
+        """The fault rates and latency in force."""
+        return self.core.faults
+
+    @faults.setter
+    def faults(self, value: Faults) -> None:
+        self.core.faults = value
+
+    def inject(self, fault: Fault | str, *, times: int = 1, on: str = "any") -> None:
+        """Script a one-shot fault (see :meth:`claimflow.emulators.EmulatorCore.inject`)."""
+        self.core.inject(fault, times=times, on=on)
+
+    def expire_tokens(self) -> None:
+        """Every token issued so far expires now."""
+        self.core.expire_tokens()
+
+    def reset(self) -> None:
+        """No faults, an empty request log (the orders stay)."""
+        self.core.reset_faults()
+        self.core.requests.clear()
+
+    def add_order(
+        self,
+        *statuses: Status | str,
+        order_no: str | None = None,
+        order_type: PaymentChannel | str = PaymentChannel.NORMAL,
+        pay_type: str = "card",
+        ordered_at: dt.datetime | None = None,
+        unit_price: int = 12_000,
+        quantity: int = 1,
+        name: str = "상품",
+    ) -> Order:
+        """A new order with one item order per status in *statuses* (default: one, 결제완료).
+
+        ``pay_type`` ``virtual`` or ``cash`` cannot be refunded automatically ('자동환불불가').
+        """
+        channel = PaymentChannel(order_type)
+        when = ordered_at or dt.datetime.now(KST).replace(microsecond=0)
+        with self.store.lock:
+            number = order_no or f"{when.astimezone(KST):%Y%m%d}{next(self._order_seq):07d}"
+            if number in self._orders or ":" in number:
+                msg = f"order number {number!r} exists or is not a number"
+                raise InvalidInputError(msg, field="order_no")
+            order = Order(number, when, channel, pay_type)
+            for i, status in enumerate(statuses or (Status.PAID,), start=1):
+                ref = ImwebRef(number, f"{number}{i:02d}")
+                self.store.add(
+                    status,
+                    id=ref.id,
+                    order_id=number,
+                    ordered_at=when,
+                    unit_price=unit_price,
+                    quantity=quantity,
+                    item_id=f"P{i:04d}",
+                    name=f"{name} {i}",
+                    payment_channel=channel,
+                    auto_refundable=pay_type not in NO_AUTO_REFUND_PAY_TYPES,
+                )
+                order.items.append(ref.id)
+            self._orders[number] = order
+            return order
+
+    def order(self, order_no: str) -> Order:
+        """The order *order_no* (KeyError when unknown)."""
+        with self.store.lock:
+            return self._orders[order_no]
+
+    def orders(self) -> list[Order]:
+        """Every order, in the order they were added."""
+        with self.store.lock:
+            return list(self._orders.values())
+
+    def buyer(
+        self,
+        order_product_id: str,
+        action: Action | str,
+        *,
+        at: dt.datetime | None = None,
+        **params: object,
+    ) -> Applied:
+        """The buyer acts in the imweb storefront (a cancel, return or exchange request)."""
+        return self.store.act(order_product_id, action, Actor.BUYER, at=at, **params)
+
+    def system(self, order_product_id: str, action: Action | str) -> Applied:
+        """imweb or its payment gateway acts (``return.refund_succeeded`` /
+        ``return.refund_failed``, ``order.deliver``)."""
+        return self.store.act(order_product_id, action, Actor.SYSTEM)
+
+    def fail_cancel_refund(self, order_product_id: str) -> OrderProduct:
+        """The seller accepted a cancel request in imweb's admin and the payment gateway failed:
+        the item order shows ``CANCEL_FAILED`` (claimflow's engine completes a cancel on accept,
+        so no engine action leads here; imweb's wire does)."""
+        with self.store.lock:
+            record = self.store.get(order_product_id)
+            claim = record.op.open_claim
+            if claim is None or (claim.type, claim.status) != (
+                ClaimType.CANCEL,
+                ClaimStatus.REQUESTED,
+            ):
+                msg = f"{order_product_id}: a failed cancel refund needs an open cancel request"
+                raise InvalidInputError(msg, field="open_claim")
+            record.op = attrs.evolve(
+                record.op,
+                open_claim=attrs.evolve(claim, status=ClaimStatus.REFUND_FAILED),
+                version=record.op.version + 1,
+            )
+            self.store.version += 1
+            return record.op
+
+    def wire(self, order_product_id: str) -> WireState:
+        """What imweb shows for *order_product_id* now."""
+        return wire_state(self.store.get(order_product_id).op)
+
+    # --- rendering ------------------------------------------------------------------------------
+
+    def _envelope(self, code: int, msg: str, data: object) -> JSONResponse:
+        return JSONResponse(
+            {
+                "msg": msg,
+                "code": code,
+                "request_count": next(self._request_count),
+                "version": "v2",
+                "data": data,
+            }
+        )
+
+    def _order_row(self, order: Order) -> dict[str, object]:
+        amount = sum(self.store.get(i).op.amount for i in order.items)
+        return {
+            "order_no": order.order_no,
+            "order_type": order.order_type.value,
+            "order_time": int(order.ordered_at.timestamp()),
+            "orderer": {"name": "구매자", "call": "010-0000-0000"},
+            "payment": {"pay_type": order.pay_type, "payment_amount": amount},
+        }
+
+    def _item_row(self, record: Record) -> dict[str, object]:
+        op = record.op
+        wire = wire_state(op)
+        carrier, tracking = record.delivery or (None, None)
+        return {
+            "order_no": ImwebRef.parse(op.id).prod_order_no,  # the item order's number [client]
+            "status": wire.status,
+            "claim_type": wire.claim_type,
+            "claim_status": wire.claim_status,
+            "is_hold": wire.is_hold,
+            "parcel_code": carrier,
+            "invoice_no": tracking,
+            "pay_time": int(record.ordered_at.timestamp()),
+            "items": [
+                {
+                    "prod_no": op.item_id,
+                    "prod_name": record.name,
+                    "payment": {"count": op.quantity, "price": op.unit_price},
+                }
+            ],
+        }
+
+    # --- the imweb API --------------------------------------------------------------------------
+
+    async def _auth(self, request: Request) -> Response:
+        raw = await request.body()
+        try:
+            body = json.loads(raw) if raw else {}
+        except ValueError:
+            body = None
+        keys = tuple(sorted(body)) if isinstance(body, dict) else ()
+        self.core.log(LoggedRequest("POST", request.url.path, (), None, keys))
+        if not isinstance(body, dict) or not body.get("key") or not body.get("secret"):
+            return self._envelope(-10, "key와 secret이 필요합니다", None)
+        if body["key"] != self._key or body["secret"] != self._secret:
+            return self._envelope(-1, "유효하지 않은 키입니다", None)
+        token, _ttl = self.core.issue_token()
+        return JSONResponse({"msg": "SUCCESS", "code": 200, "access_token": token})
+
+    async def _api(
+        self,
+        request: Request,
+        kind: str,
+        handler: Handler,
+    ) -> Response:
+        raw = await request.body()
+        try:
+            body = json.loads(raw) if raw else None
+        except ValueError:
+            body = _NOT_JSON
+        self.core.log(
+            LoggedRequest(
+                request.method,
+                request.url.path,
+                tuple(request.query_params.multi_items()),
+                None if body is _NOT_JSON else body,
+            )
+        )
+        plan = self.core.plan(kind)
+        await sleep(plan.latency)
+        if not self.core.token_valid(request.headers.get("access-token", "")):
+            return self._envelope(-2, "유효하지 않거나 만료된 토큰입니다", None)
+        if plan.server_error:
+            return PlainTextResponse("Service Unavailable", 503)
+        if plan.rate_limit:
+            response = self._envelope(-7, "TOO MANY REQUEST", None)
+            if self.faults.retry_after is not None:
+                response.headers["Retry-After"] = str(self.faults.retry_after)
+            return response
+        if body is _NOT_JSON:
+            return self._envelope(-10, "요청 본문이 JSON이 아닙니다", None)
+        try:
+            payload = await handler(request, body, plan)
+        except _Fail as e:
+            return self._envelope(e.code, e.msg, None)
+        if plan.drop_after_commit and kind == "write":
+            return dropped_response()  # type: ignore[no-any-return]
+        return self._envelope(200, "SUCCESS", payload)
+
+    async def _orders_list(self, request: Request, _body: object, _plan: FaultPlan) -> object:
+        q = request.query_params
+        page = _int(q.get("offset"), "offset", 1, 1_000_000, 1)
+        limit = _int(q.get("limit"), "limit", 1, 100, 25)  # default 25, max 100 [doc]
+        filters = [n for n in ("status", "claim_type", "claim_status") if q.get(n)]
+        if len(filters) > 1:
+            raise _Fail(-10, f"status, claim_type, claim_status 중 하나만 지정하세요: {filters}")
+        since = _int(q.get("order_date_from"), "order_date_from", 0, 2**40, 0)
+        until = _int(q.get("order_date_to"), "order_date_to", 0, 2**40, 2**40)
+        order_type = q.get("type")
+        with self.store.lock:
+
+            def wanted(order: Order) -> bool:
+                states = [wire_state(self.store.get(i).op) for i in order.items]
+                stamp = order.ordered_at.timestamp()
+                return (
+                    since <= stamp <= until
+                    and (order_type is None or order.order_type.value == order_type)
+                    and (not filters or any(_has(w, filters[0], q[filters[0]]) for w in states))
+                )
+
+            orders = sorted(
+                (o for o in self._orders.values() if wanted(o)),
+                key=lambda o: (o.ordered_at, o.order_no),
+            )
+            rows = [self._order_row(o) for o in orders[(page - 1) * limit : page * limit]]
+        return {
+            "list": rows,
+            "pagenation": {  # sic [client]
+                "data_count": len(orders),
+                "current_page": page,
+                "total_page": math.ceil(len(orders) / limit),
+                "pagesize": limit,
+            },
+        }
+
+    async def _prod_orders(self, request: Request, _body: object, _plan: FaultPlan) -> object:
+        order_no = request.path_params["order_no"]
+        with self.store.lock:
+            order = self._orders.get(order_no)
+            if order is None:
+                raise _Fail(-11, f"주문 {order_no}을(를) 찾을 수 없습니다")
+            return [self._item_row(self.store.get(i)) for i in order.items]
+
+    async def _action(self, request: Request, body: object, plan: FaultPlan) -> object:
+        order_no = request.path_params["order_no"]
+        group, verb = request.path_params["group"], request.path_params["verb"]
+        route = ACTION_ROUTES.get((group, verb))
+        if route is None:
+            raise _Fail(-10, f"알 수 없는 처리 상태: {group}/{verb}")
+        if body is None:
+            body = {}
+        if not isinstance(body, dict) or set(body) - {"prod_order_no", "etc"}:
+            raise _Fail(-10, "요청 본문은 prod_order_no와 etc만 가질 수 있습니다")
+        with self.store.lock:
+            order = self._orders.get(order_no)
+            if order is None:
+                raise _Fail(-11, f"주문 {order_no}을(를) 찾을 수 없습니다")
+            prods = _prod_list(body.get("prod_order_no"), order)
+            etc = body.get("etc") or {}
+            action, per_item = _params(route, etc, prods)
+            failed: list[dict[str, str]] = []
+            for i, prod in enumerate(prods):
+                op_id = ImwebRef(order_no, prod).id
+                if op_id not in order.items:
+                    failed.append(_failure(prod, "품목주문을 찾을 수 없습니다", ""))
+                elif plan.partial_failure and i == len(prods) - 1:
+                    failed.append(_failure(prod, "처리할 수 없습니다", "emulator: injected"))
+                else:
+                    problem = self._act(op_id, action, per_item[prod])
+                    if problem is not None:
+                        failed.append(_failure(prod, *problem))
+        return {
+            "success": [order_no] if len(failed) < len(prods) else [],
+            "failed": [{"order_no": order_no, "prod_order_list": failed}] if failed else [],
+        }
+
+    def _act(self, op_id: str, action: Action, params: dict[str, Any]) -> tuple[str, str] | None:
+        try:
+            self.store.act(op_id, action, Actor.SELLER, **params)
+        except ActionRefusedError as e:
+            msg = (
+                "자동환불불가"
+                if _AUTO_REFUND_GUARD in e.decision.codes
+                else "처리할 수 없는 상태입니다"
+            )
+            return msg, e.decision.explain("ko")
+        except ClaimflowError as e:
+            return "잘못된 요청입니다", str(e)
+        return None
+
+    # --- the emulator's own control API (not part of imweb) ------------------------------------
+
+    async def _control_add(self, request: Request) -> Response:
+        data = await request.json()
+        ordered_at = data.get("orderedAt")
+        order = self.add_order(
+            *data.get("statuses", ["PAID"]),
+            order_no=data.get("orderNo"),
+            order_type=data.get("orderType", "normal"),
+            pay_type=data.get("payType", "card"),
+            ordered_at=dt.datetime.fromisoformat(ordered_at) if ordered_at else None,
+            unit_price=data.get("unitPrice", 12_000),
+            quantity=data.get("quantity", 1),
+        )
+        return JSONResponse(
+            {"orderNo": order.order_no, "items": [self._state(i) for i in order.items]}, 201
+        )
+
+    async def _control_act(self, request: Request) -> Response:
+        data = await request.json()
+        op_id = request.path_params["order_product_id"]
+        actor = Actor(data.get("actor", "BUYER"))
+        try:
+            if data.get("action") == "cancel.refund_failed":  # the gateway; not an engine action
+                self.fail_cancel_refund(op_id)
+            else:
+                self.store.act(op_id, data["action"], actor, **data.get("params", {}))
+        except KeyError:
+            return JSONResponse({"error": f"unknown order product {op_id!r}"}, 404)
+        except ActionRefusedError as e:
+            return JSONResponse({"refused": e.decision.explain()}, 409)
+        except ClaimflowError as e:
+            return JSONResponse({"error": str(e)}, 400)
+        return JSONResponse(self._state(op_id))
+
+    async def _control_state(self, request: Request) -> Response:
+        try:
+            return JSONResponse(self._state(request.path_params["order_product_id"]))
+        except KeyError:
+            return JSONResponse({"error": "unknown order product"}, 404)
+
+    async def _control_faults(self, request: Request) -> Response:
+        data = await request.json()
+        if "inject" in data:
+            self.inject(data["inject"], times=data.get("times", 1), on=data.get("on", "any"))
+        else:
+            self.faults = Faults(**data)
+        return JSONResponse({"faults": attrs.asdict(self.faults)})
+
+    async def _control_expire(self, _request: Request) -> Response:
+        self.expire_tokens()
+        return JSONResponse({"expired": True})
+
+    def _state(self, op_id: str) -> dict[str, object]:
+        record = self.store.get(op_id)
+        op = record.op
+        return {
+            "orderProductId": op.id,
+            "orderNo": record.order_id,
+            "status": op.status.value,
+            "openClaim": None if op.open_claim is None else attrs.asdict(op.open_claim),
+            "version": op.version,
+            "wire": attrs.asdict(wire_state(op)),
+            "refunds": self.store.refunds(op.id),
+        }
+
+    def _make_app(self) -> Starlette:
+        def api(kind: str, handler: Handler) -> Callable[[Request], Awaitable[Response]]:
+            async def endpoint(request: Request) -> Response:
+                return await self._api(request, kind, handler)
+
+            return endpoint
+
+        p = PREFIX
+        routes = [
+            Route("/v2/auth", self._auth, methods=["POST"]),
+            Route(f"{p}/orders", api("read", self._orders_list), methods=["GET"]),
+            Route(
+                f"{p}/orders/{{order_no}}/prod-orders",
+                api("read", self._prod_orders),
+                methods=["GET"],
+            ),
+            Route(
+                f"{p}/orders/{{order_no}}/{{group}}/{{verb}}",
+                api("write", self._action),
+                methods=["PATCH"],
+            ),
+            Route("/_emulator/orders", self._control_add, methods=["POST"]),
+            Route(
+                "/_emulator/order-products/{order_product_id}",
+                self._control_state,
+                methods=["GET"],
+            ),
+            Route(
+                "/_emulator/order-products/{order_product_id}/actions",
+                self._control_act,
+                methods=["POST"],
+            ),
+            Route("/_emulator/faults", self._control_faults, methods=["POST"]),
+            Route("/_emulator/tokens/expire", self._control_expire, methods=["POST"]),
+        ]
+        app = Starlette(routes=routes)
+        app.state.emulator = self
+        return app
+
+
+def _has(wire: WireState, name: str, value: str) -> bool:
+    return bool(getattr(wire, name) == value)
+
+
+def _int(value: str | None, name: str, low: int, high: int, default: int) -> int:
+    if value is None:
+        return default
+    try:
+        n = int(value)
+    except ValueError:
+        n = low - 1
+    if not low <= n <= high:
+        raise _Fail(-10, f"{name}: {low}~{high} 사이의 정수여야 합니다: {value!r}")
+    return n
+
+
+def _prod_list(value: object, order: Order) -> list[str]:
+    if value is None:  # optional [doc]: the whole order
+        return [ImwebRef.parse(i).prod_order_no for i in order.items]
+    if (
+        not isinstance(value, list)
+        or not value
+        or not all(isinstance(v, str) and v for v in value)
+        or len(set(value)) != len(value)
+    ):
+        raise _Fail(-10, "prod_order_no는 서로 다른 품목주문번호의 배열이어야 합니다")
+    return list(value)
+
+
+def _failure(prod: str, msg: str, detail: str) -> dict[str, str]:
+    return {"prod_order_no": prod, "msg": msg, "detail_msg": detail}
+
+
+def _params(
+    route: ActionRoute, etc: object, prods: Sequence[str]
+) -> tuple[Action, dict[str, dict[str, Any]]]:
+    """The engine action and each item's parameters, or ``-10`` for a malformed ``etc``."""
+    if not isinstance(etc, dict):
+        raise _Fail(-10, "etc는 객체여야 합니다")
+    known = {*route.etc, *route.optional, *route.amounts, *route.ignored, *route.choices}
+    unknown = sorted(set(etc) - known)
+    if unknown:
+        raise _Fail(-10, f"알 수 없는 etc 필드: {', '.join(unknown)}")
+    for name, allowed in route.choices.items():
+        if name in etc and etc[name] not in allowed:
+            raise _Fail(-10, f"etc.{name}: {etc[name]!r}은(는) 허용되지 않습니다 ({allowed})")
+    missing = sorted(n for n in route.etc if etc.get(n) in {None, ""})
+    if missing:
+        raise _Fail(-10, f"etc에 필요한 필드가 없습니다: {', '.join(missing)}")
+    action = route.action
+    if route.action is A.RETURN_REJECT and etc.get("claim_type") == "EXCHANGE":
+        action = A.RETURN_TO_EXCHANGE  # 교환으로 변경 [doc]; the field is [inferred]
+    common: dict[str, Any] = dict(route.given)
+    for wire, param in {**route.etc, **route.optional}.items():
+        if param != "-" and etc.get(wire) not in {None, ""}:
+            common[param] = etc[wire]
+    per_item: dict[str, dict[str, Any]] = {prod: dict(common) for prod in prods}
+    for wire, (param, key) in route.amounts.items():
+        entries = etc.get(wire)
+        if entries is None:
+            continue
+        if not isinstance(entries, list):
+            raise _Fail(-10, f"etc.{wire}는 배열이어야 합니다")
+        for entry in entries:
+            prod = entry.get("prod_order_no") if isinstance(entry, dict) else None
+            amount = entry.get(key) if isinstance(entry, dict) else None
+            if prod not in per_item or type(amount) is not int or amount < 0:
+                raise _Fail(-10, f"etc.{wire}: {{prod_order_no, {key}}} 항목이 잘못되었습니다")
+            per_item[prod][param] = amount
+    return action, per_item
+
+
+def make_app(
+    *, faults: Faults | None = None, seed: int = 0, orders: int = 0, **credentials: str
+) -> Starlette:
+    """An imweb emulator app with *orders* seeded orders (random statuses and buyer claims, from
+    *seed*); the ``claimflow emulate imweb`` factory."""
+    emulator = ImwebEmulator(faults=faults, seed=seed, **credentials)
+    seed_orders(emulator, orders)
+    return emulator.app
+
+
+def seed_orders(emulator: ImwebEmulator, count: int) -> None:
+    """*count* orders of one to three item orders in random statuses, some paid by Naver Pay or
+    virtual account, some items with a buyer request, from the seeded RNG."""
+    rng = emulator.core.rng
+    today = dt.datetime.now(KST).replace(microsecond=0)
+    starts = [Status.PAID, Status.PREPARING, Status.SHIPPING, Status.DELIVERED]
+    requests = {
+        Status.PAID: "cancel.request",
+        Status.PREPARING: "cancel.request",
+        Status.SHIPPING: "return.request",
+        Status.DELIVERED: "exchange.request",
+    }
+    for _ in range(count):
+        statuses = [rng.choice(starts) for _ in range(rng.randint(1, 3))]
+        order = emulator.add_order(
+            *statuses,
+            order_type=rng.choice([PaymentChannel.NORMAL, PaymentChannel.NPAY]),
+            pay_type=rng.choice(["card", "card", "virtual"]),
+            ordered_at=today - dt.timedelta(days=rng.randrange(0, 14)),
+            unit_price=rng.randrange(1, 100) * 1000,
+        )
+        for op_id, status in zip(order.items, statuses, strict=True):
+            if rng.random() < 0.4:
+                code = rng.choice(list(ImwebReasonCode))
+                emulator.buyer(op_id, requests[status], reason_code=code)
