@@ -162,16 +162,8 @@ def example_params(order_product: OrderProduct, action: Action | str) -> dict[st
 
     For walks, traces and generated examples; a real caller passes its own values.
     """
-    action = _action(action)
-    specs = {
-        spec.name: spec
-        for steps in COMPILED[order_product.marketplace].table.values()
-        for step in steps
-        if step.rule.action is action
-        for spec in step.params
-        if spec.required
-    }
-    return {name: _params.example(spec, order_product) for name, spec in specs.items()}
+    specs = COMPILED[order_product.marketplace].param_specs.get(_action(action), ())
+    return {s.name: _params.example(s, order_product) for s in specs if s.required}
 
 
 # --- deciding ---------------------------------------------------------------------------------

@@ -240,6 +240,7 @@ class Compiled:
     states: frozenset[StateKey]
     offered: frozenset[Action]
     param_names: Mapping[Action, frozenset[str]]
+    param_specs: Mapping[Action, tuple[_params.ParamSpec, ...]]  # every parameter an action takes
     # for allowed_actions: per (state, actor) the actions that actor has a transition for, each
     # with the steps whose guards must be asked, or None when one step needs no guard at all
     by_state_actor: Mapping[
@@ -262,10 +263,12 @@ class Compiled:
         for (key, action), steps in table.items():
             by_state[key].append((action, tuple(steps)))
         order = {a: i for i, a in enumerate(Action)}
-        param_names: dict[Action, set[str]] = defaultdict(set)
+        param_specs: dict[Action, dict[str, _params.ParamSpec]] = defaultdict(dict)
         for (_, action), steps in table.items():
+            specs = param_specs[action]  # an action that takes nothing still gets its (empty) entry
             for s in steps:
-                param_names[action].update(spec.name for spec in s.params)
+                for spec in s.params:
+                    specs.setdefault(spec.name, spec)
         return cls(
             marketplace=mp,
             machines=machines,
@@ -275,7 +278,8 @@ class Compiled:
             },
             states=frozenset(keys.values()),
             offered=frozenset(a for _, a in table),
-            param_names={a: frozenset(n) for a, n in param_names.items()},
+            param_names={a: frozenset(specs) for a, specs in param_specs.items()},
+            param_specs={a: tuple(specs.values()) for a, specs in param_specs.items()},
             by_state_actor={
                 (key, actor): _for_actor(by_state.get(key, []), actor)
                 for key in keys.values()
