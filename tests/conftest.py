@@ -2,9 +2,11 @@
 
 Hypothesis profile, chosen with ``CLAIMFLOW_HYPOTHESIS_PROFILE``:
 
-- ``ci`` (default): derandomized, ~100 examples, no deadline, failing examples printed as blobs;
-- ``dev``: random, a few hundred examples, for a local run before pushing;
-- ``thorough``: 2,000+ examples and 100 stateful steps, for a nightly run.
+- ``ci`` (default): derandomized, 100 examples, no deadline, failing examples printed as blobs;
+- ``dev``: random, 400 examples, for a local run before pushing;
+- ``thorough``: 2,500 examples and 100 stateful steps, for a nightly run.
+
+They are claimflow.testing's own profiles (:func:`claimflow.testing.load_profile`).
 
 Fixtures are session-scoped so hypothesis ``@given`` tests may take them.
 """
@@ -12,44 +14,18 @@ Fixtures are session-scoped so hypothesis ``@given`` tests may take them.
 from __future__ import annotations
 
 import datetime as dt
-import os
 from collections.abc import Callable, Mapping
 from typing import Any
 
 import pytest
-from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 
 import claimflow as cf
+from claimflow.testing import load_profile
 
-# --- hypothesis profiles ------------------------------------------------------------------
+# --- hypothesis profiles: the ones claimflow.testing ships -----------------------------------
 
-settings.register_profile(
-    "ci",
-    derandomize=True,
-    max_examples=100,
-    deadline=None,
-    print_blob=True,
-    database=None,
-    suppress_health_check=[HealthCheck.too_slow],
-)
-settings.register_profile(
-    "dev",
-    max_examples=400,
-    deadline=None,
-    print_blob=True,
-    stateful_step_count=60,
-    suppress_health_check=[HealthCheck.too_slow],
-)
-settings.register_profile(
-    "thorough",
-    max_examples=2500,
-    deadline=None,
-    print_blob=True,
-    stateful_step_count=100,
-    suppress_health_check=[HealthCheck.too_slow],
-)
-settings.load_profile(os.environ.get("CLAIMFLOW_HYPOTHESIS_PROFILE", "ci"))
+load_profile()
 
 
 # --- order products -----------------------------------------------------------------------

@@ -141,7 +141,7 @@ class TestProfiles:
         monkeypatch.setenv("CLAIMFLOW_HYPOTHESIS_PROFILE", "thorough")
         try:
             assert "thorough" == cft.load_profile()
-            assert 2000 == settings().max_examples
+            assert 2500 == settings().max_examples
         finally:
             monkeypatch.setenv("CLAIMFLOW_HYPOTHESIS_PROFILE", "ci")
             cft.load_profile()

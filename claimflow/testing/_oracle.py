@@ -328,13 +328,15 @@ def load_profile(default: str = "ci") -> str:
     """
     common: dict[str, Any] = {
         "deadline": None,
+        "print_blob": True,
         "suppress_health_check": [HealthCheck.too_slow, HealthCheck.data_too_large],
     }
+    # ci: the same journeys every run, nothing written to a local example database
     settings.register_profile(
-        "ci", max_examples=60, stateful_step_count=25, derandomize=True, print_blob=True, **common
+        "ci", max_examples=100, stateful_step_count=50, derandomize=True, database=None, **common
     )
-    settings.register_profile("dev", max_examples=200, stateful_step_count=40, **common)
-    settings.register_profile("thorough", max_examples=2000, stateful_step_count=100, **common)
+    settings.register_profile("dev", max_examples=400, stateful_step_count=60, **common)
+    settings.register_profile("thorough", max_examples=2500, stateful_step_count=100, **common)
     name = os.environ.get(PROFILE_ENV, default)
     settings.load_profile(name)
     return name

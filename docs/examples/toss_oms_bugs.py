@@ -39,7 +39,7 @@ class RejectionAfterCollectionToDelivered(TossOMS):
 
 
 class WithdrawAfterApproval(TossOMS):
-    """Lets the buyer withdraw a return that is already being collected."""
+    """Lets the buyer withdraw a return or exchange that is already being collected."""
 
     def withdraw(self, line: Line, ctype: str) -> list[str]:
         if self._claim_is(line, ctype, "APPROVED"):
