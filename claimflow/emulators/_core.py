@@ -376,6 +376,67 @@ class EmulatorCore:
 # --- dropping a connection after the commit -----------------------------------------------------
 
 
+class EmulatorControls:
+    """The control API every emulator shares, in Python and over HTTP (not part of any marketplace).
+
+    An emulator sets ``self.core`` and adds :meth:`control_routes` to its Starlette routes.
+    """
+
+    core: EmulatorCore
+
+    @property
+    def store(self) -> Store:
+        """The order products."""
+        return self.core.store
+
+    @property
+    def faults(self) -> Faults:
+        """The fault rates and latency in force."""
+        return self.core.faults
+
+    @faults.setter
+    def faults(self, value: Faults) -> None:
+        self.core.faults = value
+
+    def inject(self, fault: Fault | str, *, times: int = 1, on: str = "any") -> None:
+        """Script a one-shot fault (see :meth:`EmulatorCore.inject`)."""
+        self.core.inject(fault, times=times, on=on)
+
+    def expire_tokens(self) -> None:
+        """Every token issued so far expires now."""
+        self.core.expire_tokens()
+
+    def reset(self) -> None:
+        """No faults, an empty request log (the order products stay)."""
+        self.core.reset_faults()
+        self.core.requests.clear()
+
+    def control_routes(self) -> list[Any]:
+        """``POST /_emulator/faults`` and ``POST /_emulator/tokens/expire``."""
+        from starlette.routing import Route  # noqa: PLC0415 - the core runs without starlette
+
+        return [
+            Route("/_emulator/faults", self._control_faults, methods=["POST"]),
+            Route("/_emulator/tokens/expire", self._control_expire, methods=["POST"]),
+        ]
+
+    async def _control_faults(self, request: Any) -> Any:
+        from starlette.responses import JSONResponse  # noqa: PLC0415
+
+        data = await request.json()
+        if "inject" in data:
+            self.inject(data["inject"], times=data.get("times", 1), on=data.get("on", "any"))
+        else:
+            self.faults = Faults(**data)
+        return JSONResponse({"faults": attrs.asdict(self.faults)})
+
+    async def _control_expire(self, _request: Any) -> Any:
+        from starlette.responses import JSONResponse  # noqa: PLC0415
+
+        self.expire_tokens()
+        return JSONResponse({"expired": True})
+
+
 class ConnectionDropped(Exception):  # noqa: N818 - it is what happens, not an error of the caller
     """Raised in the ASGI send path: the server closes the connection mid-answer."""
 

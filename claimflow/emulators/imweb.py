@@ -57,13 +57,12 @@ from ..adapters.imweb import (
 )
 from ..exceptions import ActionRefusedError, ClaimflowError, InvalidInputError
 from ._core import (
+    EmulatorControls,
     EmulatorCore,
-    Fault,
     FaultPlan,
     Faults,
     LoggedRequest,
     Record,
-    Store,
     dropped_response,
     sleep,
 )
@@ -177,7 +176,7 @@ class Order:
     items: list[str] = attrs.Factory(list)
 
 
-class ImwebEmulator:
+class ImwebEmulator(EmulatorControls):
     """An imweb emulator: ``.app`` is the ASGI app, ``.store`` the order products.
 
     Credentials default to ``emulator-key`` / ``emulator-secret``. Use :meth:`add_order` for
@@ -205,33 +204,6 @@ class ImwebEmulator:
         return f"<ImwebEmulator {len(self._orders)} orders>"
 
     # --- the Python control API (not part of imweb) -------------------------------------------
-
-    @property
-    def store(self) -> Store:
-        """The order products."""
-        return self.core.store
-
-    @property
-    def faults(self) -> Faults:
-        """The fault rates and latency in force."""
-        return self.core.faults
-
-    @faults.setter
-    def faults(self, value: Faults) -> None:
-        self.core.faults = value
-
-    def inject(self, fault: Fault | str, *, times: int = 1, on: str = "any") -> None:
-        """Script a one-shot fault (see :meth:`claimflow.emulators.EmulatorCore.inject`)."""
-        self.core.inject(fault, times=times, on=on)
-
-    def expire_tokens(self) -> None:
-        """Every token issued so far expires now."""
-        self.core.expire_tokens()
-
-    def reset(self) -> None:
-        """No faults, an empty request log (the orders stay)."""
-        self.core.reset_faults()
-        self.core.requests.clear()
 
     def add_order(
         self,
@@ -559,18 +531,6 @@ class ImwebEmulator:
         except KeyError:
             return JSONResponse({"error": "unknown order product"}, 404)
 
-    async def _control_faults(self, request: Request) -> Response:
-        data = await request.json()
-        if "inject" in data:
-            self.inject(data["inject"], times=data.get("times", 1), on=data.get("on", "any"))
-        else:
-            self.faults = Faults(**data)
-        return JSONResponse({"faults": attrs.asdict(self.faults)})
-
-    async def _control_expire(self, _request: Request) -> Response:
-        self.expire_tokens()
-        return JSONResponse({"expired": True})
-
     def _state(self, op_id: str) -> dict[str, object]:
         record = self.store.get(op_id)
         op = record.op
@@ -616,8 +576,7 @@ class ImwebEmulator:
                 self._control_act,
                 methods=["POST"],
             ),
-            Route("/_emulator/faults", self._control_faults, methods=["POST"]),
-            Route("/_emulator/tokens/expire", self._control_expire, methods=["POST"]),
+            *self.control_routes(),
         ]
         app = Starlette(routes=routes)
         app.state.emulator = self

@@ -37,12 +37,11 @@ from .._vocab import Action, Actor, ClaimType, Marketplace, Status
 from ..adapters.toss import API_PREFIX, SCOPE, claim_status_code, order_status_code
 from ..exceptions import ActionRefusedError, ClaimflowError
 from ._core import (
+    EmulatorControls,
     EmulatorCore,
-    Fault,
     Faults,
     LoggedRequest,
     Record,
-    Store,
     dropped_response,
     sleep,
 )
@@ -138,7 +137,7 @@ class _ClaimRow:
     record: Record
 
 
-class TossEmulator:
+class TossEmulator(EmulatorControls):
     """A Toss Shopping emulator: ``.app`` is the ASGI app, ``.store`` the order products.
 
     Credentials default to ``emulator-client`` / ``emulator-secret``. Use :meth:`buyer` to make
@@ -164,33 +163,6 @@ class TossEmulator:
         return f"<TossEmulator {len(self.store.records())} order products>"
 
     # --- the Python control API (not part of Toss) --------------------------------------------
-
-    @property
-    def store(self) -> Store:
-        """The order products."""
-        return self.core.store
-
-    @property
-    def faults(self) -> Faults:
-        """The fault rates and latency in force."""
-        return self.core.faults
-
-    @faults.setter
-    def faults(self, value: Faults) -> None:
-        self.core.faults = value
-
-    def inject(self, fault: Fault | str, *, times: int = 1, on: str = "any") -> None:
-        """Script a one-shot fault (see :meth:`claimflow.emulators.EmulatorCore.inject`)."""
-        self.core.inject(fault, times=times, on=on)
-
-    def expire_tokens(self) -> None:
-        """Every token issued so far expires now."""
-        self.core.expire_tokens()
-
-    def reset(self) -> None:
-        """No faults, an empty request log (the order products stay)."""
-        self.core.reset_faults()
-        self.core.requests.clear()
 
     def add(self, status: Status | str = Status.PAID, **kw: Any) -> Record:
         """A new order product in *status* (see :meth:`claimflow.emulators.Store.add`)."""
@@ -483,18 +455,6 @@ class TossEmulator:
             return JSONResponse({"error": "unknown order product"}, 404)
         return JSONResponse(self._state(record))
 
-    async def _control_faults(self, request: Request) -> Response:
-        data = await request.json()
-        if "inject" in data:
-            self.inject(data["inject"], times=data.get("times", 1), on=data.get("on", "any"))
-        else:
-            self.faults = Faults(**data)
-        return JSONResponse({"faults": attrs.asdict(self.faults)})
-
-    async def _control_expire(self, _request: Request) -> Response:
-        self.expire_tokens()
-        return JSONResponse({"expired": True})
-
     def _state(self, record: Record) -> dict[str, object]:
         op = record.op
         return {
@@ -543,8 +503,7 @@ class TossEmulator:
                 self._control_act,
                 methods=["POST"],
             ),
-            Route("/_emulator/faults", self._control_faults, methods=["POST"]),
-            Route("/_emulator/tokens/expire", self._control_expire, methods=["POST"]),
+            *self.control_routes(),
         ]
         app = Starlette(routes=routes)
         app.state.emulator = self

@@ -66,12 +66,11 @@ from ..adapters.x2bee import (
 )
 from ..exceptions import ActionRefusedError, ClaimflowError
 from ._core import (
+    EmulatorControls,
     EmulatorCore,
-    Fault,
     Faults,
     LoggedRequest,
     Record,
-    Store,
     dropped_response,
     sleep,
 )
@@ -156,7 +155,7 @@ class _Line:
     )
 
 
-class X2beeEmulator:
+class X2beeEmulator(EmulatorControls):
     """An x2bee emulator: ``.app`` is the ASGI app, ``.store`` the order products.
 
     Accepts ``Bearer <token>`` (default ``emulator-token``) and the tokens of
@@ -180,37 +179,18 @@ class X2beeEmulator:
 
     # --- the Python control API (not part of x2bee) --------------------------------------------
 
-    @property
-    def store(self) -> Store:
-        """The order products."""
-        return self.core.store
-
-    @property
-    def faults(self) -> Faults:
-        """The fault rates and latency in force."""
-        return self.core.faults
-
-    @faults.setter
-    def faults(self, value: Faults) -> None:
-        self.core.faults = value
-
-    def inject(self, fault: Fault | str, *, times: int = 1, on: str = "any") -> None:
-        """Script a one-shot fault (see :meth:`claimflow.emulators.EmulatorCore.inject`)."""
-        self.core.inject(fault, times=times, on=on)
-
     def issue_token(self) -> str:
         """A new access token (x2bee issues them elsewhere; here for tests)."""
         return self.core.issue_token()[0]
 
     def expire_tokens(self) -> None:
         """Every token, the default one included, expires now."""
-        self.core.expire_tokens()
+        super().expire_tokens()
         self._token_valid = False
 
     def reset(self) -> None:
         """No faults, an empty request log, the default token valid (order products stay)."""
-        self.core.reset_faults()
-        self.core.requests.clear()
+        super().reset()
         self._token_valid = True
 
     def add(
@@ -733,21 +713,9 @@ class X2beeEmulator:
             return JSONResponse({"error": "unknown order product"}, 404)
         return JSONResponse(self._state(record))
 
-    async def _control_faults(self, request: Request) -> Response:
-        data = await request.json()
-        if "inject" in data:
-            self.inject(data["inject"], times=data.get("times", 1), on=data.get("on", "any"))
-        else:
-            self.faults = Faults(**data)
-        return JSONResponse({"faults": attrs.asdict(self.faults)})
-
     async def _control_token(self, _request: Request) -> Response:
         token, ttl = self.core.issue_token()
         return JSONResponse({"accessToken": token, "expiresIn": ttl}, 201)
-
-    async def _control_expire(self, _request: Request) -> Response:
-        self.expire_tokens()
-        return JSONResponse({"expired": True})
 
     def _state(self, record: Record) -> dict[str, object]:
         op: OrderProduct = record.op
@@ -801,9 +769,8 @@ class X2beeEmulator:
             Route("/_emulator/order-products/{order_product_id}/actions", self._control_act,
                   methods=["POST"]),
             Route("/_emulator/goods/{goods_no}/items", self._control_item, methods=["POST"]),
-            Route("/_emulator/faults", self._control_faults, methods=["POST"]),
             Route("/_emulator/tokens", self._control_token, methods=["POST"]),
-            Route("/_emulator/tokens/expire", self._control_expire, methods=["POST"]),
+            *self.control_routes(),
         ]  # fmt: skip
         app = Starlette(routes=routes)
         app.state.emulator = self
