@@ -8,6 +8,9 @@ Needs the ``testing`` extra (hypothesis).
 
 from __future__ import annotations
 
+import importlib
+from typing import TYPE_CHECKING
+
 from ._oracle import Observed, OrderSystem, Performed, Refused, load_profile, oracle
 from ._strategies import (
     Step,
@@ -21,20 +24,42 @@ from ._strategies import (
     steps,
 )
 
+if TYPE_CHECKING:  # imported on first use: the wire strategies need the adapters extra (httpx)
+    from ._wire import KINDS, Malformed, Problem, WirePayload, malformed_payloads, wire_payloads
+
+_WIRE = frozenset(
+    {"KINDS", "Malformed", "Problem", "WirePayload", "malformed_payloads", "wire_payloads"}
+)
+
+
+def __getattr__(name: str) -> object:
+    """The wire payload strategies, imported on first use (they need the adapters extra)."""
+    if name in _WIRE:
+        return getattr(importlib.import_module("._wire", __name__), name)
+    msg = f"module {__name__!r} has no attribute {name!r}"
+    raise AttributeError(msg)
+
+
 __all__ = [
+    "KINDS",
+    "Malformed",
     "Observed",
     "OrderSystem",
     "Performed",
+    "Problem",
     "Refused",
     "Step",
+    "WirePayload",
     "actions",
     "fresh_order_products",
     "invalid_params",
     "load_profile",
+    "malformed_payloads",
     "marketplaces",
     "oracle",
     "order_products",
     "params_for",
     "refused_pairs",
     "steps",
+    "wire_payloads",
 ]
