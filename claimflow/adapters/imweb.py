@@ -657,7 +657,9 @@ def _hold(row: Mapping[str, Any], where: str) -> bool:
 
 def _item(order: _Order, row: object, where: str) -> RemoteOrderProduct:
     # the item order's own number is `order_no` in prod-orders answers [client]
-    ref = ImwebRef(order.order_no, _wire_order_no(wire_get(row, "order_no", where), where))
+    ref = ImwebRef(
+        order.order_no, _wire_order_no(wire_get(row, "order_no", where), f"{where}.order_no")
+    )
     assert isinstance(row, dict)
     code = wire_str(row, "status", where)
     status_code = ORDER_STATUS_CODES.get(code)
