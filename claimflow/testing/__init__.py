@@ -24,11 +24,17 @@ from ._strategies import (
     steps,
 )
 
-if TYPE_CHECKING:  # imported on first use: the wire strategies need the adapters extra (httpx)
+if TYPE_CHECKING:  # imported on first use: they need the adapters / emulators extras
+    from ._emulated import SOAK_FAULTS, EmulatedMarketplace, SoakReport, SyncASGITransport, soak
     from ._wire import KINDS, Malformed, Problem, WirePayload, malformed_payloads, wire_payloads
 
 _WIRE = frozenset(
     {"KINDS", "Malformed", "Problem", "WirePayload", "malformed_payloads", "wire_payloads"}
+)
+
+# the emulator binding and the soak need the emulators extra (starlette, uvicorn)
+_EMULATED = frozenset(
+    {"SOAK_FAULTS", "EmulatedMarketplace", "SoakReport", "SyncASGITransport", "soak"}
 )
 
 
@@ -36,19 +42,25 @@ def __getattr__(name: str) -> object:
     """The wire payload strategies, imported on first use (they need the adapters extra)."""
     if name in _WIRE:
         return getattr(importlib.import_module("._wire", __name__), name)
+    if name in _EMULATED:
+        return getattr(importlib.import_module("._emulated", __name__), name)
     msg = f"module {__name__!r} has no attribute {name!r}"
     raise AttributeError(msg)
 
 
 __all__ = [
     "KINDS",
+    "SOAK_FAULTS",
+    "EmulatedMarketplace",
     "Malformed",
     "Observed",
     "OrderSystem",
     "Performed",
     "Problem",
     "Refused",
+    "SoakReport",
     "Step",
+    "SyncASGITransport",
     "WirePayload",
     "actions",
     "fresh_order_products",
@@ -60,6 +72,7 @@ __all__ = [
     "order_products",
     "params_for",
     "refused_pairs",
+    "soak",
     "steps",
     "wire_payloads",
 ]
