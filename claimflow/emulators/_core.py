@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import datetime as dt
+import json
 import random
 import secrets
 import socket
@@ -376,6 +377,10 @@ class EmulatorCore:
 # --- dropping a connection after the commit -----------------------------------------------------
 
 
+#: the body of a request that is not JSON (see :meth:`EmulatorControls.admit`)
+NOT_JSON = object()
+
+
 class EmulatorControls:
     """The control API every emulator shares, in Python and over HTTP (not part of any marketplace).
 
@@ -410,6 +415,28 @@ class EmulatorControls:
         """No faults, an empty request log (the order products stay)."""
         self.core.reset_faults()
         self.core.requests.clear()
+
+    async def admit(self, request: Any, kind: str) -> tuple[object, FaultPlan]:
+        """Read and log a marketplace request, then draw its faults and wait out their latency.
+
+        The body is the parsed JSON, None when empty, or :data:`NOT_JSON` when unparseable.
+        """
+        raw = await request.body()
+        try:
+            body: object = json.loads(raw) if raw else None
+        except ValueError:
+            body = NOT_JSON
+        self.core.log(
+            LoggedRequest(
+                request.method,
+                request.url.path,
+                tuple(request.query_params.multi_items()),
+                None if body is NOT_JSON else body,
+            )
+        )
+        plan = self.core.plan(kind)
+        await sleep(plan.latency)
+        return body, plan
 
     def control_routes(self) -> list[Any]:
         """``POST /_emulator/faults`` and ``POST /_emulator/tokens/expire``."""

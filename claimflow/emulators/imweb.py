@@ -57,6 +57,7 @@ from ..adapters.imweb import (
 )
 from ..exceptions import ActionRefusedError, ClaimflowError, InvalidInputError
 from ._core import (
+    NOT_JSON,
     EmulatorControls,
     EmulatorCore,
     FaultPlan,
@@ -64,7 +65,6 @@ from ._core import (
     LoggedRequest,
     Record,
     dropped_response,
-    sleep,
 )
 
 __all__ = ["ACTION_ROUTES", "ActionRoute", "ImwebEmulator", "Order", "make_app", "seed_orders"]
@@ -160,9 +160,6 @@ class _Fail(Exception):  # noqa: N818 - an imweb error answer, not an error of t
         super().__init__(msg)
         self.code = code
         self.msg = msg
-
-
-_NOT_JSON = object()
 
 
 @attrs.define
@@ -365,21 +362,7 @@ class ImwebEmulator(EmulatorControls):
         kind: str,
         handler: Handler,
     ) -> Response:
-        raw = await request.body()
-        try:
-            body = json.loads(raw) if raw else None
-        except ValueError:
-            body = _NOT_JSON
-        self.core.log(
-            LoggedRequest(
-                request.method,
-                request.url.path,
-                tuple(request.query_params.multi_items()),
-                None if body is _NOT_JSON else body,
-            )
-        )
-        plan = self.core.plan(kind)
-        await sleep(plan.latency)
+        body, plan = await self.admit(request, kind)
         if not self.core.token_valid(request.headers.get("access-token", "")):
             return self._envelope(-2, "유효하지 않거나 만료된 토큰입니다", None)
         if plan.server_error:
@@ -389,7 +372,7 @@ class ImwebEmulator(EmulatorControls):
             if self.faults.retry_after is not None:
                 response.headers["Retry-After"] = str(self.faults.retry_after)
             return response
-        if body is _NOT_JSON:
+        if body is NOT_JSON:
             return self._envelope(-10, "요청 본문이 JSON이 아닙니다", None)
         try:
             payload = await handler(request, body, plan)

@@ -21,7 +21,6 @@ Quirks of the emulator (not of Toss; [inferred] where Toss's sources are silent)
 from __future__ import annotations
 
 import datetime as dt
-import json
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
@@ -37,13 +36,13 @@ from .._vocab import Action, Actor, ClaimType, Marketplace, Status
 from ..adapters.toss import API_PREFIX, SCOPE, claim_status_code, order_status_code
 from ..exceptions import ActionRefusedError, ClaimflowError
 from ._core import (
+    NOT_JSON,
     EmulatorControls,
     EmulatorCore,
     Faults,
     LoggedRequest,
     Record,
     dropped_response,
-    sleep,
 )
 
 __all__ = ["CLAIM_ROUTES", "TossEmulator", "make_app"]
@@ -80,9 +79,6 @@ SELLER_CANCEL_FIELDS = {
     "reason": "reason",
     "detailReason": "detail_reason",
 }
-
-
-_NOT_JSON = object()
 
 
 class _Fail(Exception):  # noqa: N818 - a Toss FAIL answer, not an error of the emulator
@@ -294,21 +290,7 @@ class TossEmulator(EmulatorControls):
         kind: str,
         handler: Callable[[Request, object], Awaitable[object]],
     ) -> Response:
-        raw = await request.body()
-        try:
-            body = json.loads(raw) if raw else None
-        except ValueError:
-            body = _NOT_JSON
-        self.core.log(
-            LoggedRequest(
-                request.method,
-                request.url.path,
-                tuple(request.query_params.multi_items()),
-                None if body is _NOT_JSON else body,
-            )
-        )
-        plan = self.core.plan(kind)
-        await sleep(plan.latency)
+        body, plan = await self.admit(request, kind)
         auth = request.headers.get("authorization", "")
         if not auth.startswith("Bearer ") or not self.core.token_valid(auth[7:]):
             return _fail("UNAUTHORIZED", "유효하지 않거나 만료된 토큰입니다", 401)
@@ -319,7 +301,7 @@ class TossEmulator(EmulatorControls):
             if self.faults.retry_after is not None:
                 response.headers["Retry-After"] = str(self.faults.retry_after)
             return response
-        if body is _NOT_JSON:
+        if body is NOT_JSON:
             return _fail("INVALID_REQUEST", "요청 본문이 JSON이 아닙니다")
         try:
             payload = await handler(request, body)

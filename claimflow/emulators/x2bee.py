@@ -40,7 +40,6 @@ Quirks of the emulator (not of x2bee; the field names and codes are the adapter'
 from __future__ import annotations
 
 import datetime as dt
-import json
 from collections.abc import Awaitable, Callable, Iterator, Mapping
 from typing import Any
 
@@ -66,13 +65,12 @@ from ..adapters.x2bee import (
 )
 from ..exceptions import ActionRefusedError, ClaimflowError
 from ._core import (
+    NOT_JSON,
     EmulatorControls,
     EmulatorCore,
     Faults,
-    LoggedRequest,
     Record,
     dropped_response,
-    sleep,
 )
 
 __all__ = ["DEFAULT_TOKEN", "CatalogItem", "X2beeEmulator", "make_app", "seed_orders"]
@@ -85,7 +83,6 @@ DEFAULT_TOKEN = "emulator-token"
 # allows one), as its httptools protocol already does for unknown statuses.
 h11_impl.STATUS_PHRASES.setdefault(900, b"")
 
-_NOT_JSON = object()
 _CLAIM_LINE = ("ordNo", "ordSeq", "claimNo")
 _CLAIM_TYPE_OUT = {v: k for k, v in CLAIM_TYPE_CODES.items()}
 _SALE_OUT = {True: "10", False: "20"}  # 판매중 / 판매중지
@@ -390,21 +387,7 @@ class X2beeEmulator(EmulatorControls):
         kind: str,
         handler: Callable[[object], object],
     ) -> Response:
-        raw = await request.body()
-        try:
-            body = json.loads(raw) if raw else None
-        except ValueError:
-            body = _NOT_JSON
-        self.core.log(
-            LoggedRequest(
-                request.method,
-                request.url.path,
-                tuple(request.query_params.multi_items()),
-                None if body is _NOT_JSON else body,
-            )
-        )
-        plan = self.core.plan(kind)
-        await sleep(plan.latency)
+        body, plan = await self.admit(request, kind)
         auth = request.headers.get("authorization", "")
         token = auth[7:] if auth.startswith("Bearer ") else ""
         if not (token == self._token and self._token_valid) and not self.core.token_valid(token):
@@ -421,7 +404,7 @@ class X2beeEmulator(EmulatorControls):
                 response.headers["Retry-After"] = str(self.faults.retry_after)
             return response
         try:
-            if body is _NOT_JSON:
+            if body is NOT_JSON:
                 raise _Fail("INVALID_REQUEST", "요청 본문이 JSON이 아닙니다")
             payload = handler(body)
         except _Fail as e:
