@@ -438,6 +438,20 @@ class EmulatorControls:
         await sleep(plan.latency)
         return body, plan
 
+    async def _api(self, request: Any, kind: str, handler: Any) -> Any:
+        raise NotImplementedError  # each emulator answers in its marketplace's envelope
+
+    def endpoint(self, kind: str, handler: Any) -> Any:
+        """A Starlette endpoint serving *handler* through the emulator's envelope (``_api``).
+
+        *kind* is ``read`` or ``write``: which faults apply.
+        """
+
+        async def serve(request: Any) -> Any:
+            return await self._api(request, kind, handler)
+
+        return serve
+
     def control_routes(self) -> list[Any]:
         """``POST /_emulator/faults`` and ``POST /_emulator/tokens/expire``."""
         from starlette.routing import Route  # noqa: PLC0415 - the core runs without starlette

@@ -528,12 +528,7 @@ class ImwebEmulator(EmulatorControls):
         }
 
     def _make_app(self) -> Starlette:
-        def api(kind: str, handler: Handler) -> Callable[[Request], Awaitable[Response]]:
-            async def endpoint(request: Request) -> Response:
-                return await self._api(request, kind, handler)
-
-            return endpoint
-
+        api = self.endpoint
         p = PREFIX
         routes = [
             Route("/v2/auth", self._auth, methods=["POST"]),

@@ -451,14 +451,7 @@ class TossEmulator(EmulatorControls):
         }
 
     def _make_app(self) -> Starlette:
-        def api(
-            kind: str, handler: Callable[[Request, object], Awaitable[object]]
-        ) -> Callable[[Request], Awaitable[Response]]:
-            async def endpoint(request: Request) -> Response:
-                return await self._api(request, kind, handler)
-
-            return endpoint
-
+        api = self.endpoint
         p = API_PREFIX
         routes = [
             Route("/token", self._token, methods=["POST"]),

@@ -40,7 +40,7 @@ Quirks of the emulator (not of x2bee; the field names and codes are the adapter'
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Awaitable, Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
 import attrs
@@ -715,13 +715,7 @@ class X2beeEmulator(EmulatorControls):
         }
 
     def _make_app(self) -> Starlette:
-        def api(
-            kind: str, handler: Callable[[object], object]
-        ) -> Callable[[Request], Awaitable[Response]]:
-            async def endpoint(request: Request) -> Response:
-                return await self._api(request, kind, handler)
-
-            return endpoint
+        api = self.endpoint
 
         def path(url_path: str, host: str) -> str:
             return f"/api/{host}{url_path}"
