@@ -28,8 +28,8 @@ from ._core import (
     RunningServer,
     Store,
     serve,
-    serve_in_thread,
 )
+from ._serve import serve_in_thread
 
 __all__ = [
     "EMULATORS",
