@@ -42,6 +42,7 @@ __all__ = [
     "AuthenticationError",
     "ClaimflowError",
     "InconsistentStateError",
+    "IPNotAllowedError",
     "InvalidInputError",
     "MarketplaceError",
     "MarketplaceRefusedError",
@@ -124,6 +125,12 @@ class MarketplaceError(ClaimflowError):
 
 class AuthenticationError(MarketplaceError):
     """The marketplace refused the credentials or the token (a token is re-issued once first)."""
+
+
+class IPNotAllowedError(MarketplaceError):
+    """The marketplace refused the caller's IP address: it is not on the shop's allow-list
+    (Toss answers HTTP 403 for it, marketplaces.md §5.1 [client]). The credentials may be fine;
+    add this machine's address to the allow-list. Nothing was carried out."""
 
 
 class RateLimitedError(MarketplaceError):

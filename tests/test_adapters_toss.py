@@ -669,7 +669,8 @@ class TestPagination:
         windows = {(q["fromRequestDate"], q["toRequestDate"]) for q in sent_queries}
         assert {("2021-03-01", "2021-03-07"), ("2021-03-08", "2021-03-10")} == windows
         assert 7 == len(sent_queries)  # 17 claims in 5 pages, then 6 in 2
-        assert all(q["type"] == "RETURN" and q["size"] == "4" for q in sent_queries)
+        # Toss takes type and status only together (§5.1): a type alone is filtered locally
+        assert all("type" not in q and q["size"] == "4" for q in sent_queries)
         assert 5 == sum("nextToken" in q for q in sent_queries)
 
     def test_orders_over_pages(self, emulator: TossEmulator, adapter: Client) -> None:
@@ -734,11 +735,18 @@ class TestReading:
             remote.open_claim.status,
         )
 
-    def test_read_needs_the_order_day(self, adapter: Client) -> None:
-        """Toss cannot read one order product by id alone: the error says what to give."""
-        with pytest.raises(cf.InvalidInputError) as e:
+    def test_read_by_id_alone(self, emulator: TossEmulator, adapter: Client) -> None:
+        """One order product is read by its id alone (GET /orders/products/{id}, §5.1): no
+        order day needed; an unknown id is the marketplace's refusal."""
+        s = start(emulator, "PAID", ordered_at=dt.datetime(2021, 2, 3, 9, tzinfo=KST))
+
+        remote = adapter.read(OrderRef(s.op.id))
+
+        assert (s.op.id, cf.Status.PAID) == (remote.id, remote.status)
+        assert dt.datetime(2021, 2, 3, 9, tzinfo=KST) == remote.ordered_at
+        with pytest.raises(cf.MarketplaceRefusedError) as e:
             adapter.read(OrderRef("OP-x"))
-        assert "ordered_on" == e.value.field
+        assert "ORDER_PRODUCT_NOT_FOUND" == e.value.code
 
     def test_status_tables_round_trip(self) -> None:
         """Every status and open claim the engine can produce on Toss maps to a wire code that

@@ -102,6 +102,12 @@ def _serving(main: Callable[[], httpx.Response], payload: WirePayload) -> Answer
 
     def answer(request: httpx.Request) -> httpx.Response:
         path = request.url.path
+        if payload.kind == "orders_page" and "/orders/products/" in path:
+            # Toss reads one order product by id (§5.1): its row of the page
+            op_id = path.rsplit("/", 1)[1]
+            rows = payload.body["success"]["results"]
+            row = next(r for r in rows if r["orderProductId"] == op_id)
+            return httpx.Response(200, json={"resultType": "SUCCESS", "success": row})
         for companion in payload.companions:
             if companion.kind == "claims_page" and path.endswith("/claims"):
                 return companion.response()

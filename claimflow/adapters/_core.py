@@ -47,6 +47,7 @@ from .._vocab import Action, ClaimStatus, ClaimType, Marketplace, PaymentChannel
 from ..exceptions import (
     AuthenticationError,
     InvalidInputError,
+    IPNotAllowedError,
     MarketplaceError,
     MarketplaceRefusedError,
     MarketplaceUnavailableError,
@@ -240,6 +241,10 @@ class ActionResult:
         return None
 
 
+def _money(value: Mapping[str, int]) -> Mapping[str, int]:
+    return types.MappingProxyType(dict(value))
+
+
 @attrs.frozen
 class RemoteClaim:
     """A claim as the marketplace shows it, mapped onto claimflow's vocabulary.
@@ -263,6 +268,12 @@ class RemoteClaim:
     origin_status: Status | None = None
     #: for a claim on hold (``status`` HELD): the claim status the hold interrupted
     held_from: ClaimStatus | None = None
+    #: the claim's money facts as the wire names them, in won (Toss ``refundOneWayDeliveryFee``,
+    #: ``roundTripDeliveryFee``, ``claimDeliveryPaymentAmount``); see the codec's ``MONEY_FIELDS``
+    money: Mapping[str, int] = attrs.field(factory=dict, converter=_money, hash=False)
+    #: who bears the claim's delivery cost, as the wire says it (Toss
+    #: ``requestDeliveryPenaltyCharger``: ``USER`` / ``MERCHANT``)
+    fee_payer: str | None = None
 
 
 @attrs.frozen
@@ -290,6 +301,9 @@ class RemoteOrderProduct:
     #: of return holds reads it) and whether that payment can be refunded automatically
     payment_channel: PaymentChannel | None = None
     auto_refundable: bool | None = None
+    #: the order product's money facts as the wire names them, in won (Toss ``originPrice``,
+    #: ``tossPayPoint``…, imweb ``point``, ``coupon``…); see the codec's ``MONEY_FIELDS``
+    money: Mapping[str, int] = attrs.field(factory=dict, converter=_money, hash=False)
 
     @property
     def open_claim(self) -> RemoteClaim | None:
@@ -965,6 +979,12 @@ def _error(
             return OutcomeUnknownError(msg, **ctx)
         msg = f"{head}: the marketplace is unavailable ({said})"
         return cls(msg, status_code=response.status_code, **ctx)
+    if issubclass(cls, IPNotAllowedError):
+        msg = (
+            f"{head}: IP not allow-listed ({said}): the marketplace refuses calls from this "
+            "machine's address; add it to the shop's allow-list"
+        )
+        return cls(msg, **ctx)
     if issubclass(cls, AuthenticationError):
         msg = f"{head}: authentication failed ({said}); check the credentials"
         return cls(msg, **ctx)

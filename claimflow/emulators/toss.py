@@ -12,7 +12,7 @@ Quirks of the emulator (not of Toss; [inferred] where Toss's sources are silent)
   Korean explanation as ``reason``; an unknown claim or order product is ``CLAIM_NOT_FOUND`` /
   ``ORDER_PRODUCT_NOT_FOUND``; unknown body fields are ``INVALID_REQUEST``;
 - the claims list takes windows of at most 7 days, the orders list at most 31 days apart;
-- order rows carry ``createdDt`` and ``productId`` (needed to read one order product back);
+- order rows carry ``productId`` [inferred] beside the documented fields;
 - buyer actions (requests, withdrawals) are not part of the seller API: tests make them happen
   with :meth:`TossEmulator.buyer` or ``POST /_emulator/order-products/{id}/actions``. Every path
   under ``/_emulator/`` is the emulator's own control API, **not part of Toss**.
@@ -21,7 +21,7 @@ Quirks of the emulator (not of Toss; [inferred] where Toss's sources are silent)
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import attrs
@@ -33,7 +33,8 @@ from starlette.routing import Route
 from .._params import KST
 from .._values import Applied, Claim
 from .._vocab import Action, Actor, ClaimType, Marketplace, Status
-from ..adapters.toss import API_PREFIX, SCOPE, claim_status_code, order_status_code
+from ..adapters.codecs import DecodedAction, TemplateMismatch, UnknownFieldsError
+from ..adapters.codecs import toss as codec
 from ..exceptions import ActionRefusedError, ClaimflowError
 from ._core import (
     NOT_JSON,
@@ -45,40 +46,9 @@ from ._core import (
     dropped_response,
 )
 
-__all__ = ["CLAIM_ROUTES", "TossEmulator", "make_app"]
+__all__ = ["TossEmulator", "make_app", "seed_orders"]
 
 A = Action
-
-#: ``POST /claims/{claimId}/{group}/{verb}``: the action and its body fields (wire -> parameter).
-CLAIM_ROUTES: dict[tuple[str, str], tuple[Action, Mapping[str, str]]] = {
-    ("cancel", "approval"): (A.CANCEL_APPROVE, {}),
-    ("cancel", "rejection"): (
-        A.CANCEL_REJECT,
-        {"deliveryCompany": "carrier", "shippingTrackingNumber": "tracking_number"},
-    ),
-    ("return", "approval"): (A.RETURN_APPROVE, {}),
-    ("return", "rejection"): (A.RETURN_REJECT, {"requestRejectReason": "reason"}),
-    ("return", "collection"): (A.RETURN_COLLECT, {}),
-    ("return", "completion"): (A.RETURN_COMPLETE, {}),
-    ("return", "collection-rejection"): (A.RETURN_REJECT_COLLECTED, {"rejectReason": "reason"}),
-    ("exchange", "approval"): (A.EXCHANGE_APPROVE, {}),
-    ("exchange", "rejection"): (A.EXCHANGE_REJECT, {"requestRejectReason": "reason"}),
-    ("exchange", "collection"): (A.EXCHANGE_COLLECT, {}),
-    ("exchange", "delivery"): (
-        A.EXCHANGE_REDELIVER,
-        {"deliveryCompany": "carrier", "shippingTrackingNumber": "tracking_number"},
-    ),
-    ("exchange", "completion"): (A.EXCHANGE_COMPLETE, {}),
-    ("exchange", "collection-rejection"): (
-        A.EXCHANGE_REJECT_COLLECTED,
-        {"rejectReason": "reason"},
-    ),
-}
-SELLER_CANCEL_FIELDS = {
-    "deliveryPenaltyCharger": "fee_payer",
-    "reason": "reason",
-    "detailReason": "detail_reason",
-}
 
 
 class _Fail(Exception):  # noqa: N818 - a Toss FAIL answer, not an error of the emulator
@@ -89,12 +59,11 @@ class _Fail(Exception):  # noqa: N818 - a Toss FAIL answer, not an error of the 
 
 
 def _success(payload: object) -> JSONResponse:
-    return JSONResponse({"resultType": "SUCCESS", "success": payload, "error": None})
+    return JSONResponse(codec.encode_success(payload))
 
 
-def _fail(code: str, reason: str, status: int = 200, **extra: object) -> JSONResponse:
-    error = {"errorType": 1, "errorCode": code, "reason": reason, "title": reason, **extra}
-    return JSONResponse({"resultType": "FAIL", "success": None, "error": error}, status)
+def _fail(code: str, reason: str, status: int = 200) -> JSONResponse:
+    return JSONResponse(codec.encode_fail(code, reason), status)
 
 
 def _date(value: str | None, name: str) -> dt.date | None:
@@ -116,14 +85,6 @@ def _int(value: str | None, name: str, low: int, high: int, default: int) -> int
     if not low <= n <= high:
         raise _Fail("INVALID_REQUEST", f"{name}: {low}~{high} 사이의 정수여야 합니다: {value!r}")
     return n
-
-
-def _naive(moment: dt.datetime) -> str:
-    return moment.astimezone(KST).replace(tzinfo=None).isoformat(timespec="seconds")
-
-
-def _claim_id(value: str) -> int | str:
-    return int(value) if value.isdigit() else value
 
 
 @attrs.frozen
@@ -183,68 +144,32 @@ class TossEmulator(EmulatorControls):
         """The ``orderProductStatus`` Toss shows now."""
         op = self.store.get(order_product_id).op
         oc = op.open_claim
-        return order_status_code(op.status, (oc.type, oc.status) if oc else None)
+        return codec.order_status_code(op.status, (oc.type, oc.status) if oc else None)
 
     # --- rendering ------------------------------------------------------------------------------
 
     def _order_row(self, record: Record) -> dict[str, object]:
-        op = record.op
-        oc = op.open_claim
-        carrier, tracking = record.delivery or (None, None)
-        return {
-            "orderId": record.order_id,
-            "orderProductId": op.id,
-            "productId": op.item_id,
-            "productName": record.name,
-            "optionName": record.option_name,
-            "quantity": op.quantity,
-            "price": op.unit_price,
-            "orderProductStatus": order_status_code(
-                op.status, (oc.type, oc.status) if oc else None
-            ),
-            "deliveryCompanyCode": carrier,
-            "shippingTrackingNumber": tracking,
-            "deliveryFee": 0,
-            "createdDt": _naive(record.ordered_at),
-        }
+        return codec.encode_order_row(
+            record.op,
+            order_id=record.order_id,
+            ordered_at=record.ordered_at,
+            name=record.name,
+            option_name=record.option_name,
+            delivery=record.delivery,
+        )
 
     def _claim_item(self, row: _ClaimRow) -> dict[str, object]:
-        claim, record = row.claim, row.record
-        op = record.op
-        carrier, tracking = record.delivery or (None, None)
-        return {
-            "id": _claim_id(claim.id),
-            "requestedDt": _naive(row.requested_at),
-            "type": claim.type.value,
-            "status": claim_status_code(claim.type, claim.status),
-            "requestReason": claim.reason,
-            "requestDetailReason": None,
-            "requestImages": [],
-            "requestDeliveryPenaltyCharger": "USER",
-            "refundOneWayDeliveryFee": 0,
-            "roundTripDeliveryFee": 0,
-            "returnAddress": None,
-            "claimDeliveryPaymentAmount": 0,
-            "order": {
-                "id": record.order_id,
-                "orderProductId": op.id,
-                "ordererName": "구매자",
-                "ordererPhoneNumber": "010-0000-0000",
-                "receiverName": "구매자",
-                "receiverPhoneNumber": "010-0000-0000",
-                "deliveryCompany": carrier,
-                "shippingTrackingNumber": tracking,
-                "address": "서울특별시",
-                "price": op.unit_price,
-                "createdDt": _naive(record.ordered_at),
-            },
-            "product": {
-                "id": op.item_id,
-                "name": record.name,
-                "optionName": record.option_name,
-                "quantity": op.quantity,
-            },
-        }
+        record = row.record
+        return codec.encode_claim_item(
+            row.claim,
+            record.op,
+            requested_at=row.requested_at,
+            order_id=record.order_id,
+            ordered_at=record.ordered_at,
+            name=record.name,
+            option_name=record.option_name,
+            delivery=record.delivery,
+        )
 
     def _claim_rows(self) -> list[_ClaimRow]:
         store = self.core.store
@@ -277,11 +202,11 @@ class TossEmulator(EmulatorControls):
         ):
             return JSONResponse({"error": "invalid_client"}, 401)
         scope = form.get("scope")
-        if scope is not None and scope != SCOPE:
+        if scope is not None and scope != codec.SCOPE:
             return JSONResponse({"error": "invalid_scope"}, 400)
         token, ttl = self.core.issue_token()
         return JSONResponse(
-            {"access_token": token, "token_type": "Bearer", "expires_in": ttl, "scope": SCOPE}
+            {"access_token": token, "token_type": "Bearer", "expires_in": ttl, "scope": codec.SCOPE}
         )
 
     async def _api(
@@ -317,6 +242,8 @@ class TossEmulator(EmulatorControls):
         if claim_type is not None and claim_type not in {"CANCEL", "RETURN", "EXCHANGE"}:
             raise _Fail("INVALID_REQUEST", f"type: 알 수 없는 값 {claim_type!r}")
         status = q.get("status")
+        if (claim_type is None) != (status is None):  # [client, §5.1]: only together
+            raise _Fail("INVALID_REQUEST", "type과 status는 함께 지정해야 합니다")
         since = _date(q.get("fromRequestDate"), "fromRequestDate")
         until = _date(q.get("toRequestDate"), "toRequestDate")
         if since and until and (until - since).days > 6:
@@ -328,7 +255,7 @@ class TossEmulator(EmulatorControls):
             r
             for r in self._claim_rows()
             if (claim_type is None or r.claim.type.value == claim_type)
-            and (status is None or claim_status_code(r.claim.type, r.claim.status) == status)
+            and (status is None or codec.claim_status_code(r.claim.type, r.claim.status) == status)
             and (since is None or r.requested_at.date() >= since)
             and (until is None or r.requested_at.date() <= until)
             and (not order_ids or r.record.order_id in order_ids)
@@ -364,14 +291,22 @@ class TossEmulator(EmulatorControls):
         more = start + limit < len(records)
         return {"results": page, "nextCursor": f"c{start + limit}" if more else None}
 
+    def _decode(self, request: Request, body: object) -> DecodedAction:
+        try:
+            decoded = codec.decode_action(request.method, request.url.path, body)
+        except UnknownFieldsError as e:
+            raise _Fail("INVALID_REQUEST", f"알 수 없는 필드: {e}") from None
+        except TemplateMismatch as e:
+            raise _Fail("INVALID_REQUEST", f"잘못된 요청 본문: {e}") from None
+        except TypeError:
+            raise _Fail("INVALID_REQUEST", "요청 본문은 JSON 객체여야 합니다") from None
+        if decoded is None:
+            raise _Fail("INVALID_REQUEST", f"알 수 없는 요청: {request.url.path}")
+        return decoded
+
     async def _claim_action(self, request: Request, body: object) -> object:
-        group, verb = request.path_params["group"], request.path_params["verb"]
-        route = CLAIM_ROUTES.get((group, verb))
-        if route is None:
-            raise _Fail("INVALID_REQUEST", f"알 수 없는 요청: {group}/{verb}")
-        action, fields = route
-        params = _params(body, fields)
-        claim_id = request.path_params["claim_id"]
+        decoded = self._decode(request, body)
+        claim_id = str(decoded.ids["claim_id"])
         try:
             record = self.store.by_claim(claim_id)
         except KeyError:
@@ -380,19 +315,51 @@ class TossEmulator(EmulatorControls):
             oc = record.op.open_claim
             if oc is None or oc.id != claim_id:
                 raise _Fail("INVALID_REQUEST", f"클레임 {claim_id}은(는) 진행 중이 아닙니다")
-            self._act(record, action, params)
+            self._act(record, decoded.action, dict(decoded.params))
         return {}
 
-    async def _seller_cancel(self, request: Request, body: object) -> object:
-        op_id = request.path_params["order_product_id"]
-        params = _params(body, SELLER_CANCEL_FIELDS)
+    def _record(self, op_id: str) -> Record:
         try:
-            record = self.store.get(op_id)
+            return self.store.get(op_id)
         except KeyError:
             msg = f"주문상품 {op_id}을(를) 찾을 수 없습니다"
             raise _Fail("ORDER_PRODUCT_NOT_FOUND", msg) from None
-        self._act(record, A.CANCEL_BY_SELLER, params)
+
+    async def _seller_cancel(self, request: Request, body: object) -> object:
+        decoded = self._decode(request, body)
+        record = self._record(str(decoded.ids["order_product_id"]))
+        self._act(record, decoded.action, dict(decoded.params))
         return {}
+
+    async def _status_change(self, request: Request, body: object) -> object:
+        """``PUT /orders/products/status``: per-item results, at most 100 ids [client]."""
+        if not isinstance(body, dict):
+            raise _Fail("INVALID_REQUEST", "요청 본문은 JSON 객체여야 합니다")
+        ids = body.get("orderProductIds")
+        if not isinstance(ids, list) or not ids or len(ids) > codec.MAX_STATUS_IDS:
+            msg = f"orderProductIds: 1~{codec.MAX_STATUS_IDS}개의 주문상품 번호가 필요합니다"
+            raise _Fail("INVALID_REQUEST", msg)
+        failed: dict[str, str] = {}
+        for op_id in ids:
+            one = {**body, "orderProductIds": [op_id]}
+            decoded = self._decode(request, one)
+            try:
+                record = self._record(str(op_id))
+                self._act(record, decoded.action, dict(decoded.params))
+            except _Fail as e:
+                failed[str(op_id)] = e.reason
+        return codec.encode_status_result(len(ids), failed)
+
+    async def _invoice(self, request: Request, body: object) -> object:
+        decoded = self._decode(request, body)
+        record = self._record(str(decoded.ids["order_product_id"]))
+        self._act(record, decoded.action, dict(decoded.params))
+        return {}
+
+    async def _one(self, request: Request, _body: object) -> object:
+        record = self._record(request.path_params["order_product_id"])
+        with self.store.lock:
+            return self._order_row(record)
 
     def _act(self, record: Record, action: Action, params: dict[str, Any]) -> None:
         try:
@@ -452,7 +419,7 @@ class TossEmulator(EmulatorControls):
 
     def _make_app(self) -> Starlette:
         api = self.endpoint
-        p = API_PREFIX
+        p = codec.API_PREFIX
         routes = [
             Route("/token", self._token, methods=["POST"]),
             Route(f"{p}/claims", api("read", self._claims), methods=["GET"]),
@@ -461,6 +428,15 @@ class TossEmulator(EmulatorControls):
                 f"{p}/claims/{{claim_id}}/{{group}}/{{verb}}",
                 api("write", self._claim_action),
                 methods=["POST"],
+            ),
+            Route(
+                f"{p}/orders/products/status",
+                api("write", self._status_change),
+                methods=["PUT"],
+            ),
+            Route(f"{p}/orders/products/delivery", api("write", self._invoice), methods=["PUT"]),
+            Route(
+                f"{p}/orders/products/{{order_product_id}}", api("read", self._one), methods=["GET"]
             ),
             Route(
                 f"{p}/order-products/{{order_product_id}}/seller-cancel",
@@ -491,17 +467,6 @@ def _offset(token: str | None, prefix: str = "t") -> int:
     if not token.startswith(prefix) or not token[1:].isdigit():
         raise _Fail("INVALID_REQUEST", f"잘못된 페이지 토큰: {token!r}")
     return int(token[1:])
-
-
-def _params(body: object, fields: Mapping[str, str]) -> dict[str, Any]:
-    if body is None:
-        body = {}
-    if not isinstance(body, dict):
-        raise _Fail("INVALID_REQUEST", "요청 본문은 JSON 객체여야 합니다")
-    unknown = sorted(set(body) - set(fields))
-    if unknown:
-        raise _Fail("INVALID_REQUEST", f"알 수 없는 필드: {', '.join(unknown)}")
-    return {fields[k]: v for k, v in body.items()}
 
 
 def make_app(

@@ -37,7 +37,8 @@ from .._introspect import reachable_states
 from .._params import KST
 from .._values import CandidateItem, Claim, OrderProduct
 from .._vocab import Action, Actor, ClaimStatus, ClaimType, Marketplace, PaymentChannel, Status
-from ..adapters import imweb, toss, x2bee
+from ..adapters import imweb, x2bee
+from ..adapters.codecs import toss
 from ..adapters._core import ActionResult, ItemResult, OrderRef, RemoteAction, StatusCode
 from ..exceptions import InvalidInputError
 from ._strategies import fresh_order_products, order_products, params_for
@@ -364,45 +365,26 @@ def _place(draw: st.DrawFn, ops: Sequence[OrderProduct]) -> list[_Placed]:
 
 
 def _toss_envelope(success: object) -> dict[str, Any]:
-    return {"resultType": "SUCCESS", "success": success, "error": None}
+    return toss.encode_success(success)
 
 
 def _toss_claim_item(draw: st.DrawFn, p: _Placed, claim: Claim, k: int) -> dict[str, Any]:
-    op = p.op
     requested = p.ordered_at + dt.timedelta(hours=k + 1)
-    return {
-        "id": claim.id,
-        "requestedDt": _iso(requested, draw(st.booleans())),
-        "type": claim.type.value,
-        "status": toss.claim_status_code(claim.type, claim.status),
-        "requestReason": claim.reason,
-        "requestDetailReason": None,
-        "requestImages": [],
-        "requestDeliveryPenaltyCharger": "USER",
-        "refundOneWayDeliveryFee": 0,
-        "roundTripDeliveryFee": draw(st.sampled_from([0, 3_000, 6_000])),
-        "returnAddress": None,
-        "claimDeliveryPaymentAmount": 0,
-        "order": {
-            "id": p.ref.order_id,
-            "orderProductId": op.id,
-            "ordererName": "구매자",
-            "ordererPhoneNumber": "010-0000-0000",
-            "receiverName": "수령인",
-            "receiverPhoneNumber": "010-0000-0000",
-            "deliveryCompany": None,
-            "shippingTrackingNumber": None,
-            "address": "서울특별시 중구 세종대로 110",
-            "price": op.unit_price,
-            "createdDt": _iso(p.ordered_at, False),
-        },
-        "product": {
-            "id": op.item_id,
-            "name": p.name,
-            "optionName": p.option,
-            "quantity": op.quantity,
-        },
-    }
+    assert p.ref.order_id is not None
+    item = toss.encode_claim_item(
+        claim,
+        p.op,
+        requested_at=requested,
+        order_id=p.ref.order_id,
+        ordered_at=p.ordered_at,
+        name=p.name,
+        option_name=p.option,
+        fee_payer=draw(st.sampled_from(["USER", "MERCHANT"])),
+        money={"roundTripDeliveryFee": draw(st.sampled_from([0, 3_000, 6_000]))},
+    )
+    item["id"] = claim.id
+    item["requestedDt"] = _iso(requested, draw(st.booleans()))
+    return item
 
 
 def _toss_claims_body(
@@ -438,21 +420,19 @@ def _toss_claims_page(draw: st.DrawFn, d: _Draws) -> WirePayload:
 
 def _toss_order_row(draw: st.DrawFn, p: _Placed) -> dict[str, Any]:
     op = p.op
-    code = toss.order_status_code(op.status, _open_pair(op))
-    return {
-        "orderId": p.ref.order_id,
-        "orderProductId": op.id,
-        "productId": op.item_id,
-        "productName": p.name,
-        "optionName": p.option,
-        "quantity": op.quantity,
-        "price": op.unit_price,
-        "orderProductStatus": draw(st.sampled_from(_same_meaning(toss.ORDER_STATUS_CODES, code))),
-        "deliveryCompanyCode": None,
-        "shippingTrackingNumber": None,
-        "deliveryFee": draw(st.sampled_from([0, 3_000])),
-        "createdDt": _iso(p.ordered_at, draw(st.booleans())),
-    }
+    assert p.ref.order_id is not None
+    row = toss.encode_order_row(
+        op,
+        order_id=p.ref.order_id,
+        ordered_at=p.ordered_at,
+        name=p.name,
+        option_name=p.option,
+        money={"deliveryFee": draw(st.sampled_from([0, 3_000]))},
+    )
+    code = str(row["orderProductStatus"])
+    row["orderProductStatus"] = draw(st.sampled_from(_same_meaning(toss.ORDER_STATUS_CODES, code)))
+    row["orderedAt"] = _iso(p.ordered_at, draw(st.booleans()))
+    return row
 
 
 @st.composite
@@ -1215,7 +1195,7 @@ def _toss_claims_spots(payload: WirePayload) -> list[_Spot]:
         at: Path = ("success", "items", i)
         spots += [
             _typed(at, _NOT_OBJ),
-            *_required_code((*at, "type"), toss._CLAIM_TYPES),
+            *_required_code((*at, "type"), toss.CLAIM_TYPES),
             *_required_code((*at, "status"), toss.CLAIM_STATUS_CODES),
             *_required_str((*at, "id")),
             _missing((*at, "order")),
