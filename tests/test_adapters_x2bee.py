@@ -68,16 +68,16 @@ CANCEL = O + "/v1/claim/orderCancel/cancelFO"
 CLAIM_DETAILS = O + "/v1/claim/common/claimDetailsInfoFO"
 OPTION_CHANGE = O + "/v1/claim/orderChange/ordChangeFO"
 OTHER_ITEMS = G + "/v1/detail/otherItms"
-WITHDRAWAL_EXCHANGE = B + "/v1/claim/exchange/withdrawalExchange"
 WITHDRAW_STATUS = O + "/v1/delivery/withdrawProcess/saveWithdrawStatUpdateProcess"
 REFUND_BUNDLE = O + "/v1/payment/saveRefundBundleApproMgmt"
 
-#: 주문내역상태 (current, target) of each pickup step: the codes are [inferred]
+#: 주문내역상태 (OM005, current, target) of each pickup step: 36 회수완료 is documented (§5.3),
+#: 33 접수 and 35 회수지시 are [inferred]
 PICKUP = {
-    "return.approve": ("60", "61"),
-    "return.collect": ("61", "62"),
-    "exchange.approve": ("70", "71"),
-    "exchange.collect": ("71", "72"),
+    "return.approve": ("33", "35"),
+    "return.collect": ("35", "36"),
+    "exchange.approve": ("33", "35"),
+    "exchange.collect": ("35", "36"),
 }
 REASON = "단순 변심"
 
@@ -469,7 +469,9 @@ class TestReturnsAndExchanges:
 
         s = step(x2bee_adapter, s, "return.complete")
 
-        assert (REFUND_BUNDLE, [line(s, claimNo=claim)]) == sent(x2bee)
+        documented = {"ordNo": s.ref.order_id, "claimNo": claim, "claimBusinessType": "22"}
+        assert (REFUND_BUNDLE, [{**documented, "systemType": "10"}]) == sent(x2bee)
+        assert "37" == x2bee.wire_status(s.op.id)  # 반품완료 [doc]
         assert (cf.Status.RETURNED, cf.ClaimStatus.COMPLETED) == (
             s.op.status,
             s.op.closed_claims[-1].status,
@@ -504,30 +506,21 @@ class TestReturnsAndExchanges:
         assert (False, before) == (e.value.documented, len(writes(x2bee)))
         assert ReconcileOutcome.IN_SYNC == reconcile(x2bee_adapter, s.op, ref=s.ref).outcome
 
-    def test_exchange_withdrawal_on_the_bo_host(
+    def test_exchange_withdrawal_has_no_documented_call(
         self, x2bee: X2beeEmulator, x2bee_adapter: X2beeClient
     ) -> None:
-        """교환 철회 goes to the BO API's withdrawalExchange with the claim processing DTO."""
+        """교환 철회 by the buyer has no documented x2bee call (withdrawalExchange is a
+        pickup-side step, §5.3): refused before sending, naming the missing fact; the local rule
+        stays."""
         s = requested(x2bee, x2bee_adapter, "DELIVERED", "exchange.request", reason="색상")
-        claim = claim_no(s)
+        before = len(writes(x2bee))
 
-        s = step(x2bee_adapter, s, "exchange.withdraw", "BUYER")
+        with pytest.raises(cf.NotSupportedError) as e:
+            apply_remote(x2bee_adapter, s.op, "exchange.withdraw", "BUYER", ref=s.ref)
 
-        assert (
-            WITHDRAWAL_EXCHANGE,
-            {
-                "systemType": "10",
-                "claimBusinessType": "20",
-                "ordMediaCd": "20",
-                "ordNo": s.ref.order_id,
-                "claimNo": claim,
-            },
-        ) == sent(x2bee)
-        assert (cf.Status.DELIVERED, cf.ClaimStatus.WITHDRAWN) == (
-            s.op.status,
-            s.op.closed_claims[-1].status,
-        )
-        assert shape(x2bee.store.get(s.op.id).op) == shape(s.op)
+        assert before == len(writes(x2bee))
+        assert "withdrawalExchange" in str(e.value) and "pickup-side" in str(e.value)
+        assert cf.check(s.op, "exchange.withdraw", "BUYER").allowed
 
     @pytest.mark.parametrize(
         ("action", "field"),
@@ -1056,8 +1049,9 @@ class TestWire:
         """Each pickup step goes from the code of the claim's state to the code of the next."""
         for action, (current, target) in PICKUP_STEPS.items():
             before, after = ORDER_STATUS_CODES[current], ORDER_STATUS_CODES[target]
-            group = action.value.split(".")[0].upper()
-            assert (group, group) == (before.claim_type, after.claim_type)
+            group = cf.ClaimType(action.value.split(".")[0].upper())
+            assert before.claim_type in {None, group}  # 33 접수 serves both kinds
+            assert group in {after.claim_type, *dict(after.per_claim_type)}
             assert (before.claim_status, after.claim_status) in {
                 (cf.ClaimStatus.REQUESTED, cf.ClaimStatus.APPROVED),
                 (cf.ClaimStatus.APPROVED, cf.ClaimStatus.COLLECTED),
@@ -1096,7 +1090,7 @@ class TestWire:
         with make_client(token, **urls(x2bee_server), retry=FAST) as adapter:
             remote = adapter.read(OrderRef(op_id, created["orderId"]))
         assert (200, 409) == (acted.status_code, refused.status_code)
-        assert ("60", None) == (remote.wire_status, remote.status)
+        assert ("33", None) == (remote.wire_status, remote.status)
         assert remote.open_claim is not None
         assert cf.ClaimType.RETURN == remote.open_claim.type
         assert "G-CTL" == x2bee.goods_no(op_id)

@@ -8,16 +8,15 @@ stands in for every host (give the adapter ``order_url=<url>/api/order``,
   claimCalculateCostFO``, ``/api/order/v1/claim/orderCancel/cancelFO``,
   ``/api/order/v1/claim/common/claimDetailsInfoFO`` (the cancel flow),
   ``/api/order/v1/claim/orderChange/ordChangeFO`` and ``/api/goods/v1/detail/otherItms`` (option
-  change), ``/api/bo/v1/claim/exchange/withdrawalExchange``,
-  ``/api/order/v1/delivery/withdrawProcess/saveWithdrawStatUpdateProcess`` and
+  change), ``/api/order/v1/delivery/withdrawProcess/saveWithdrawStatUpdateProcess`` and
   ``/api/order/v1/payment/saveRefundBundleApproMgmt``;
 - x2bee's answers: HTTP 200 with the DTO or no content, HTTP **900** with ``{timestamp, code,
   message, isProcess, payload, error, errors: [{field, value, reason}]}`` for every refusal, HTTP
   401 for a missing, unknown or expired bearer token, 429 (with ``Retry-After`` when
   :attr:`Faults.retry_after` is set) for an injected rate limit, 503 for an injected outage.
 
-Quirks of the emulator (not of x2bee; the field names and codes are the adapter's, mostly
-[inferred]: :mod:`claimflow.adapters.x2bee` says which):
+Quirks of the emulator (not of x2bee; the paths, field names and codes are the codec's,
+:mod:`claimflow.adapters.codecs.x2bee`, which tags each [doc] / [inferred]):
 
 - x2bee documents no token endpoint: the emulator accepts ``Bearer emulator-token`` (the
   ``token`` argument) and the tokens of :meth:`X2beeEmulator.issue_token`;
@@ -54,13 +53,15 @@ from .._engine import check
 from .._params import KST
 from .._values import Applied, CandidateItem, Claim, OrderProduct
 from .._vocab import Action, Actor, ClaimType, EffectKind, Marketplace, Status
-from ..adapters.x2bee import (
+from ..adapters.codecs import TemplateMismatch
+from ..adapters.codecs.x2bee import (
     CLAIM_TYPE_CODES,
     PICKUP_STEPS,
     READS,
     ROUTES,
     SALE_STATUS_CODES,
     claim_status_code,
+    encode_error,
     order_status_code,
 )
 from ..exceptions import ActionRefusedError, ClaimflowError
@@ -87,7 +88,11 @@ _CLAIM_LINE = ("ordNo", "ordSeq", "claimNo")
 _CLAIM_TYPE_OUT = {v: k for k, v in CLAIM_TYPE_CODES.items()}
 _SALE_OUT = {True: "10", False: "20"}  # 판매중 / 판매중지
 assert all(SALE_STATUS_CODES[code] is on_sale for on_sale, code in _SALE_OUT.items())
-_PICKUP_BY_CODES = {codes: action for action, codes in PICKUP_STEPS.items()}
+#: (current, target) codes -> the pickup step of each claim type (returns and exchanges share codes)
+_PICKUP_BY_CODES: dict[tuple[str, str], dict[ClaimType, Action]] = {}
+for _action, _codes in PICKUP_STEPS.items():
+    _type = ClaimType.RETURN if _action.value.startswith("return.") else ClaimType.EXCHANGE
+    _PICKUP_BY_CODES.setdefault(_codes, {})[_type] = _action
 #: claimflow parameter -> the wire field a refusal names
 _WIRE_FIELDS = {
     "reason": "claimRsnCont",
@@ -117,16 +122,7 @@ def _now() -> str:
 
 
 def _fail(e: _Fail) -> JSONResponse:
-    body = {
-        "timestamp": _now(),
-        "code": e.code,
-        "message": e.message,
-        "isProcess": False,
-        "payload": None,
-        "error": True,
-        "errors": [{"field": f, "value": v, "reason": r} for f, v, r in e.errors],
-    }
-    return JSONResponse(body, 900)
+    return JSONResponse(encode_error(e.code, e.message, e.errors, _now()), 900)
 
 
 def _naive(moment: dt.datetime) -> str:
@@ -552,33 +548,12 @@ class X2beeEmulator(EmulatorControls):
                 items[old_id].stock += record.op.quantity
         return None
 
-    def _withdrawal_exchange(self, body: object) -> object:
-        # the claim processing DTO of the BO page: systemType, claimBusinessType and ordMediaCd
-        # are required there; the claim is found by its number
-        required = ("systemType", "claimBusinessType", "ordMediaCd", "claimNo")
-        allowed = {*required, "ordNo", "mbrNo", "wthdFnshWaitProcCaus"}
-        data = _obj(body, allowed, required)
-        with self.store.lock:
-            record = self._claim_record(data.get("ordNo"), data.get("claimNo"))
-            oc = record.op.open_claim
-            assert oc is not None
-            if oc.type is not ClaimType.EXCHANGE or data["claimBusinessType"] != "20":
-                raise _one(
-                    "CLAIM_NOT_ALLOWED",
-                    "교환 클레임이 아닙니다",
-                    "claimNo",
-                    data.get("claimNo"),
-                    "교환 클레임이 아닙니다",
-                )
-            self._act_wire(record, A.EXCHANGE_WITHDRAW, Actor.BUYER)
-        return None
-
     def _withdraw_status(self, body: object) -> object:
         required = ("ordDtlStatCd", "updateTargetOrdDtlStatCd", "withdrawStatUpdateSaveInfoList")
         data = _obj(body, set(required), required)
         codes = (str(data.get("ordDtlStatCd")), str(data.get("updateTargetOrdDtlStatCd")))
-        action = _PICKUP_BY_CODES.get(codes)
-        if action is None:
+        steps = _PICKUP_BY_CODES.get(codes)
+        if steps is None:
             raise _one(
                 "INVALID_REQUEST",
                 f"지원하지 않는 상태 변경입니다: {codes[0]} -> {codes[1]}",
@@ -616,20 +591,39 @@ class X2beeEmulator(EmulatorControls):
                     )
                 records.append(record)
             for record in records:
+                oc = record.op.open_claim
+                action = steps.get(oc.type) if oc is not None else None
+                if action is None:
+                    raise _Fail(
+                        "CLAIM_NOT_ALLOWED",
+                        "반품 또는 교환 클레임이 진행 중이 아닙니다",
+                        (("claimNo", oc.id if oc else None, "반품/교환 클레임이 아닙니다"),),
+                    )
                 self._act_wire(record, action, Actor.SELLER)
         return None
 
     def _refund_bundle(self, body: object) -> object:
+        # the body is read with the codec's own template (ordNo, claimNo, claimBusinessType 22,
+        # systemType [doc, §5.3]), one claim per entry
+        template = ROUTES[A.RETURN_COMPLETE].body
+        assert template is not None
         if not isinstance(body, list) or not body:
             raise _Fail("INVALID_REQUEST", "요청 본문은 환불 승인 대상의 목록이어야 합니다")
         with self.store.lock:
             records = []
             for entry in body:
-                item = _obj(entry, {"ordNo", "ordSeq", "claimNo"}, _CLAIM_LINE)
-                record = self._claim_record(item.get("ordNo"), item.get("claimNo"))
+                try:
+                    ids = template.parse([entry])
+                except TemplateMismatch as e:
+                    field = e.field.rsplit(".", 1)[-1]
+                    value = entry.get(field) if isinstance(entry, dict) else None
+                    raise _one(
+                        "INVALID_REQUEST", "잘못된 요청입니다", field, value, e.problem
+                    ) from None
+                record = self._claim_record(ids.get("order_id"), ids.get("claim_id"))
                 oc = record.op.open_claim
                 assert oc is not None
-                # the guide: only a return, and only once the item is 회수완료
+                # the guide: only a return (OM003 20), and only once the item is 회수완료 (36)
                 if (
                     oc.type is not ClaimType.RETURN
                     or record.op.status is not Status.RETURN_COLLECTED
@@ -637,7 +631,7 @@ class X2beeEmulator(EmulatorControls):
                     raise _Fail(
                         "CLAIM_NOT_ALLOWED",
                         "반품 클레임이고 회수완료인 주문내역만 환불 승인할 수 있습니다",
-                        (("claimNo", item.get("claimNo"), "반품 회수완료가 아닙니다"),),
+                        (("claimNo", ids.get("claim_id"), "반품 회수완료가 아닙니다"),),
                     )
                 records.append(record)
             for record in records:
@@ -723,7 +717,6 @@ class X2beeEmulator(EmulatorControls):
         writes: dict[Action, Callable[[object], object]] = {
             A.CANCEL_REQUEST: self._cancel,
             A.OPTION_CHANGE: self._option_change,
-            A.EXCHANGE_WITHDRAW: self._withdrawal_exchange,
             A.RETURN_APPROVE: self._withdraw_status,  # one path for the four pickup steps
             A.RETURN_COMPLETE: self._refund_bundle,
         }

@@ -37,7 +37,8 @@ from .._introspect import reachable_states
 from .._params import KST
 from .._values import CandidateItem, Claim, OrderProduct
 from .._vocab import Action, Actor, ClaimStatus, ClaimType, Marketplace, PaymentChannel, Status
-from ..adapters import imweb, x2bee
+from ..adapters import imweb
+from ..adapters.codecs import x2bee
 from ..adapters.codecs import toss
 from ..adapters._core import ActionResult, ItemResult, OrderRef, RemoteAction, StatusCode
 from ..exceptions import InvalidInputError
@@ -917,9 +918,12 @@ def _x2bee_action(draw: st.DrawFn, d: _Draws) -> WirePayload:
         order_id=ref.order_id,
         params=tuple(sorted(params.items())),
     )
+    # 200 with no content [doc §3], or the Response envelope with error false [doc §5.3]
     body = draw(
-        st.sampled_from([None, {}, {"ordNo": ref.order_id, "claimNo": claim_id}])
-    )  # 200 with no content, or a DTO the adapter does not read [doc]
+        st.sampled_from(
+            [None, x2bee.encode_success(), x2bee.encode_success({"claimNo": claim_id})]
+        )
+    )
     return WirePayload(
         MP.X2BEE,
         "action",
@@ -946,15 +950,8 @@ def _x2bee_error(draw: st.DrawFn, _d: _Draws) -> WirePayload:
             error[key] = said
         errors.append(error)
         details.append(f"{field}: {said}" if key else field)
-    body = {
-        "timestamp": _iso(draw(_MOMENTS), True),
-        "code": code,
-        "message": message,
-        "isProcess": False,
-        "payload": None,
-        "error": True,
-        "errors": errors,
-    }
+    body = x2bee.encode_error(code, message, timestamp=_iso(draw(_MOMENTS), True))
+    body["errors"] = errors
     # x2bee appends the field errors to the message: "message [field: reason, ...]"
     said = f"{message} [{', '.join(details)}]".strip() if details else message
     return WirePayload(
