@@ -38,9 +38,8 @@ from .._params import KST
 from .._values import CandidateItem, Claim, OrderProduct
 from .._vocab import Action, Actor, ClaimStatus, ClaimType, Marketplace, PaymentChannel, Status
 from ..adapters import imweb
-from ..adapters.codecs import x2bee
-from ..adapters.codecs import toss
 from ..adapters._core import ActionResult, ItemResult, OrderRef, RemoteAction, StatusCode
+from ..adapters.codecs import toss, x2bee
 from ..exceptions import InvalidInputError
 from ._strategies import fresh_order_products, order_products, params_for
 
@@ -920,9 +919,7 @@ def _x2bee_action(draw: st.DrawFn, d: _Draws) -> WirePayload:
     )
     # 200 with no content [doc §3], or the Response envelope with error false [doc §5.3]
     body = draw(
-        st.sampled_from(
-            [None, x2bee.encode_success(), x2bee.encode_success({"claimNo": claim_id})]
-        )
+        st.sampled_from([None, x2bee.encode_success(), x2bee.encode_success({"claimNo": claim_id})])
     )
     return WirePayload(
         MP.X2BEE,
