@@ -230,8 +230,6 @@ SCENARIOS = [
          "exchange.redeliver", "exchange.complete"),
         "EXCHANGED", "COMPLETED",
     ),
-    Scenario("I16 reject", "SHIPPING", "exchange.request", ("exchange.reject",), "SHIPPING",
-             "REJECTED"),
 ]  # fmt: skip
 
 
@@ -509,11 +507,12 @@ class TestHolds:
         assert "NAVER_PAY_ONLY" in e.value.decision.codes
         assert [] == writes(imweb_emulator)
 
-    def test_hold_shows_as_a_flag_and_blocks_until_released(
+    def test_a_hold_is_not_on_the_wire(
         self, imweb_emulator: ImwebEmulator, imweb_adapter: Client
     ) -> None:
-        """A held claim keeps its claim_status with is_hold true; it reads as HELD, every
-        seller action but release is refused, and after release it goes on."""
+        """imweb documents no hold field (§5.2; ``is_hold`` was an inference): a held claim shows
+        its claim_status, reads back with the hold unknown (``hold_known`` False), every seller
+        action but release is refused locally, and after release it goes on."""
         [op] = requested(
             imweb_emulator, imweb_adapter, "DELIVERED", "return.request", order_type="npay"
         )
@@ -522,34 +521,34 @@ class TestHolds:
 
         wire = imweb_emulator.wire(op.id)
         remote = imweb_adapter.read(OrderRef(op.id))
-        assert ("RETURN_COLLECTING", True) == (wire.claim_status, wire.is_hold)
+        assert "RETURN_COLLECTING" == wire.claim_status
         assert remote.open_claim is not None
-        assert (cf.ClaimStatus.HELD, cf.ClaimStatus.APPROVED) == (
+        assert (cf.ClaimStatus.APPROVED, None, False) == (
             remote.open_claim.status,
             remote.open_claim.held_from,
+            remote.open_claim.hold_known,
         )
         assert "CLAIM_HELD" in cf.check(op, "return.collect", "SELLER").codes
         op = apply_remote(imweb_adapter, op, "return.release", "SELLER").order_product
         done = apply_remote(imweb_adapter, op, "return.collect", "SELLER")
         assert cf.Status.RETURN_COLLECTED == done.order_product.status
 
-    def test_hold_placed_in_imweb_admin_is_adopted(
+    @pytest.mark.xfail(
+        strict=True,
+        reason="_commit.consistent (store engineers) compares held_from even when the wire "
+        "cannot show a hold (RemoteClaim.hold_known False): a local hold reads as diverged",
+    )
+    def test_a_local_hold_reconciles_in_sync(
         self, imweb_emulator: ImwebEmulator, imweb_adapter: Client
     ) -> None:
-        """An exchange put on hold in imweb's admin reads back as HELD with the status it held,
-        and reconcile takes it over."""
-        [op] = requested(imweb_emulator, imweb_adapter, "DELIVERED", "exchange.request")
-        imweb_emulator.store.act(op.id, "exchange.hold", "SELLER", reason="재고 확인")
-
-        synced = reconcile(imweb_adapter, op)
-
-        claim = synced.order_product.open_claim
-        assert claim is not None
-        assert (ReconcileOutcome.ADOPTED, cf.ClaimStatus.HELD, cf.ClaimStatus.REQUESTED) == (
-            synced.outcome,
-            claim.status,
-            claim.held_from,
+        """A hold the wire cannot show is neither confirmed nor contradicted: reconcile keeps it
+        (in sync)."""
+        [op] = requested(
+            imweb_emulator, imweb_adapter, "DELIVERED", "return.request", order_type="npay"
         )
+        op = apply_remote(imweb_adapter, op, "return.hold", "SELLER", reason="배송비").order_product
+
+        assert ReconcileOutcome.IN_SYNC == reconcile(imweb_adapter, op).outcome
 
 
 class TestErrors:
@@ -855,9 +854,6 @@ class TestUnexpectedResponses:
                 _envelope([_row(claim_status="RETURN_REQUEST", claim_type="EXCHANGE")]),
                 "data[0].claim_type",
             ),
-            (_envelope([_row(claim_status="RETURN_REQUEST", is_hold="Y")]), "data[0].is_hold"),
-            (_envelope([_row(is_hold=True)]), "data[0].is_hold"),
-            (_envelope([_row(claim_status="CANCELING", is_hold=True)]), "data[0].is_hold"),
             (_envelope([{"status": "COMPLETE"}]), "data[0].order_no"),
         ],
     )
@@ -868,18 +864,27 @@ class TestUnexpectedResponses:
             _read(body)
         assert (field, "imweb") == (e.value.field, e.value.marketplace)
 
-    def test_unknown_order_type_in_the_list(self) -> None:
-        """An order type imweb never documented is an error naming it."""
-        page = {
-            "list": [{"order_no": "1", "order_type": "crypto"}],
-            "pagenation": {"current_page": 1, "total_page": 1},
-        }
-        with (
-            _mock(_answer(_envelope(page))) as adapter,
-            pytest.raises(cf.UnexpectedResponseError) as e,
-        ):
-            adapter.list_order_products(OrderQuery())
-        assert "data.list[0].order_type" == e.value.field
+    def test_naver_pay_is_known_by_the_type_filter(self) -> None:
+        """The order list has no order_type field (§5.2): a row read unfiltered has no channel;
+        listed with OrderQuery(channel=NPAY) the call carries type=npay and every row is npay."""
+        page = {"list": [{"order_no": "1"}], "pagenation": {"current_page": 1, "total_page": 1}}
+        items = _envelope([_row(order_no="11")])
+        sent: list[httpx.Request] = []
+
+        def answer(request: httpx.Request) -> httpx.Response:
+            if request.url.path == "/v2/auth":
+                return httpx.Response(200, json={"msg": "SUCCESS", "code": 200, "access_token": "t"})
+            sent.append(request)
+            body = page if request.url.path.endswith("/orders") else items["data"]
+            return httpx.Response(200, json=_envelope(body))
+
+        with _mock(answer) as adapter:
+            [plain] = adapter.list_order_products(OrderQuery()).items
+            [npay] = adapter.list_order_products(OrderQuery(channel=cf.PaymentChannel.NPAY)).items
+        assert (None, cf.PaymentChannel.NPAY) == (plain.payment_channel, npay.payment_channel)
+        assert [None, "npay"] == [
+            r.url.params.get("type") for r in sent if r.url.path.endswith("/orders")
+        ]
 
     def test_missing_pagination(self) -> None:
         """An order list without its pagination is an error naming it."""
@@ -960,7 +965,7 @@ class TestReading:
             remote.auto_refundable,
         )
         [listed] = imweb_adapter.list_order_products(
-            OrderQuery(since=when.date(), until=when.date())
+            OrderQuery(since=when.date(), until=when.date(), channel=cf.PaymentChannel.NORMAL)
         ).items
         assert (when, cf.PaymentChannel.NORMAL, False) == (
             listed.ordered_at,
@@ -982,7 +987,6 @@ class TestReading:
                     status=wire.status,
                     claim_status=wire.claim_status,
                     claim_type=wire.claim_type,
-                    is_hold=wire.is_hold,
                 )
             )
         with _mock(_answer(_envelope(rows))) as adapter:
@@ -992,11 +996,13 @@ class TestReading:
                 assert status == remote.status, name
                 assert (claim is None) == (got is None), name
                 if claim is not None and got is not None:
-                    assert (claim.type, claim.status, claim.origin_status, claim.held_from) == (
+                    # a hold is not on the wire (§5.2): a held claim reads as what it holds
+                    shown = claim.held_from if claim.status is cf.ClaimStatus.HELD else claim.status
+                    assert (claim.type, shown, claim.origin_status, False) == (
                         got.type,
                         got.status,
                         got.origin_status,
-                        got.held_from,
+                        got.hold_known,
                     ), name
 
 
@@ -1214,7 +1220,8 @@ class TestAsync:
                 carrier=CARRIER, tracking_number=TRACKING,
             )  # fmt: skip
         assert cf.Status.SHIPPING == done.order_product.status
-        assert ("DELIVERING", (CARRIER, TRACKING)) == (
+        # parcel_code travels as imweb's carrier code and is recorded as the carrier's name
+        assert ("DELIVERING", ("CJ대한통운", TRACKING)) == (
             emulator.wire(op.id).status,
             emulator.store.get(op.id).delivery,
         )

@@ -274,6 +274,9 @@ class RemoteClaim:
     #: who bears the claim's delivery cost, as the wire says it (Toss
     #: ``requestDeliveryPenaltyCharger``: ``USER`` / ``MERCHANT``)
     fee_payer: str | None = None
+    #: False when the wire cannot show a hold (imweb documents no hold field): ``status`` is then
+    #: the claim's underlying status, and a local HELD is neither confirmed nor contradicted
+    hold_known: bool = True
 
 
 @attrs.frozen
@@ -370,6 +373,9 @@ class OrderQuery:
     claim_type: ClaimType | None = attrs.field(default=None, converter=_opt_claim_type)
     claim_status: ClaimStatus | None = attrs.field(default=None, converter=_opt_claim_status)
     page_size: int | None = None
+    #: only orders of this payment channel (imweb: the ``type`` filter, the documented way to
+    #: know a Naver Pay order); the rows read then carry it as ``payment_channel``
+    channel: PaymentChannel | None = None
 
 
 # --- reading the wire -------------------------------------------------------------------------

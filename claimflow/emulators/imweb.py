@@ -22,8 +22,12 @@ Quirks of the emulator (not of imweb; [inferred] where imweb's sources are silen
   ``return/withhold`` and ``exchange/reject``; the reason of ``exchange/withhold`` is its
   ``reason_detail`` (else its ``reason_code``); ``exchange/resend`` supports ``method`` DELIVERY
   only (the engine needs a carrier and a tracking number);
-- a hold shows as ``is_hold: true`` beside the held ``claim_status``; orders carry ``order_type``
-  (normal, npay, talkpay) and ``payment.pay_type`` (``virtual`` / ``cash``: no automatic refund);
+- a hold is not shown (imweb documents no field for it, §5.2): a held claim shows its underlying
+  ``claim_status``; an order's 매체 (normal, npay) is not a field either, only the ``type``
+  filter of ``GET /orders`` selects it; ``payment.pay_type`` ``virtual`` / ``cash`` /
+  ``easy_payment_virtual`` / ``manual``: no automatic refund [inferred];
+- the action bodies are read with the codec (:mod:`claimflow.adapters.codecs.imweb`):
+  ``parcel_code`` must be a carrier code of ``CARRIER_CODES``;
 - the buyer's requests, the payment gateway's refund outcome and delivery are not seller calls:
   tests make them happen with :meth:`ImwebEmulator.buyer`, :meth:`ImwebEmulator.system`,
   :meth:`ImwebEmulator.fail_cancel_refund` or ``POST /_emulator/order-products/{id}/actions``.
@@ -36,7 +40,7 @@ import datetime as dt
 import itertools
 import json
 import math
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
 import attrs
@@ -48,11 +52,15 @@ from starlette.routing import Route
 from .._params import KST, ImwebReasonCode
 from .._values import Applied, OrderProduct
 from .._vocab import Action, Actor, ClaimStatus, ClaimType, Marketplace, PaymentChannel, Status
-from ..adapters.imweb import (
-    EXCHANGE_HOLD_REASONS,
+from ..adapters.codecs.imweb import (
+    ACTION_ROUTES,
     NO_AUTO_REFUND_PAY_TYPES,
+    ActionRoute,
     ImwebRef,
+    ImwebRequestError,
     WireState,
+    carrier_code,
+    decode_action,
     wire_state,
 )
 from ..exceptions import ActionRefusedError, ClaimflowError, InvalidInputError
@@ -67,88 +75,11 @@ from ._core import (
     dropped_response,
 )
 
-__all__ = ["ACTION_ROUTES", "ActionRoute", "ImwebEmulator", "Order", "make_app", "seed_orders"]
+__all__ = ["ImwebEmulator", "Order", "make_app", "seed_orders"]
 
 A = Action
 PREFIX = "/v2/shop"
-RESEND_METHODS = ("DELIVERY", "VISIT_RECEIPT", "DIRECT_DELIVERY", "QUICK_SVC", "NOTHING")  # [doc]
 _AUTO_REFUND_GUARD = "AUTO_REFUND_IMPOSSIBLE"  # the engine's guard code
-
-
-@attrs.frozen
-class ActionRoute:
-    """``PATCH /orders/{order_no}/{group}/{status}``: the engine action and how ``etc`` maps.
-
-    ``etc``/``optional``: required / optional ``etc`` fields -> engine parameter; ``amounts``:
-    per-item lists (``etc_price: [{prod_order_no, price}]``) -> (engine parameter, amount key);
-    ``ignored``: documented fields the engine has no parameter for; ``given``: engine parameters
-    imweb's call does not carry (the emulator supplies them); ``choices``: allowed values [doc].
-    """
-
-    action: Action
-    etc: Mapping[str, str] = attrs.field(factory=dict)
-    optional: Mapping[str, str] = attrs.field(factory=dict)
-    amounts: Mapping[str, tuple[str, str]] = attrs.field(factory=dict)
-    ignored: frozenset[str] = frozenset()
-    given: Mapping[str, str] = attrs.field(factory=dict)
-    choices: Mapping[str, tuple[str, ...]] = attrs.field(factory=dict)
-
-
-_DELIVERY = {"parcel_code": "carrier", "invoice_no": "tracking_number"}
-_MEMO = {"claim_memo": "memo"}
-
-#: Every documented action [doc]; ``return/reject`` with ``etc.claim_type`` EXCHANGE is
-#: ``return.to_exchange`` ([inferred] field, see claimflow.adapters.imweb).
-ACTION_ROUTES: dict[tuple[str, str], ActionRoute] = {
-    ("cancel", "reject"): ActionRoute(A.CANCEL_REJECT, _DELIVERY),
-    ("cancel", "accept"): ActionRoute(
-        A.CANCEL_APPROVE,
-        optional=_MEMO,
-        amounts={
-            "etc_price": ("extra_charge", "price"),
-            "refund_point": ("refund_points", "price"),
-        },
-    ),
-    ("cancel", "retry"): ActionRoute(A.CANCEL_RETRY_REFUND),
-    ("cancel", "force_cancel"): ActionRoute(A.CANCEL_FORCE),
-    ("return", "reject"): ActionRoute(
-        A.RETURN_REJECT, {"reason": "reason"}, choices={"claim_type": ("EXCHANGE",)}
-    ),
-    ("return", "accept"): ActionRoute(A.RETURN_APPROVE),
-    ("return", "collect_done"): ActionRoute(A.RETURN_COLLECT),
-    ("return", "withhold"): ActionRoute(A.RETURN_HOLD, given={"reason": "반품 보류"}),
-    ("return", "releasehold"): ActionRoute(A.RETURN_RELEASE),
-    ("return", "return_done"): ActionRoute(
-        A.RETURN_COMPLETE,
-        optional=_MEMO,
-        amounts={
-            "etc_price": ("extra_charge", "price"),
-            "refund_point": ("refund_points", "point"),
-        },
-    ),
-    ("return", "return_force_done"): ActionRoute(A.RETURN_FORCE_COMPLETE),
-    ("exchange", "reject"): ActionRoute(
-        A.EXCHANGE_REJECT,
-        ignored=frozenset({"parcel_code", "invoice_no"}),
-        given={"reason": "교환 거부"},
-    ),
-    ("exchange", "accept"): ActionRoute(A.EXCHANGE_APPROVE, ignored=frozenset({"etc_price"})),
-    ("exchange", "collect_done"): ActionRoute(A.EXCHANGE_COLLECT),
-    ("exchange", "withhold"): ActionRoute(
-        A.EXCHANGE_HOLD,
-        {"reason_code": "reason"},
-        optional={"reason_detail": "reason"},  # the detail, when given, is the reason
-        ignored=frozenset({"etc_price"}),
-        choices={"reason_code": EXCHANGE_HOLD_REASONS},
-    ),
-    ("exchange", "releasehold"): ActionRoute(A.EXCHANGE_RELEASE),
-    ("exchange", "resend"): ActionRoute(
-        A.EXCHANGE_REDELIVER,
-        {"method": "-", **_DELIVERY},
-        choices={"method": ("DELIVERY",)},  # of RESEND_METHODS, the engine needs DELIVERY
-    ),
-    ("exchange", "exchange_done"): ActionRoute(A.EXCHANGE_COMPLETE),
-}
 
 
 #: An API handler: the request, its JSON body (None when empty) and the faults planned for it.
@@ -311,7 +242,6 @@ class ImwebEmulator(EmulatorControls):
         amount = sum(self.store.get(i).op.amount for i in order.items)
         return {
             "order_no": order.order_no,
-            "order_type": order.order_type.value,
             "order_time": int(order.ordered_at.timestamp()),
             "orderer": {"name": "구매자", "call": "010-0000-0000"},
             "payment": {"pay_type": order.pay_type, "payment_amount": amount},
@@ -326,8 +256,7 @@ class ImwebEmulator(EmulatorControls):
             "status": wire.status,
             "claim_type": wire.claim_type,
             "claim_status": wire.claim_status,
-            "is_hold": wire.is_hold,
-            "parcel_code": carrier,
+            "parcel_code": None if carrier is None else carrier_code(carrier),
             "invoice_no": tracking,
             "pay_time": int(record.ordered_at.timestamp()),
             "items": [
@@ -597,40 +526,11 @@ def _failure(prod: str, msg: str, detail: str) -> dict[str, str]:
 def _params(
     route: ActionRoute, etc: object, prods: Sequence[str]
 ) -> tuple[Action, dict[str, dict[str, Any]]]:
-    """The engine action and each item's parameters, or ``-10`` for a malformed ``etc``."""
-    if not isinstance(etc, dict):
-        raise _Fail(-10, "etc는 객체여야 합니다")
-    known = {*route.etc, *route.optional, *route.amounts, *route.ignored, *route.choices}
-    unknown = sorted(set(etc) - known)
-    if unknown:
-        raise _Fail(-10, f"알 수 없는 etc 필드: {', '.join(unknown)}")
-    for name, allowed in route.choices.items():
-        if name in etc and etc[name] not in allowed:
-            raise _Fail(-10, f"etc.{name}: {etc[name]!r}은(는) 허용되지 않습니다 ({allowed})")
-    missing = sorted(n for n in route.etc if etc.get(n) in {None, ""})
-    if missing:
-        raise _Fail(-10, f"etc에 필요한 필드가 없습니다: {', '.join(missing)}")
-    action = route.action
-    if route.action is A.RETURN_REJECT and etc.get("claim_type") == "EXCHANGE":
-        action = A.RETURN_TO_EXCHANGE  # 교환으로 변경 [doc]; the field is [inferred]
-    common: dict[str, Any] = dict(route.given)
-    for wire, param in {**route.etc, **route.optional}.items():
-        if param != "-" and etc.get(wire) not in {None, ""}:
-            common[param] = etc[wire]
-    per_item: dict[str, dict[str, Any]] = {prod: dict(common) for prod in prods}
-    for wire, (param, key) in route.amounts.items():
-        entries = etc.get(wire)
-        if entries is None:
-            continue
-        if not isinstance(entries, list):
-            raise _Fail(-10, f"etc.{wire}는 배열이어야 합니다")
-        for entry in entries:
-            prod = entry.get("prod_order_no") if isinstance(entry, dict) else None
-            amount = entry.get(key) if isinstance(entry, dict) else None
-            if prod not in per_item or type(amount) is not int or amount < 0:
-                raise _Fail(-10, f"etc.{wire}: {{prod_order_no, {key}}} 항목이 잘못되었습니다")
-            per_item[prod][param] = amount
-    return action, per_item
+    """The codec's reading of an action body; ``-10`` for a malformed one."""
+    try:
+        return decode_action(route, etc, prods)
+    except ImwebRequestError as e:
+        raise _Fail(-10, str(e)) from None
 
 
 def make_app(

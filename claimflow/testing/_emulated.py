@@ -33,7 +33,7 @@ from hypothesis import strategies as st
 
 from .._engine import allowed_actions, apply, check
 from .._values import Effect, OrderProduct
-from .._vocab import Action, Actor, EffectKind, Marketplace, Status
+from .._vocab import Action, Actor, ClaimStatus, EffectKind, Marketplace, Status
 from ..adapters import (
     Client,
     OrderRef,
@@ -425,6 +425,13 @@ class EmulatedMarketplace:
                 return Refused(str(e))
             except OutcomeUnknownError as e:
                 self.stats["outcome_unknown"] += 1
+                if action in _HOLD_ACTIONS and not self._shows_holds:
+                    # the wire cannot show a hold (imweb, §5.2): reading cannot settle whether
+                    # withhold/releasehold went through. An operator looks in the marketplace's
+                    # admin: the emulator's own state stands in for that look.
+                    if self._settle_from_admin(handle, line):
+                        return Performed([])  # holds and releases have no effects
+                    continue
                 synced = self._reconcile(line, pending=e.pending)
                 if synced.outcome is ReconcileOutcome.APPLIED:
                     assert synced.applied is not None
@@ -441,6 +448,19 @@ class EmulatedMarketplace:
         self.stats["gave_up"] += 1
         return Refused(f"no answer after {self.attempts} attempts")
 
+    @property
+    def _shows_holds(self) -> bool:
+        return self.marketplace is not Marketplace.IMWEB
+
+    def _settle_from_admin(self, handle: str, line: _Line) -> bool:
+        """Whether the action went through, as the admin shows it; the local copy takes it."""
+        self.stats["outcome_from_admin"] += 1
+        truth = self.remote(handle)
+        applied = truth.version > line.local.version
+        if applied:
+            line.local = truth
+        return applied
+
     def read(self, handle: str) -> Observed:
         """What the marketplace shows for *handle* (through the adapter); raises
         :class:`DisagreementError` when the local copy is not what it shows."""
@@ -449,17 +469,18 @@ class EmulatedMarketplace:
         if line.seen is not None and line.seen[0] == version:
             return line.seen[1]  # nothing changed on either side since the last read
         remote = self._read(line)
-        if not consistent(self.adapter.spec, line.local, remote):
+        if not _consistent(self.adapter.spec, line.local, remote):
             msg = (
                 f"{self.marketplace}: the local copy of {handle} differs from the marketplace: "
                 f"local {_describe(line.local)}, marketplace shows {_describe_remote(remote)}"
             )
             raise DisagreementError(msg)
         rc = remote.open_claim
+        held = _hold_unshown(line.local, remote)  # consistent: the local hold stands
         seen = Observed(
             remote.status if remote.status is not None else line.local.status,
             rc.type if rc else None,
-            rc.status if rc else None,
+            ClaimStatus.HELD if held else rc.status if rc else None,
         )
         line.seen = (version, seen)
         return seen
@@ -507,6 +528,13 @@ class EmulatedMarketplace:
         return Performed(_kinds(done.effects))
 
     def _reconcile(self, line: _Line, *, pending: Any = None) -> Reconciled:
+        if pending is None and _holds(line.local):
+            # a hold the wire cannot show (imweb, §5.2): in sync when the rest agrees; the
+            # library's reconcile still compares the hold (see _hold_unshown)
+            remote = self._read(line)
+            if _hold_unshown(line.local, remote):
+                self.stats["reconcile:in_sync"] += 1
+                return Reconciled(line.local, ReconcileOutcome.IN_SYNC, remote)
         for attempt in itertools.count():
             try:
                 synced = reconcile(self.adapter, line.local, ref=line.ref, pending=pending)
@@ -776,3 +804,49 @@ class _Journey:
                 problems.append(f"{handle}: refunded {len(refunds)} times: {refunds}")
         if problems:
             raise DisagreementError("; ".join(problems))
+
+
+def _holds(op: OrderProduct) -> bool:
+    return op.open_claim is not None and op.open_claim.status is ClaimStatus.HELD
+
+
+def _unheld(op: OrderProduct) -> OrderProduct:
+    """*op* as a wire that shows no hold sees it: its held claim at the status it holds."""
+    claim = op.open_claim
+    if claim is None or claim.status is not ClaimStatus.HELD or claim.held_from is None:
+        return op
+    return attrs.evolve(op, open_claim=attrs.evolve(claim, status=claim.held_from, held_from=None))
+
+
+def _hold_unshown(local: OrderProduct, remote: RemoteOrderProduct) -> bool:
+    """Whether *local* holds a claim the wire cannot show (``hold_known`` False) and agrees with
+    *remote* on everything else."""
+    rc = remote.open_claim
+    return (
+        _holds(local)
+        and rc is not None
+        and not rc.hold_known
+        and consistent_with_wire(remote, local)
+    )
+
+
+def consistent_with_wire(remote: RemoteOrderProduct, local: OrderProduct) -> bool:
+    """:func:`~claimflow.adapters._commit.consistent`, with a hold the wire cannot show taken as
+    unknown (neither confirmed nor contradicted)."""
+    spec = _SPECS[local.marketplace]
+    return consistent(spec, _unheld(local), remote)
+
+
+def _consistent(spec: Any, local: OrderProduct, remote: RemoteOrderProduct) -> bool:
+    if _hold_unshown(local, remote):
+        return True
+    return consistent(spec, local, remote)
+
+
+_SPECS = {Marketplace.TOSS: toss.SPEC, Marketplace.IMWEB: imweb.SPEC, Marketplace.X2BEE: x2bee.SPEC}
+
+
+#: holds a wire without a hold field cannot confirm by reading
+_HOLD_ACTIONS = frozenset(
+    {Action.RETURN_HOLD, Action.RETURN_RELEASE, Action.EXCHANGE_HOLD, Action.EXCHANGE_RELEASE}
+)

@@ -37,9 +37,8 @@ from .._introspect import reachable_states
 from .._params import KST
 from .._values import CandidateItem, Claim, OrderProduct
 from .._vocab import Action, Actor, ClaimStatus, ClaimType, Marketplace, PaymentChannel, Status
-from ..adapters import imweb
 from ..adapters._core import ActionResult, ItemResult, OrderRef, RemoteAction, StatusCode
-from ..adapters.codecs import toss, x2bee
+from ..adapters.codecs import imweb, toss, x2bee
 from ..exceptions import InvalidInputError
 from ._strategies import fresh_order_products, order_products, params_for
 
@@ -594,8 +593,9 @@ def _imweb_item_row(draw: st.DrawFn, order: _ImwebOrder, op: OrderProduct) -> di
     }
     if wire.claim_type is not None or draw(st.booleans()):
         row["claim_type"] = wire.claim_type
-    if wire.is_hold or draw(st.booleans()):
-        row["is_hold"] = wire.is_hold
+    for key in imweb.MONEY_FIELDS["order"]:  # per-item money facts [doc, §5.2]
+        if draw(st.booleans()):
+            row[key] = draw(st.sampled_from([0, 500, 3_000]))
     return row
 
 
@@ -622,7 +622,6 @@ def _imweb_orders_page(draw: st.DrawFn, d: _Draws) -> WirePayload:
     rows = [
         {
             "order_no": order.order_no,
-            "order_type": order.channel.value,
             "order_time": int(order.ordered_at.replace(tzinfo=KST).timestamp()),
             "orderer": {"name": "구매자", "call": "010-0000-0000"},
             "payment": {
@@ -659,7 +658,7 @@ def _imweb_orders_page(draw: st.DrawFn, d: _Draws) -> WirePayload:
 _FAILURE_TEXT = st.sampled_from(
     [
         ("처리할 수 없는 상태입니다", "이미 처리된 주문입니다"),
-        (imweb._AUTO_REFUND_TEXT, "무통장 입금 주문"),  # '자동환불불가' [doc]
+        (imweb.AUTO_REFUND_TEXT, "무통장 입금 주문"),  # '자동환불불가' [doc]
         ("", "재고 부족"),
         ("요청 실패", ""),
     ]
@@ -671,6 +670,9 @@ def _imweb_action(draw: st.DrawFn, d: _Draws) -> WirePayload:
     (order,) = _imweb_group(draw, draw(d.ops(1)), one_order=True)
     first = order.ops[0]
     action, params = _action_for(draw, first, imweb.ACTIONS)
+    if action is Action.EXCHANGE_REJECT:  # the documented call ships the item back [doc, §5.2]
+        params = {**params, "carrier": draw(st.sampled_from(sorted(imweb.CARRIER_CODES)))}
+        params["tracking_number"] = "1022-5765-4265"
     ids = tuple(op.id for op in order.ops)
     remote = RemoteAction(
         MP.IMWEB,
@@ -696,7 +698,7 @@ def _imweb_action(draw: st.DrawFn, d: _Draws) -> WirePayload:
         if not whole:
             prod = imweb.ImwebRef.parse(op_id).prod_order_no
             prods.append({"prod_order_no": draw(as_number)(prod), "msg": msg, "detail_msg": detail})
-            if imweb._AUTO_REFUND_TEXT in msg + detail:
+            if imweb.AUTO_REFUND_TEXT in msg + detail:
                 code = imweb.AUTO_REFUND_IMPOSSIBLE
         results.append(ItemResult(op_id, False, code))
     failed: list[dict[str, Any]] = []
@@ -733,7 +735,7 @@ def _imweb_error(draw: st.DrawFn, _d: _Draws) -> WirePayload:
     code = draw(_IMWEB_CODES)
     auto_refund = code == "-10" and draw(st.booleans())
     msg = (
-        f"{imweb._AUTO_REFUND_TEXT} 주문입니다"
+        f"{imweb.AUTO_REFUND_TEXT} 주문입니다"
         if auto_refund
         else draw(st.sampled_from(["잘못된 요청입니다", "권한이 없습니다", "오류", ""]))
     )
@@ -1279,14 +1281,11 @@ def _imweb_orders_spots(payload: WirePayload) -> list[_Spot]:
     ]
     for name in ("current_page", "total_page"):
         spots += [_missing(("data", key, name)), _typed(("data", key, name), _NOT_COUNT)]
-    channels = [c.value for c in PaymentChannel]
     for i, _row in enumerate(data["list"]):
         at: Path = ("data", "list", i)
         spots += [
             _typed(at, _NOT_OBJ),
             *_required_str((*at, "order_no")),
-            _unknown_at((*at, "order_type"), channels),
-            _typed((*at, "order_type"), _NOT_OPT_STR),
             _typed((*at, "order_time"), _NOT_INT),
             _typed((*at, "payment", "pay_type"), _NOT_OPT_STR),
         ]
@@ -1307,18 +1306,15 @@ def _imweb_prod_orders_spots(payload: WirePayload) -> list[_Spot]:
             *_required_code((*at, "status"), imweb.ORDER_STATUS_CODES),
             _unknown_at((*at, "claim_status"), imweb.CLAIM_STATUS_CODES),
             _typed((*at, "claim_status"), _NOT_OPT_STR),
-            _typed((*at, "is_hold"), _NOT_HOLD),
             _typed((*at, "items", 0, "prod_no"), _NOT_OPT_STR),
             _typed((*at, "items", 0, "prod_name"), _NOT_OPT_STR),
             _typed((*at, "items", 0, "payment", "price"), _NOT_INT),
             _typed((*at, "items", 0, "payment", "count"), _NOT_INT),
         ]
         claim_code = row.get("claim_status")
-        if claim_code is None:
-            spots.append(_Spot((*at, "is_hold"), Problem.INCONSISTENT, st.just(True)))
-        else:
+        if claim_code is not None:
             own = imweb.CLAIM_STATUS_CODES[claim_code].claim_type
-            others = sorted(c for c, t in imweb._CLAIM_TYPES.items() if t is not own)
+            others = sorted(c for c, t in imweb.CLAIM_TYPES.items() if t is not own)
             spots += [
                 _Spot((*at, "claim_type"), Problem.INCONSISTENT, st.sampled_from(others)),
                 _typed((*at, "claim_type"), _NOT_OPT_STR),
