@@ -873,7 +873,8 @@ class TestUnexpectedResponses:
 
         def answer(request: httpx.Request) -> httpx.Response:
             if request.url.path == "/v2/auth":
-                return httpx.Response(200, json={"msg": "SUCCESS", "code": 200, "access_token": "t"})
+                token = {"msg": "SUCCESS", "code": 200, "access_token": "t"}
+                return httpx.Response(200, json=token)
             sent.append(request)
             body = page if request.url.path.endswith("/orders") else items["data"]
             return httpx.Response(200, json=_envelope(body))
