@@ -17,7 +17,21 @@ satisfy the :class:`Adapter` / :class:`AsyncAdapter` protocols.
 
 from __future__ import annotations
 
-from . import imweb, toss, x2bee
+from . import codecs, imweb, toss, x2bee
+from ._clients import (
+    Adapter,
+    AsyncAdapter,
+    AsyncClient,
+    Client,
+    RetryPolicy,
+)
+from ._codec import (
+    Endpoint,
+    Envelope,
+    Fields,
+    StatusCode,
+    Unsupported,
+)
 from ._commit import (
     BatchApplied,
     BatchItem,
@@ -30,34 +44,27 @@ from ._commit import (
     apply_remote_async,
     apply_remote_many,
     apply_remote_many_async,
+    consistent,
     reconcile,
     reconcile_async,
 )
-from ._core import (
-    ActionResult,
-    Adapter,
-    AsyncAdapter,
-    AsyncClient,
-    ClaimQuery,
-    Client,
-    Endpoint,
-    Envelope,
-    Fields,
+from ._spec import (
     FlowList,
-    ItemResult,
     ListEndpoint,
     MarketplaceSpec,
+    PagedList,
+)
+from ._values import (
+    ActionResult,
+    ClaimQuery,
+    ItemResult,
     OrderQuery,
     OrderRef,
     Page,
-    PagedList,
     RemoteAction,
     RemoteClaim,
     RemoteOrderProduct,
-    RetryPolicy,
     Secret,
-    StatusCode,
-    Unsupported,
     check_base_url,
 )
 
@@ -98,6 +105,8 @@ __all__ = [
     "apply_remote_many",
     "apply_remote_many_async",
     "check_base_url",
+    "codecs",
+    "consistent",
     "imweb",
     "reconcile",
     "reconcile_async",

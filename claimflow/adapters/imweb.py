@@ -79,15 +79,19 @@ from ..exceptions import (
     RateLimitedError,
     UnexpectedResponseError,
 )
-from ._core import (
+from ._clients import (
     AsyncClient,
     Client,
     RetryPolicy,
-    Secret,
+)
+from ._codec import (
     WireFieldError,
-    check_base_url,
     wire_opt_str,
     wire_str,
+)
+from ._values import (
+    Secret,
+    check_base_url,
 )
 from .codecs.imweb import (
     ACTIONS,

@@ -48,15 +48,19 @@ import httpx
 
 from .._vocab import Marketplace
 from ..exceptions import AuthenticationError, MarketplaceUnavailableError, UnexpectedResponseError
-from ._core import (
+from ._clients import (
     AsyncClient,
     Client,
     RetryPolicy,
-    Secret,
+)
+from ._codec import (
     WireFieldError,
-    check_base_url,
     wire_opt_int,
     wire_str,
+)
+from ._values import (
+    Secret,
+    check_base_url,
 )
 from .codecs.toss import (
     ACTIONS,

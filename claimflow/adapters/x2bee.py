@@ -73,12 +73,16 @@ import httpx
 from .._values import CandidateItem
 from .._vocab import Marketplace
 from ..exceptions import AuthenticationError, InvalidInputError
-from ._core import (
+from ._clients import (
     AsyncClient,
     Client,
-    MarketplaceSpec,
-    OrderRef,
     RetryPolicy,
+)
+from ._spec import (
+    MarketplaceSpec,
+)
+from ._values import (
+    OrderRef,
     Secret,
 )
 from .codecs.x2bee import (

@@ -42,12 +42,12 @@ from ..adapters import (
     RemoteOrderProduct,
     RetryPolicy,
     apply_remote,
+    consistent,
     imweb,
     reconcile,
     toss,
     x2bee,
 )
-from ..adapters._commit import consistent
 from ..emulators import (
     ConnectionDropped,
     EmulatorCore,
@@ -309,7 +309,7 @@ class EmulatedMarketplace:
     - ``read`` reads the order product back through the adapter and returns what the
       **marketplace** shows (where its wire hides the status under a pending request, that
       status is the claim's origin, taken from the local copy). It also checks that the local
-      copy is what the marketplace shows (:func:`claimflow.adapters._commit.consistent`) and
+      copy is what the marketplace shows (:func:`claimflow.adapters.consistent`) and
       raises :class:`~claimflow.testing._oracle.DisagreementError` otherwise.
 
     *carrier_tracking*: the OMS also learns of a delivery (``order.deliver`` by the marketplace)
@@ -831,7 +831,7 @@ def _hold_unshown(local: OrderProduct, remote: RemoteOrderProduct) -> bool:
 
 
 def consistent_with_wire(remote: RemoteOrderProduct, local: OrderProduct) -> bool:
-    """:func:`~claimflow.adapters._commit.consistent`, with a hold the wire cannot show taken as
+    """:func:`~claimflow.adapters.consistent`, with a hold the wire cannot show taken as
     unknown (neither confirmed nor contradicted)."""
     spec = _SPECS[local.marketplace]
     return consistent(spec, _unheld(local), remote)

@@ -37,7 +37,7 @@ from .._introspect import reachable_states
 from .._params import KST
 from .._values import CandidateItem, Claim, OrderProduct
 from .._vocab import Action, Actor, ClaimStatus, ClaimType, Marketplace, PaymentChannel, Status
-from ..adapters._core import ActionResult, ItemResult, OrderRef, RemoteAction, StatusCode
+from ..adapters import ActionResult, ItemResult, OrderRef, RemoteAction, StatusCode
 from ..adapters.codecs import imweb, toss, x2bee
 from ..exceptions import InvalidInputError
 from ._strategies import fresh_order_products, order_products, params_for

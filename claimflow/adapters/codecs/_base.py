@@ -22,7 +22,13 @@ import attrs
 
 from ..._vocab import Action
 from ...exceptions import InvalidInputError
-from .._core import Endpoint, Fields, RemoteAction
+from .._codec import (
+    Endpoint,
+    Fields,
+)
+from .._values import (
+    RemoteAction,
+)
 
 __all__ = [
     "DecodedAction",

@@ -32,23 +32,10 @@ from ...exceptions import (
     RateLimitedError,
     UnexpectedResponseError,
 )
-from .._core import (
-    ActionResult,
-    Call,
-    ClaimQuery,
+from .._codec import (
     Endpoint,
     Envelope,
     Fields,
-    Flow,
-    FlowList,
-    ItemResult,
-    MarketplaceSpec,
-    OrderQuery,
-    OrderRef,
-    Page,
-    RemoteAction,
-    RemoteClaim,
-    RemoteOrderProduct,
     StatusCode,
     Unsupported,
     WireFieldError,
@@ -57,6 +44,23 @@ from .._core import (
     wire_opt_int,
     wire_opt_str,
     wire_str,
+)
+from .._spec import (
+    Call,
+    Flow,
+    FlowList,
+    MarketplaceSpec,
+)
+from .._values import (
+    ActionResult,
+    ClaimQuery,
+    ItemResult,
+    OrderQuery,
+    OrderRef,
+    Page,
+    RemoteAction,
+    RemoteClaim,
+    RemoteOrderProduct,
 )
 
 __all__ = [

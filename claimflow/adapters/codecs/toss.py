@@ -31,28 +31,13 @@ from ...exceptions import (
     MarketplaceUnavailableError,
     RateLimitedError,
 )
-from .._core import (
-    ActionResult,
-    Call,
-    ClaimQuery,
+from .._codec import (
     Endpoint,
     Envelope,
     Fields,
-    Flow,
-    FlowList,
-    ItemResult,
-    ListEndpoint,
-    MarketplaceSpec,
-    OrderQuery,
-    OrderRef,
-    Page,
-    RemoteAction,
-    RemoteClaim,
-    RemoteOrderProduct,
     StatusCode,
     Unsupported,
     WireFieldError,
-    page_call,
     wire_get,
     wire_list,
     wire_obj,
@@ -60,6 +45,26 @@ from .._core import (
     wire_opt_int,
     wire_opt_str,
     wire_str,
+)
+from .._spec import (
+    Call,
+    Flow,
+    FlowList,
+    ListEndpoint,
+    MarketplaceSpec,
+    advance,
+    page_call,
+)
+from .._values import (
+    ActionResult,
+    ClaimQuery,
+    ItemResult,
+    OrderQuery,
+    OrderRef,
+    Page,
+    RemoteAction,
+    RemoteClaim,
+    RemoteOrderProduct,
 )
 from ._base import DecodedAction, From, Template, day_of, decode_body, end_of_day
 
@@ -591,9 +596,9 @@ def _read(spec: MarketplaceSpec, ref: OrderRef) -> Flow[RemoteOrderProduct]:
     while True:
         page: Page[RemoteClaim] = yield from spec.claims.page(spec, query, cursor)
         claims += [c for c in page.items if c.order_product_id == row.id]
-        if page.next_cursor is None:
+        cursor = advance(page)
+        if cursor is None:
             break
-        cursor = page.next_cursor
     return _assemble(row, claims)
 
 

@@ -28,32 +28,36 @@ from ...exceptions import (
     NotSupportedError,
     RateLimitedError,
 )
-from .._core import (
-    ActionResult,
-    Call,
+from .._codec import (
     Endpoint,
     Envelope,
-    Flow,
-    ItemResult,
-    ListEndpoint,
-    MarketplaceSpec,
-    OrderQuery,
-    OrderRef,
-    Page,
-    RemoteAction,
-    RemoteClaim,
-    RemoteOrderProduct,
     StatusCode,
     Unsupported,
     WireFieldError,
-    check_base_url,
-    single_flow,
     wire_list,
     wire_obj,
     wire_opt_datetime,
     wire_opt_int,
     wire_opt_str,
     wire_str,
+)
+from .._spec import (
+    Call,
+    Flow,
+    ListEndpoint,
+    MarketplaceSpec,
+    single_flow,
+)
+from .._values import (
+    ActionResult,
+    ItemResult,
+    OrderQuery,
+    OrderRef,
+    Page,
+    RemoteAction,
+    RemoteClaim,
+    RemoteOrderProduct,
+    check_base_url,
 )
 from ._base import From, Template
 
