@@ -67,9 +67,6 @@ Quirks:
 
 from __future__ import annotations
 
-import threading
-from collections.abc import Generator
-
 import httpx
 
 from .._vocab import Marketplace
@@ -79,6 +76,7 @@ from ..exceptions import (
     RateLimitedError,
     UnexpectedResponseError,
 )
+from ._auth import CachedTokenAuth
 from ._clients import (
     AsyncClient,
     Client,
@@ -157,51 +155,26 @@ def _body_code(response: httpx.Response) -> int | None:
         return None
 
 
-class ImwebTokenAuth(httpx.Auth):
-    """imweb's access token as an ``httpx.Auth``: issued on first use from ``key`` and
-    ``secret``, sent as the ``access-token`` header, re-issued once when an answer says the token
-    is bad (code ``-2``, or HTTP / body 401).
+class ImwebTokenAuth(CachedTokenAuth):
+    """imweb's access token (:class:`~claimflow.adapters._auth.CachedTokenAuth`): issued on
+    first use from ``key`` and ``secret``, sent as the ``access-token`` header [doc], re-issued
+    once when an answer says the token is bad (code ``-2``, or HTTP / body 401).
 
     imweb does not document the token's lifetime, so it is kept until refused. Neither the secret
     nor the token appears in its repr or in any error it raises.
     """
 
-    requires_response_body = True
-
     def __init__(self, key: str, secret: Secret, *, auth_url: str = DEFAULT_AUTH_URL) -> None:
+        super().__init__()
         self._key = Secret(key)
         self._secret = secret
         self._auth_url = auth_url
-        self._lock = threading.Lock()
-        self._token: Secret | None = None
-        self.issued = 0  # how many tokens were issued (for monitoring and tests)
 
     def __repr__(self) -> str:
         return f"ImwebTokenAuth(auth_url={self._auth_url!r}, token={self._token!r})"
 
-    def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
-        """Add the token; on a bad-token answer, re-issue it once and send the request again (it
-        was refused before anything was done, so repeating it is safe)."""
-        with self._lock:
-            token = self._token
-        if token is None:
-            token = self._store((yield self._token_request()))
-        request.headers["access-token"] = token.reveal()
-        response = yield request
-        if response.status_code == 401 or _body_code(response) in _BAD_TOKEN_CODES:
-            with self._lock:
-                if self._token == token:
-                    self._token = None
-            token = self._store((yield self._token_request()))
-            request.headers["access-token"] = token.reveal()
-            yield request
-
-    def invalidate(self) -> None:
-        """Forget the cached token: the next request gets a new one."""
-        with self._lock:
-            self._token = None
-
-    def _token_request(self) -> httpx.Request:
+    def token_request(self) -> httpx.Request:
+        """``key`` and ``secret`` as JSON [client]."""
         return httpx.Request(
             "POST",
             self._auth_url,
@@ -209,7 +182,16 @@ class ImwebTokenAuth(httpx.Auth):
             headers={"Accept": "application/json"},
         )
 
-    def _store(self, response: httpx.Response) -> Secret:
+    def apply(self, request: httpx.Request, token: Secret) -> None:
+        """The ``access-token`` header [doc]."""
+        request.headers["access-token"] = token.reveal()
+
+    def token_refused(self, response: httpx.Response) -> bool:
+        """HTTP 401, or the envelope's code ``-2`` / 401 [doc]."""
+        return response.status_code == 401 or _body_code(response) in _BAD_TOKEN_CODES
+
+    def parse_token(self, response: httpx.Response) -> tuple[Secret, float | None]:
+        """``access_token`` of a code-200 envelope; kept until refused (no lifetime)."""
         mp = Marketplace.IMWEB
         if response.status_code >= 500:
             msg = f"imweb: auth endpoint unavailable (HTTP {response.status_code})"
@@ -219,11 +201,7 @@ class ImwebTokenAuth(httpx.Auth):
             code = _code(body)
             said = f"HTTP {response.status_code}, code {code}"
             if code == 200:
-                token = Secret(wire_str(body, "access_token"))
-                with self._lock:
-                    self._token = token
-                    self.issued += 1
-                return token
+                return Secret(wire_str(body, "access_token")), None
         except (ValueError, WireFieldError) as e:
             field = e.field if isinstance(e, WireFieldError) else "body"
             msg = f"imweb: auth endpoint: unexpected answer (HTTP {response.status_code}): {field}"

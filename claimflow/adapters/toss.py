@@ -40,14 +40,14 @@ Quirks:
 
 from __future__ import annotations
 
-import threading
 import time
-from collections.abc import Callable, Generator
+from collections.abc import Callable
 
 import httpx
 
 from .._vocab import Marketplace
 from ..exceptions import AuthenticationError, MarketplaceUnavailableError, UnexpectedResponseError
+from ._auth import CachedTokenAuth
 from ._clients import (
     AsyncClient,
     Client,
@@ -96,14 +96,14 @@ __all__ = [
 # --- auth ---------------------------------------------------------------------------------------
 
 
-class TossTokenAuth(httpx.Auth):
-    """Toss's client-credentials token as an ``httpx.Auth``: issued on first use, cached until
-    shortly before it expires, re-issued once when an answer is HTTP 401.
+class TossTokenAuth(CachedTokenAuth):
+    """Toss's client-credentials token (:class:`~claimflow.adapters._auth.CachedTokenAuth`):
+    ``POST`` form ``grant_type=client_credentials``, ``client_id``, ``client_secret``, ``scope``
+    to the token URL [client]; cached for its ``expires_in`` (3599 s, §5.1) less a leeway,
+    re-issued once when an answer is HTTP 401.
 
     Neither the secret nor the token appears in its repr or in any error it raises.
     """
-
-    requires_response_body = True
 
     def __init__(
         self,
@@ -115,47 +115,17 @@ class TossTokenAuth(httpx.Auth):
         leeway: float = 60.0,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
+        super().__init__(leeway=leeway, clock=clock)
         self._client_id = Secret(client_id)
         self._client_secret = client_secret
         self._token_url = token_url
         self._scope = scope
-        self._leeway = leeway
-        self._clock = clock
-        self._lock = threading.Lock()
-        self._token: Secret | None = None
-        self._expires_at = 0.0
-        self.issued = 0  # how many tokens were issued (for monitoring and tests)
 
     def __repr__(self) -> str:
         return f"TossTokenAuth(token_url={self._token_url!r}, token={self._token!r})"
 
-    def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
-        """Add the bearer token; on 401, re-issue it once and send the request again."""
-        token = self._current()
-        if token is None:
-            token = self._store((yield self._token_request()))
-        request.headers["Authorization"] = f"Bearer {token.reveal()}"
-        response = yield request
-        if response.status_code == 401:
-            with self._lock:
-                if self._token == token:
-                    self._token = None
-            token = self._store((yield self._token_request()))
-            request.headers["Authorization"] = f"Bearer {token.reveal()}"
-            yield request
-
-    def invalidate(self) -> None:
-        """Forget the cached token: the next request gets a new one."""
-        with self._lock:
-            self._token = None
-
-    def _current(self) -> Secret | None:
-        with self._lock:
-            if self._token is not None and self._clock() < self._expires_at:
-                return self._token
-            return None
-
-    def _token_request(self) -> httpx.Request:
+    def token_request(self) -> httpx.Request:
+        """The client-credentials form [client]."""
         return httpx.Request(
             "POST",
             self._token_url,
@@ -168,7 +138,8 @@ class TossTokenAuth(httpx.Auth):
             headers={"Accept": "application/json"},
         )
 
-    def _store(self, response: httpx.Response) -> Secret:
+    def parse_token(self, response: httpx.Response) -> tuple[Secret, float | None]:
+        """``access_token`` and ``expires_in`` (about an hour when absent [client])."""
         mp = Marketplace.TOSS
         if response.status_code >= 500:
             msg = f"toss: token endpoint unavailable (HTTP {response.status_code})"
@@ -188,12 +159,7 @@ class TossTokenAuth(httpx.Auth):
         except WireFieldError as e:
             msg = f"toss: token endpoint: unexpected answer: {e.field}: {e.problem.split(',')[0]}"
             raise UnexpectedResponseError(msg, marketplace=mp, field=e.field) from None
-        ttl = float(expires_in if expires_in is not None else 3600)  # "about 1 hour" [client]
-        with self._lock:
-            self._token = token
-            self._expires_at = self._clock() + ttl - min(self._leeway, ttl / 10)
-            self.issued += 1
-        return token
+        return token, float(expires_in if expires_in is not None else 3600)
 
 
 # --- factories ----------------------------------------------------------------------------------
