@@ -33,8 +33,8 @@ class TestWalkthrough:
         emulator, in order."""
         emulator = TossEmulator()
         with serve_in_thread(emulator.app) as server:
-            done = subprocess.run(  # noqa: S603 - our own document's script, bash from PATH
-                ["bash", "-euo", "pipefail", "-c", _walkthrough()],  # noqa: S607
+            done = subprocess.run(
+                ["bash", "-euo", "pipefail", "-c", _walkthrough()],
                 env={**os.environ, "BASE": server.url},
                 capture_output=True,
                 text=True,
