@@ -241,8 +241,8 @@ _CLAIM_OUT: dict[tuple[ClaimType, ClaimStatus], str] = {
 def claim_status_code(claim_type: ClaimType, status: ClaimStatus) -> str:
     """The ``claim_status`` imweb shows for an open claim of *claim_type* in *status*.
 
-    A hold is not a ``claim_status`` (it is the ``is_hold`` flag beside the held code), and closed
-    claims are not shown: both raise :class:`~claimflow.exceptions.InvalidInputError`.
+    A hold is not a ``claim_status`` (no documented field shows it, §5.2), and closed claims are
+    not shown: both raise :class:`~claimflow.exceptions.InvalidInputError`.
     """
     try:
         return _CLAIM_OUT[(claim_type, status)]
