@@ -23,6 +23,16 @@ def _signature(obj: object) -> str:
     return sig.replace("'", "")
 
 
+def _annotation(cls: type, name: str, resolved: object) -> str:
+    # the source text of the annotation: attrs.resolve_types (cattrs calls it) turns field types
+    # into classes, which would print as "<class 'str'>" once cattrs has run in this process
+    for klass in cls.__mro__:
+        text = vars(klass).get("__annotations__", {}).get(name)
+        if isinstance(text, str):
+            return text
+    return str(resolved)
+
+
 def render() -> str:
     """The reference for everything in ``claimflow.__all__``, as Markdown."""
     import claimflow  # noqa: PLC0415 - the package imports this module's siblings first
@@ -72,7 +82,7 @@ def render() -> str:
                             if not isinstance(f.default, attrs.Factory)  # type: ignore[arg-type]
                             else "factory"
                         )
-                        typ = str(f.type).replace("|", "\\|")
+                        typ = _annotation(obj, f.name, f.type).replace("|", "\\|")
                         out.append(f"| `{f.name}` | `{typ}` | {default} |")
                     out.append("")
                 for mname, member in inspect.getmembers(obj):

@@ -1,0 +1,6 @@
+"""The rule explorer (placeholder)."""
+
+
+def build() -> dict[str, str | bytes]:
+    """Placeholder."""
+    return {}
