@@ -479,26 +479,30 @@ class RuleRow:
     effects: tuple[str, ...]
     tags: tuple[Tag, ...]
     sources: tuple[Source, ...]
-    notes: tuple[str, ...]
+    notes: tuple[tuple[str, Tag], ...]  # (note, the tag of the rule it belongs to)
 
     def when_text(self) -> str:
         """The condition, in Korean: statuses, the open claim, the guards' meaning."""
         plain = [n for n in self.srcs if n.claim_type is None]
         claimed = [n for n in self.srcs if n.claim_type is not None]
+        by_type: dict[str, list[str]] = {}
+        for n in claimed:
+            if n.claim_type is not None and n.claim_status is not None:
+                held = f"({n.held_from.label}에서)" if n.held_from else ""
+                by_type.setdefault(n.claim_type.label, []).append(n.claim_status.label + held)
+        kinds = ", ".join(f"{t} {'·'.join(dict.fromkeys(ss))}" for t, ss in by_type.items())
         parts = []
         if plain:
             parts.append(", ".join(dict.fromkeys(n.status.label for n in plain)))
         if claimed and plain:
-            parts.append("진행 중인 클레임이 있어도")
-        elif claimed:
-            claims = dict.fromkeys(
-                f"{n.claim_type.label} {n.claim_status.label}"
-                + (f"({n.held_from.label}에서)" if n.held_from else "")
-                for n in claimed
-                if n.claim_type and n.claim_status
+            parts.append(
+                f"진행 중인 클레임({kinds})이 있어도"
+                if len(by_type) <= 3
+                else "진행 중인 클레임이 있어도"
             )
+        elif claimed:
             statuses = dict.fromkeys(n.status.label for n in claimed)
-            parts.append(f"{', '.join(statuses)} · 진행 중인 클레임: {', '.join(claims)}")
+            parts.append(f"{', '.join(statuses)} · 진행 중인 클레임: {kinds}")
         else:
             parts.append("진행 중인 클레임 없음")
         if self.guards:
@@ -520,11 +524,13 @@ def rule_rows(marketplace: Marketplace | str) -> tuple[RuleRow, ...]:
     rows = []
     for d in definitions(mp):
         g = extract(mp, d)
-        by_rule: dict[tuple[str, Action], list[Edge]] = {}
+        # one row per rule id and action, split where the guards differ (I15 has one unguarded
+        # rule and one for payments that cannot be refunded automatically)
+        by_rule: dict[tuple[str, Action, tuple[str, ...]], list[Edge]] = {}
         for e in g.edges:
-            by_rule.setdefault((e.rule_id, e.action), []).append(e)
+            by_rule.setdefault((e.rule_id, e.action, e.guards), []).append(e)
         order = {n.id: i for i, n in enumerate(g.nodes)}
-        for (rule_id, action), es in by_rule.items():
+        for (rule_id, action, _), es in by_rule.items():
             pairs = sorted({(e.src, e.dst) for e in es}, key=lambda p: (order[p[0]], order[p[1]]))
             srcs = list(dict.fromkeys(g.node(s) for s, _ in pairs))
             rows.append(
@@ -542,7 +548,7 @@ def rule_rows(marketplace: Marketplace | str) -> tuple[RuleRow, ...]:
                     effects=tuple(dict.fromkeys(x for e in es for x in e.effects)),
                     tags=tuple(dict.fromkeys(e.tag for e in es)),
                     sources=tuple(dict.fromkeys(source_of(mp, d, e.source) for e in es)),
-                    notes=tuple(dict.fromkeys(e.note for e in es if e.note)),
+                    notes=tuple(dict.fromkeys((e.note, e.tag) for e in es if e.note)),
                 )
             )
     return tuple(rows)

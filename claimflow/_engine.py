@@ -40,6 +40,7 @@ from ._vocab import (
     Marketplace,
     PaymentChannel,
     Status,
+    Tag,
 )
 from .exceptions import (
     ActionRefusedError,
@@ -346,7 +347,8 @@ def _why_not(  # noqa: PLR0917 - positional so that lru_cache keys stay cheap
     ids = ", ".join(dict.fromkeys(r.id for r in rules))
     sources = ", ".join(dict.fromkeys(r.source for r in rules))
     tags = {r.tag for r in rules}
-    tag = tags.pop() if len(tags) == 1 else None
+    # rules of mixed tags (F4 documented + F4 decided): the answer rests on a decision too
+    tag = tags.pop() if len(tags) == 1 else Tag.DECIDED
     probe = OrderProduct(
         "-",
         mp,
