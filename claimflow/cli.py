@@ -387,7 +387,8 @@ def _decision_text(op: OrderProduct, d: Decision, lang: str) -> str:
     head = f"{d.action} ({d.action.label})" if ko else d.action.value
     lines = [_state_text(op, lang)]
     if d.allowed:
-        lines.append(f"✓ {'가능' if ko else 'allowed'}: {head} · {who} · rule {d.rule_id}")
+        rule = "규칙" if ko else "rule"
+        lines.append(f"✓ {'가능' if ko else 'allowed'}: {head} · {who} · {rule} {d.rule_id}")
         arrow = _leads_to(d.to_status, d.claim_type, d.claim_status, lang)
         lines.append(f"  → {arrow}")
         for e in d.effects:
@@ -468,7 +469,8 @@ def _actor_text(actor: Actor, opts: Sequence[Option], lang: str) -> str:
         )
         effects = f"  [{', '.join(o.effects)}]" if o.effects else ""
         arrow = _leads_to(o.to_status, o.claim_type, o.claim_status, lang)
-        lines.append(f"    ✓ {name} → {arrow} · rule {o.rule_id}{effects}{needs}")
+        rule = "규칙" if ko else "rule"
+        lines.append(f"    ✓ {name} → {arrow} · {rule} {o.rule_id}{effects}{needs}")
     if refused:
         lines.append(f"  {'불가' if ko else 'refused'}:")
     for o in refused:

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import doctest
+import re
+import shlex
 from pathlib import Path
 
 import pytest
@@ -11,7 +14,8 @@ from claimflow._diagrams import MARKER
 from claimflow._opsguide import NOTES_KO
 from claimflow.cli import generated_docs, main
 
-DOCS = Path(__file__).resolve().parent.parent / "docs"
+ROOT = Path(__file__).resolve().parent.parent
+DOCS = ROOT / "docs"
 
 
 class TestGeneratedDocs:
@@ -147,3 +151,53 @@ class TestOpsGuide:
         """F4's two notes say which is documented and which decided."""
         assert "- **F4** `order.deliver` (문서): " in self.GUIDE
         assert "- **F4** `order.deliver` (결정): " in self.GUIDE
+
+
+def _console_examples(text: str) -> list[tuple[list[str], str, int]]:
+    """``$ claimflow …`` examples of fenced console blocks: argv, expected output, exit status."""
+    examples = []
+    for block in re.findall(r"```console\n(.*?)```", text, flags=re.S):
+        for chunk in block.split("$ claimflow ")[1:]:
+            command, _, rest = chunk.partition("\n")
+            output, _, status = rest.rpartition("# exit ")
+            examples.append((shlex.split(command), output, int(status.strip())))
+    return examples
+
+
+CLI_EXAMPLES = _console_examples((DOCS / "cli.md").read_text(encoding="utf-8"))
+
+
+class TestCliGuide:
+    def test_guide_has_examples(self) -> None:
+        """docs/cli.md holds check and actions examples in both languages."""
+        commands = [argv[0] for argv, _, _ in CLI_EXAMPLES]
+        assert {"check", "actions"} == set(commands)
+        assert any("--lang" in argv for argv, _, _ in CLI_EXAMPLES)
+
+    @pytest.mark.parametrize(("argv", "output", "status"), CLI_EXAMPLES)
+    def test_example_prints_what_the_guide_says(
+        self, argv: list[str], output: str, status: int, capsys: pytest.CaptureFixture[str]
+    ) -> None:
+        """Each `$ claimflow …` example of docs/cli.md prints its output and exit status."""
+        assert status == main(argv)
+        assert output == capsys.readouterr().out
+
+
+class TestReadme:
+    def test_python_examples_run(self) -> None:
+        """The README's doctest examples (the `Use` section) pass."""
+        failures, tried = doctest.testfile(
+            str(ROOT / "README.md"), module_relative=False, optionflags=doctest.ELLIPSIS
+        )
+        assert (0, True) == (failures, tried > 5)
+
+    def test_setup_names_graphviz_and_fonts(self) -> None:
+        """The README's set-up says what draws the SVGs and the Korean text."""
+        setup = (ROOT / "README.md").read_text(encoding="utf-8").split("## Use", 1)[0]
+        assert "graphviz" in setup and "fonts-nanum" in setup
+
+    def test_asgi_hint_says_async_only(self) -> None:
+        """The README says httpx.ASGITransport is async only and how a sync client is served."""
+        readme = (ROOT / "README.md").read_text(encoding="utf-8")
+        assert "ASGITransport" in readme
+        assert "async only" in readme and "serve_in_thread" in readme
