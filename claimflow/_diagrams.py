@@ -31,6 +31,7 @@ from pathlib import Path
 import attrs
 
 from ._engine import allowed_actions, apply, check, example_params, refused_actions
+from ._korean import attach
 from ._machine import COMPILED, RuleTransition, StateKey, state_name
 from ._rules import DEFINITIONS, Target
 from ._values import OrderProduct, Reason
@@ -480,6 +481,7 @@ class RuleRow:
     tags: tuple[Tag, ...]
     sources: tuple[Source, ...]
     notes: tuple[tuple[str, Tag], ...]  # (note, the tag of the rule it belongs to)
+    claims_after: tuple[str, ...] = ()  # what happens to the claim, in Korean (claim_text)
 
     def when_text(self) -> str:
         """The condition, in Korean: statuses, the open claim, the guards' meaning."""
@@ -510,12 +512,47 @@ class RuleRow:
         return " · ".join(parts)
 
     def to_text(self) -> str:
-        """Where it leads, in Korean: a status, "그대로" (unchanged) or "요청 당시 상태로"."""
+        """Where it leads, in Korean: a status, "그대로" (unchanged) or "요청 당시 상태로", and
+        what happens to the claim (``그대로 · 반품 요청 열림``)."""
         if self.to_origin:
-            return "요청 당시 상태로"
-        if all(s.status == d.status for s, d in self.pairs):
-            return "그대로"
-        return ", ".join(dict.fromkeys(d.status.label for _, d in self.pairs))
+            text = "요청 당시 상태로"
+        elif all(s.status == d.status for s, d in self.pairs):
+            text = "그대로"
+        else:
+            text = ", ".join(dict.fromkeys(d.status.label for _, d in self.pairs))
+        return " · ".join([text, *self.claims_after])
+
+
+def claim_text(src: Node, claim_after: str) -> str:
+    """What an edge does to the claim, in Korean: ``반품 요청 열림``, ``취소 승인으로 닫힘``."""
+    if not claim_after:
+        return ""
+    closed = claim_after.endswith(" (closed)")
+    ctype_s, _, cstatus_s = claim_after.removesuffix(" (closed)").partition(" ")
+    ctype, cstatus = ClaimType(ctype_s), ClaimStatus(cstatus_s)
+    label = f"{ctype.label} {cstatus.label}"
+    if closed:
+        return attach(label, "으로") + " 닫힘"
+    if src.claim_type is None or src.claim_type is not ctype:
+        return f"{label} 열림"
+    if src.claim_status is cstatus:
+        return ""  # carried along unchanged (F4)
+    return label
+
+
+def _claims_after(edges: Sequence[Edge], nodes: Graph) -> tuple[str, ...]:
+    """The claim texts of a rule's edges; several claim types closed alike are said once."""
+    texts = [claim_text(nodes.node(e.src), e.claim_after) for e in edges]
+    closed = {e.claim_after.split(" ", 1)[1] for e in edges if e.claim_after.endswith("(closed)")}
+    closing_types = {e.claim_after.split(" ", 1)[0] for e in edges if e.claim_after}
+    if (
+        len(closed) == 1
+        and len(closing_types) > 1
+        and all(e.claim_after.endswith("(closed)") or not e.claim_after for e in edges)
+    ):
+        status = ClaimStatus(closed.pop().removesuffix(" (closed)"))
+        return ("진행 중이던 클레임은 " + attach(f"'{status.label}'", "으로") + " 닫힘",)
+    return tuple(x for x in dict.fromkeys(texts) if x)
 
 
 def rule_rows(marketplace: Marketplace | str) -> tuple[RuleRow, ...]:
@@ -549,6 +586,7 @@ def rule_rows(marketplace: Marketplace | str) -> tuple[RuleRow, ...]:
                     tags=tuple(dict.fromkeys(e.tag for e in es)),
                     sources=tuple(dict.fromkeys(source_of(mp, d, e.source) for e in es)),
                     notes=tuple(dict.fromkeys((e.note, e.tag) for e in es if e.note)),
+                    claims_after=_claims_after(es, g),
                 )
             )
     return tuple(rows)

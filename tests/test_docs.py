@@ -5,6 +5,8 @@ from __future__ import annotations
 import doctest
 import re
 import shlex
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -201,3 +203,25 @@ class TestReadme:
         readme = (ROOT / "README.md").read_text(encoding="utf-8")
         assert "ASGITransport" in readme
         assert "async only" in readme and "serve_in_thread" in readme
+
+
+class TestMissingExtras:
+    @pytest.mark.parametrize(
+        ("blocked", "code", "extra"),
+        [
+            ("httpx", "import claimflow.adapters", "adapters"),
+            ("cattrs", "import claimflow._json as j; j.make_converter()", "json"),
+        ],
+    )
+    def test_a_missing_extra_is_named(self, blocked: str, code: str, extra: str) -> None:
+        """Without its extra, a part of claimflow raises MissingExtraError naming the extra."""
+        script = (
+            f"import sys; sys.modules[{blocked!r}] = None\n"
+            "import claimflow as cf\n"
+            f"try:\n    {code}\nexcept cf.MissingExtraError as e:\n"
+            "    print(type(e).__name__, e.extra, isinstance(e, ImportError))\n"
+        )
+        done = subprocess.run(
+            [sys.executable, "-c", script], capture_output=True, text=True, check=True
+        )
+        assert f"MissingExtraError {extra} True" == done.stdout.strip()
