@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from ._engine import allowed_actions, apply, check, refused_actions
 from ._introspect import RuleInfo, machines, reachable_states, rules
+from ._json import from_json, to_json
 from ._params import ImwebReasonCode
 from ._values import (
     Applied,
@@ -95,8 +96,10 @@ __all__ = [
     "allowed_actions",
     "apply",
     "check",
+    "from_json",
     "machines",
     "reachable_states",
     "refused_actions",
     "rules",
+    "to_json",
 ]

@@ -26,7 +26,20 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import attrs
 
+from ._params import ImwebReasonCode
 from ._values import Params
+from ._vocab import (
+    Action,
+    Actor,
+    ClaimStatus,
+    ClaimType,
+    EffectKind,
+    FeePayer,
+    Marketplace,
+    PaymentChannel,
+    Status,
+    Tag,
+)
 from .exceptions import InvalidInputError, MissingExtraError
 
 if TYPE_CHECKING:
@@ -64,6 +77,39 @@ def _structure_params(value: object, _: object) -> Params:
     return tuple((str(k), v) for k, v in value.items())
 
 
+def _strict(kind: type) -> Any:
+    # cattrs would coerce ("1000" -> 1000, "false" -> True, 7 -> "7"): JSON input says what it is
+    def structure(value: object, _: object) -> object:
+        if type(value) is not kind:
+            msg = f"expected a JSON {kind.__name__}, got {value!r}"
+            raise TypeError(msg)
+        return value
+
+    return structure
+
+
+def _enum_value(value: object, enum: type[Enum]) -> Enum:
+    if not isinstance(value, str):
+        msg = f"expected a JSON string, got {value!r}"
+        raise TypeError(msg)
+    return enum(value)  # ValueError for an unknown value: reported with the valid ones
+
+
+_ENUMS: tuple[type[Enum], ...] = (
+    Action,
+    Actor,
+    ClaimStatus,
+    ClaimType,
+    EffectKind,
+    FeePayer,
+    ImwebReasonCode,
+    Marketplace,
+    PaymentChannel,
+    Status,
+    Tag,
+)
+
+
 @cache
 def make_converter() -> JsonConverter:
     """The one converter (cached): strict, with claimflow's hooks registered."""
@@ -74,6 +120,12 @@ def make_converter() -> JsonConverter:
         raise MissingExtraError(msg, extra="json") from None
 
     conv = make(forbid_extra_keys=True)
+    conv.register_structure_hook(int, _strict(int))
+    conv.register_structure_hook(bool, _strict(bool))
+    conv.register_structure_hook(str, _strict(str))
+    # the vocabulary is StrEnums: give each its own hook, or the strict str one would catch them
+    for enum in _ENUMS:
+        conv.register_structure_hook(enum, _enum_value)
     # Params is a tuple alias, not a class: match it by equality
     conv.register_unstructure_hook_func(lambda t: t == Params, _unstructure_params)
     conv.register_structure_hook_func(lambda t: t == Params, _structure_params)

@@ -347,7 +347,7 @@ class TestStartup:
             "import sys\nfrom claimflow.cli import main\n"
             "try:\n    main(['--version'])\nexcept SystemExit:\n    pass\n"
             "print(sorted(m for m in sys.modules if m in "
-            "('claimflow._diagrams', 'claimflow._opsguide', 'claimflow._json', 'cattrs', "
+            "('claimflow._diagrams', 'claimflow._opsguide', 'cattrs', "
             "'httpx', 'claimflow.adapters')))"
         )
         done = subprocess.run(
