@@ -43,6 +43,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     run: Callable[[argparse.ArgumentParser, argparse.Namespace], int] = args.run
     try:
         return run(parser, args)
+    except BrokenPipeError:  # `claimflow actions ... | head`: the reader left; say nothing more
+        import os  # noqa: PLC0415
+
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return OK
     except ClaimflowError as e:
         print(f"claimflow {args.command}: {e}", file=sys.stderr)
         return BAD_INPUT
@@ -354,13 +359,17 @@ def _state_text(op: OrderProduct, lang: str) -> str:
             "진행 중인 클레임 없음"
             if c is None
             else f"진행 중인 {c.type.label} {c.status.label} 클레임"
-            f" ({c.origin_status.label}에서 요청)"
+            f" ({c.origin_status.label}에서 요청"
+            + (f", {c.held_from.label} 단계에서 보류" if c.held_from else "")
+            + ")"
         )
         return f"{op.marketplace.label} · {_status(op.status, lang)} · {claim}"
     claim = (
         "no open claim"
         if c is None
-        else f"open {c.type} claim {c.status} (requested in {c.origin_status})"
+        else f"open {c.type} claim {c.status} (requested in {c.origin_status}"
+        + (f", held from {c.held_from}" if c.held_from else "")
+        + ")"
     )
     return f"{op.marketplace} · {op.status} · {claim}"
 
