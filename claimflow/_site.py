@@ -9,7 +9,8 @@ No CDN and no fetch: every page carries its SVG diagram (Graphviz), its data (JS
 - ``<marketplace>-<machine>.html``: the diagram with clickable states (and a list of every state,
   for those a fan note stands for); clicking one shows, per actor, the allowed actions with where
   they lead (status, claim status, effects, rule id) and the refused ones with their Korean and
-  English reasons and rule ids.
+  English reasons and rule ids; where the machine has guarded rules (imweb), a payment selector
+  (card, bank transfer, Naver Pay) shows how the answer changes.
 
 Everything comes from the same intermediate form as the diagrams and the ops guide
 (:mod:`claimflow._diagrams`): :func:`~claimflow._diagrams.extract`, ``rule_rows`` and ``options``.
@@ -20,6 +21,8 @@ from __future__ import annotations
 import html
 import json
 from typing import Any
+
+import attrs
 
 from ._diagrams import (
     MARKER,
@@ -35,7 +38,7 @@ from ._diagrams import (
 from ._introspect import reachable_states
 from ._opsguide import TAG_KO
 from ._values import OrderProduct
-from ._vocab import Actor, EffectKind, Marketplace
+from ._vocab import Action, Actor, EffectKind, Marketplace, PaymentChannel
 
 __all__ = ["build"]
 
@@ -69,9 +72,11 @@ function show(id) {
   const g = document.querySelector('g.node[data-state="' + id + '"]');
   if (g) g.classList.add('selected');
   document.getElementById('state-select').value = id;
+  const pay = document.getElementById('payment');
+  const label = pay.options[pay.selectedIndex].text;
   let h = '<h2 id="panel-title">' + esc(st.label) + '</h2><p class="en">' + esc(st.label_en)
-    + '</p><p>' + esc(data.assumption) + '</p>';
-  for (const a of st.actors) {
+    + '</p><p>결제: ' + esc(label) + '</p>';
+  for (const a of st.payments[pay.value]) {
     h += '<h3>' + esc(a.label) + '</h3><ul class="actor" data-actor="' + a.actor + '">';
     for (const o of a.allowed) {
       h += '<li class="allowed" data-action="' + o.action + '">✓ <b>' + esc(o.action) + '</b> '
@@ -98,6 +103,10 @@ document.querySelectorAll('#diagram g.node').forEach(g => {
   }
 });
 document.getElementById('state-select').addEventListener('change', e => show(e.target.value));
+document.getElementById('payment').addEventListener('change', () => {
+  const id = document.getElementById('state-select').value;
+  if (id) show(id);
+});
 """
 
 _SEARCH_JS = """
@@ -158,66 +167,83 @@ def _order_product(mp: Marketplace, node: Node) -> OrderProduct:
     raise AssertionError(msg)
 
 
+#: Payment conditions some guards read (imweb: automatic refund, Naver Pay holds): a page whose
+#: machine has guarded rules offers each; the others show the first.
+PAYMENTS: tuple[tuple[str, str, dict[str, Any]], ...] = (
+    ("card", "카드·간편결제 (자동 환불 가능)", {}),
+    ("bank", "무통장입금·가상계좌 (자동 환불 불가)", {"auto_refundable": False}),
+    ("npay", "네이버페이 주문", {"payment_channel": PaymentChannel.NPAY}),
+)
+
+
+def _actors_data(op: OrderProduct, machine_actions: set[Action]) -> list[dict[str, Any]]:
+    actors = []
+    for actor in Actor:
+        opts = options(op, actor)
+        allowed = [
+            {
+                "action": o.action.value,
+                "label": o.action.label,
+                "to": (o.to_status.label if o.to_status else "—")
+                + (
+                    f", 클레임 {o.claim_type.label} {o.claim_status.label}"
+                    if o.claim_type and o.claim_status
+                    else ""
+                ),
+                "effects": ", ".join(EffectKind(e).label for e in o.effects),
+                "rule": o.rule_id or "",
+                "needs": ", ".join(o.required_params),
+            }
+            for o in opts
+            if o.allowed
+        ]
+        refused = [
+            {
+                "action": o.action.value,
+                "ko": " / ".join(r.message_ko for r in o.reasons),
+                "en": " / ".join(r.message_en for r in o.reasons),
+                "rule": o.rule_id or "",
+            }
+            for o in opts
+            if not o.allowed and o.action in machine_actions
+        ]
+        actors.append(
+            {
+                "actor": actor.value,
+                "label": f"{actor.label}({actor})",
+                "allowed": allowed,
+                "refused": refused,
+            }
+        )
+    return actors
+
+
 def _state_data(graph: Graph) -> dict[str, Any]:
     mp = graph.marketplace
     machine_actions = {e.action for e in graph.edges}
+    payments = PAYMENTS if any(e.guards for e in graph.edges) else PAYMENTS[:1]
     states: dict[str, Any] = {}
     for node in graph.nodes:
         op = _order_product(mp, node)
-        actors = []
-        for actor in Actor:
-            opts = options(op, actor)
-            allowed = [
-                {
-                    "action": o.action.value,
-                    "label": o.action.label,
-                    "to": (o.to_status.label if o.to_status else "—")
-                    + (
-                        f", 클레임 {o.claim_type.label} {o.claim_status.label}"
-                        if o.claim_type and o.claim_status
-                        else ""
-                    ),
-                    "effects": ", ".join(EffectKind(e).label for e in o.effects),
-                    "rule": o.rule_id or "",
-                    "needs": ", ".join(o.required_params),
-                }
-                for o in opts
-                if o.allowed
-            ]
-            refused = [
-                {
-                    "action": o.action.value,
-                    "ko": " / ".join(r.message_ko for r in o.reasons),
-                    "en": " / ".join(r.message_en for r in o.reasons),
-                    "rule": o.rule_id or "",
-                }
-                for o in opts
-                if not o.allowed and o.action in machine_actions
-            ]
-            actors.append(
-                {
-                    "actor": actor.value,
-                    "label": f"{actor.label}({actor})",
-                    "allowed": allowed,
-                    "refused": refused,
-                }
-            )
         states[node.id] = {
             "label": node.text("ko"),
             "label_en": node.text("en"),
-            "actors": actors,
+            "payments": {
+                key: _actors_data(attrs.evolve(op, **changes), machine_actions)
+                for key, _, changes in payments
+            },
         }
     return {
         "marketplace": mp.value,
         "definition": graph.definition,
-        "assumption": "기준: 카드 결제(자동 환불 가능), 일반 주문. 무통장입금·네이버페이 주문은 "
-        "`claimflow check`로 확인하세요.",
+        "payments": [{"key": key, "label": label} for key, label, _ in payments],
         "states": states,
     }
 
 
 def _machine_page(mp: Marketplace, d: str) -> str:
     graph = extract(mp, d)
+    payments = PAYMENTS if any(e.guards for e in graph.edges) else PAYMENTS[:1]
     drawing = svg(to_dot(graph)).decode("utf-8")
     drawing = drawing[drawing.index("<svg") :]  # inline: no XML declaration or doctype
     options_html = "".join(
@@ -228,6 +254,8 @@ def _machine_page(mp: Marketplace, d: str) -> str:
         + f"<main><section id='diagram'>{drawing}</section><aside>"
         + "<label>상태 / state: <select id='state-select'><option value=''>—</option>"
         + options_html
+        + "</select></label><br><label>결제 / payment: <select id='payment'>"
+        + "".join(f"<option value='{k}'>{html.escape(label)}</option>" for k, label, _ in payments)
         + "</select></label>"
         + "<div id='panel'><p>상태를 누르면 누가 무엇을 할 수 있는지 보입니다. "
         "Click a state.</p></div></aside></main>" + _json_script(_state_data(graph))

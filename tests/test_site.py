@@ -155,6 +155,33 @@ class TestInBrowser:
         ).text
         assert "→ 결제취소" in item and "[T5]" in item
 
+    def test_payment_changes_the_answer(self, site: Path, browser: Any) -> None:
+        """On imweb's return page, a bank-transfer payment refuses return.complete (I13) with
+        its reason and allows return.force_complete instead."""
+        from selenium.webdriver.common.by import By  # noqa: PLC0415
+        from selenium.webdriver.support.ui import Select  # noqa: PLC0415
+
+        browser.get((site / "imweb-return.html").as_uri())
+        Select(browser.find_element(By.ID, "payment")).select_by_value("bank")
+        browser.find_element(
+            By.CSS_SELECTOR, 'g.node[data-state="RETURN_COLLECTED__RETURN__COLLECTED"]'
+        ).click()
+        seller = 'ul[data-actor="SELLER"] '
+        refused = browser.find_element(
+            By.CSS_SELECTOR, seller + 'li.refused[data-action="return.complete"]'
+        ).text
+        assert "자동환불불가" in refused and "return.force_complete를 사용하세요" in refused
+        assert "[I13]" in refused
+        allowed = browser.find_element(
+            By.CSS_SELECTOR, seller + 'li.allowed[data-action="return.force_complete"]'
+        ).text
+        assert "→ 반품완료" in allowed
+        Select(browser.find_element(By.ID, "payment")).select_by_value("card")
+        assert browser.find_elements(
+            By.CSS_SELECTOR, seller + 'li.allowed[data-action="return.complete"]'
+        )
+        _screenshot(browser, "imweb-return-bank-transfer")
+
     def test_search_by_action(self, site: Path, browser: Any) -> None:
         """Typing return.complete in the index's search leaves exactly its rules visible."""
         from selenium.webdriver.common.by import By  # noqa: PLC0415
