@@ -301,6 +301,8 @@ def _effects(rule: Rule, op: OrderProduct, values: Params) -> tuple[Effect, ...]
             assert amount is None or isinstance(amount, int)
             if amount:
                 out.append(Effect(kind, amount=amount))
+        elif kind is EffectKind.RESTORE_STOCK and v.get("exchange_mid_return"):
+            continue  # X3: a return made during an exchange (exchMidRtnYn) restores no stock
         else:
             out.append(Effect(kind))
     return tuple(out)

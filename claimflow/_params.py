@@ -131,8 +131,15 @@ def _future_date(value: object, _op: OrderProduct) -> object:
     return value
 
 
+def _flag(value: object, _op: OrderProduct) -> object:
+    if type(value) is not bool:
+        raise InvalidParamError("True 또는 False여야 합니다", "must be True or False")
+    return value
+
+
 def _candidate(value: object, op: OrderProduct) -> object:
-    # x2bee guide (002_…txt): on sale, in stock, same price, not the same item.
+    # x2bee guide (002_…txt; marketplaces.md §5.3): on sale, in stock, same price, not the same
+    # item, not a reservation item.
     if not isinstance(value, CandidateItem):
         raise InvalidParamError("CandidateItem이어야 합니다", "must be a CandidateItem")
     if value.item_id == op.item_id:
@@ -146,6 +153,8 @@ def _candidate(value: object, op: OrderProduct) -> object:
             f"재고({value.stock})가 주문 수량({op.quantity})보다 적습니다",
             f"has stock {value.stock}, less than the quantity ordered ({op.quantity})",
         )
+    if value.reservation:
+        raise InvalidParamError("예약 단품으로는 변경할 수 없습니다", "is a reservation item")
     if value.unit_price != op.unit_price:
         raise InvalidParamError(
             f"가격({value.unit_price}원)이 주문 단품 가격({op.unit_price}원)과 다릅니다",
@@ -168,6 +177,8 @@ MEMO = ParamSpec("memo", "메모", False, _text(500))
 NEW_ITEM = ParamSpec("new_item", "변경할 단품", True, _candidate)
 REFUND_AMOUNT = ParamSpec("refund_amount", "환불 예정 금액", False, _won)
 EXTRA_PAYMENT = ParamSpec("extra_payment", "추가 결제 금액", False, _won)
+# x2bee exchMidRtnYn: a return made during an exchange restores no stock (marketplaces.md §5.3)
+EXCHANGE_MID_RETURN = ParamSpec("exchange_mid_return", "교환 중 반품", False, _flag)
 
 MISSING = "MISSING_PARAMETER"
 INVALID = "INVALID_PARAMETER"
@@ -252,5 +263,6 @@ def example(spec: ParamSpec, op: OrderProduct) -> object:
         "new_item": CandidateItem(f"{op.item_id}-ALT", op.unit_price, True, op.quantity),
         "refund_amount": op.amount,
         "extra_payment": 0,
+        "exchange_mid_return": False,
     }
     return values[spec.name]

@@ -183,6 +183,8 @@ class CandidateItem:
     unit_price: int = attrs.field(validator=_won)
     on_sale: bool = attrs.field(validator=_bool)
     stock: int = attrs.field(validator=_version)
+    # a reservation (예약) item is no option-change target (x2bee guide, marketplaces.md §5.3)
+    reservation: bool = attrs.field(default=False, validator=_bool)
 
 
 @attrs.frozen

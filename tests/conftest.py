@@ -115,6 +115,8 @@ def _valid_value(name: str, op: cf.OrderProduct) -> st.SearchStrategy[Any]:
         return st.integers(0, 3_000)
     if name == "new_item":
         return _new_item(op)
+    if name == "exchange_mid_return":
+        return st.booleans()
     msg = f"no valid-value strategy for parameter {name!r}: add one to tests/conftest.py"
     raise AssertionError(msg)
 
@@ -135,7 +137,10 @@ def _invalid_value(name: str, op: cf.OrderProduct) -> st.SearchStrategy[Any]:
         off_sale = cf.CandidateItem("ITEM-Z", op.unit_price, False, op.quantity)
         no_stock = cf.CandidateItem("ITEM-Z", op.unit_price, True, op.quantity - 1)
         dearer = cf.CandidateItem("ITEM-Z", op.unit_price + 1, True, op.quantity)
-        return st.sampled_from((same, off_sale, no_stock, dearer, "ITEM-Z"))
+        reserved = cf.CandidateItem("ITEM-Z", op.unit_price, True, op.quantity, reservation=True)
+        return st.sampled_from((same, off_sale, no_stock, dearer, reserved, "ITEM-Z"))
+    if name == "exchange_mid_return":
+        return st.sampled_from(("Y", 1))
     msg = f"no invalid-value strategy for parameter {name!r}: add one to tests/conftest.py"
     raise AssertionError(msg)
 
@@ -207,6 +212,7 @@ class ActionParams:
             "refund_points": 100,
             "refund_amount": op.amount,
             "extra_payment": 0,
+            "exchange_mid_return": False,
             "new_item": cf.CandidateItem(
                 op.item_id + "-OTHER", op.unit_price, True, op.quantity + 5
             ),
