@@ -9,8 +9,18 @@ claim type; see :func:`rules` and :func:`machines`.
 
 from __future__ import annotations
 
-from ._engine import allowed_actions, apply, check, refused_actions
+from ._engine import allowed_actions, apply, check, quote, refused_actions
 from ._introspect import RuleInfo, machines, reachable_states, rules
+from ._money import (
+    ClaimDelivery,
+    DeliveryFeeKind,
+    DeliveryRegion,
+    LineMoney,
+    MoneyRule,
+    Quote,
+    Restore,
+    allocate,
+)
 from ._params import ImwebReasonCode
 from ._values import (
     Applied,
@@ -61,10 +71,13 @@ __all__ = [
     "AuthenticationError",
     "CandidateItem",
     "Claim",
+    "ClaimDelivery",
     "ClaimStatus",
     "ClaimType",
     "ClaimflowError",
     "Decision",
+    "DeliveryFeeKind",
+    "DeliveryRegion",
     "Effect",
     "EffectKind",
     "FeePayer",
@@ -72,16 +85,20 @@ __all__ = [
     "ImwebReasonCode",
     "InconsistentStateError",
     "InvalidInputError",
+    "LineMoney",
     "Marketplace",
     "MarketplaceError",
     "MarketplaceRefusedError",
     "MarketplaceUnavailableError",
+    "MoneyRule",
     "NotSupportedError",
     "OrderProduct",
     "OutcomeUnknownError",
     "PaymentChannel",
+    "Quote",
     "RateLimitedError",
     "Reason",
+    "Restore",
     "RuleInfo",
     "StaleVersionError",
     "Status",
@@ -90,10 +107,12 @@ __all__ = [
     "UnexpectedResponseError",
     "UnknownParameterError",
     "UnknownValueError",
+    "allocate",
     "allowed_actions",
     "apply",
     "check",
     "machines",
+    "quote",
     "reachable_states",
     "refused_actions",
     "rules",

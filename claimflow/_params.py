@@ -137,6 +137,17 @@ def _flag(value: object, _op: OrderProduct) -> object:
     return value
 
 
+def _quantity(value: object, op: OrderProduct) -> object:
+    # rules.md Q1-Q3: whether part of the line may be claimed is the engine's question (it names
+    # the rule); here only that the number is a number of the line's units
+    if type(value) is not int or not 1 <= value <= op.quantity:
+        raise InvalidParamError(
+            f"1 이상 주문 수량({op.quantity}) 이하의 정수여야 합니다",
+            f"must be a whole number of units from 1 to the line's {op.quantity}",
+        )
+    return value
+
+
 def _candidate(value: object, op: OrderProduct) -> object:
     # x2bee guide (002_…txt; marketplaces.md §5.3): on sale, in stock, same price, not the same
     # item, not a reservation item.
@@ -177,6 +188,10 @@ MEMO = ParamSpec("memo", "메모", False, _text(500))
 NEW_ITEM = ParamSpec("new_item", "변경할 단품", True, _candidate)
 REFUND_AMOUNT = ParamSpec("refund_amount", "환불 예정 금액", False, _won)
 EXTRA_PAYMENT = ParamSpec("extra_payment", "추가 결제 금액", False, _won)
+# rules.md Q1-Q3: how many of the line's units a request claims (default: all of them)
+QUANTITY = ParamSpec("quantity", "수량", False, _quantity)
+# rules.md M4/M5: who bears the claim's delivery cost (Toss requestDeliveryPenaltyCharger)
+CLAIM_FEE_PAYER = FEE_PAYER.optional()
 # x2bee exchMidRtnYn: a return made during an exchange restores no stock (marketplaces.md §5.3)
 EXCHANGE_MID_RETURN = ParamSpec("exchange_mid_return", "교환 중 반품", False, _flag)
 
@@ -264,5 +279,6 @@ def example(spec: ParamSpec, op: OrderProduct) -> object:
         "refund_amount": op.amount,
         "extra_payment": 0,
         "exchange_mid_return": False,
+        "quantity": op.quantity,
     }
     return values[spec.name]

@@ -192,7 +192,12 @@ SAME, ORIGIN = Target.SAME, Target.ORIGIN
 O = Outcome
 DELIVERY = (p.CARRIER, p.TRACKING_NUMBER)
 # imweb buyer requests carry one of imweb's reason codes, and optionally a text.
-IMWEB_REQUEST = (p.REASON_CODE, p.REASON.optional())
+IMWEB_REQUEST = (p.REASON_CODE, p.REASON.optional(), p.QUANTITY)
+# a buyer's return or exchange request (Toss, x2bee): who bears the delivery cost, when known
+CLAIM_REQUEST = (p.REASON, p.CLAIM_FEE_PAYER, p.QUANTITY)
+# rules.md M7: the marketplace's own result (x2bee claimCalculateCostFO, Toss
+# claimDeliveryPaymentAmount) is what is refunded; a difference from the quote is reported
+STATED = (p.REFUND_AMOUNT, p.EXTRA_PAYMENT)
 IMWEB_REFUND = (p.EXTRA_CHARGE, p.REFUND_POINTS, p.MEMO)
 SHIPPABLE = (S.PAID, S.PREPARING, S.DELAYED)
 
@@ -228,7 +233,7 @@ def _fulfilment(mp: Marketplace) -> tuple[Rule, ...]:
 FULFILMENT_RULES = _fulfilment(TOSS) + _fulfilment(IMWEB) + _fulfilment(X2BEE)
 
 # --- Cancel (취소) -------------------------------------------------------------------------
-_SELLER_CANCEL = (p.FEE_PAYER, p.REASON_100, p.DETAIL_REASON)
+_SELLER_CANCEL = (p.FEE_PAYER, p.REASON_100, p.DETAIL_REASON, *STATED)
 _SELLER_CANCEL_FROM = (S.PAID, S.PREPARING, S.DELAYED, S.SHIPPING, S.DELIVERED)
 # T5: "클레임 진행 중인 주문도 취소가 가능" also covers the statuses an open claim has moved
 # the line to (pickup under way or done, replacement on its way).
@@ -243,11 +248,11 @@ SELLER_CANCEL_PENALTY = 3  # Toss: a seller cancel costs the shop 3 penalty poin
 
 CANCEL_RULES: tuple[Rule, ...] = (
     _rule("T1", TOSS, A.CANCEL_REQUEST, BUYER, [S.PAID], NO_CLAIM, S.CANCELED, O.NONE, DOC,
-          SRC_TOSS_CANCEL, params=(p.REASON,), effects=(EK.REFUND,),
+          SRC_TOSS_CANCEL, params=(p.REASON, p.QUANTITY), effects=(EK.REFUND,),
           note="결제완료: cancelled at once, no claim is recorded"),
     _rule("T2", TOSS, A.CANCEL_REQUEST, BUYER, [S.PREPARING, S.DELAYED], NO_CLAIM, SAME,
           O.CREATE, DOC, SRC_TOSS_CANCEL, claim_type=CT.CANCEL, claim_status=CS.REQUESTED,
-          params=(p.REASON,)),
+          params=(p.REASON, p.QUANTITY)),
     _rule("T3", TOSS, A.CANCEL_APPROVE, SELLER, None, open_claim(CT.CANCEL, CS.REQUESTED),
           S.CANCELED, O.CLOSE, DOC, SRC_TOSS_CANCEL, claim_status=CS.APPROVED,
           effects=(EK.REFUND,)),
@@ -304,7 +309,7 @@ CANCEL_RULES: tuple[Rule, ...] = (
     _rule("X1", X2BEE, A.CANCEL_REQUEST, BUYER, [S.PAID, S.PREPARING], NO_CLAIM, S.CANCELED,
           O.CREATE_CLOSED, DOC, SRC_X2BEE_CANCEL, claim_type=CT.CANCEL,
           claim_status=CS.COMPLETED,
-          params=(p.REASON, p.REFUND_AMOUNT, p.EXTRA_PAYMENT),
+          params=(p.REASON, *STATED, p.QUANTITY),
           effects=(EK.REFUND, EK.RESTORE_COUPONS, EK.RESTORE_STOCK, EK.NOTIFY_BUYER),
           note="the statuses it is open in (not yet shipped) are decided; the cost calculation "
                "may turn the refund into an extra payment"),
@@ -330,7 +335,7 @@ def _toss_return(mp: Marketplace, prefix: str, src: str) -> tuple[Rule, ...]:
     )
     return (
         _rule(prefix + "T6", mp, A.RETURN_REQUEST, BUYER, _RETURN_FROM, NO_CLAIM, SAME, O.CREATE,
-              DOC, src, claim_type=CT.RETURN, claim_status=CS.REQUESTED, params=(p.REASON,)),
+              DOC, src, claim_type=CT.RETURN, claim_status=CS.REQUESTED, params=CLAIM_REQUEST),
         _rule(prefix + "T7", mp, A.RETURN_WITHDRAW, BUYER, None,
               open_claim(CT.RETURN, CS.REQUESTED), SAME, O.CLOSE, DOC, src,
               claim_status=CS.WITHDRAWN, note="withdraw only while REQUESTED: decided"),
@@ -346,7 +351,7 @@ def _toss_return(mp: Marketplace, prefix: str, src: str) -> tuple[Rule, ...]:
         _rule(prefix + "T11", mp, A.RETURN_COMPLETE, SELLER, [S.RETURN_COLLECTED],
               open_claim(CT.RETURN, CS.COLLECTED), S.RETURNED, O.CLOSE, DOC, src,
               claim_status=CS.COMPLETED, effects=complete_effects,
-              params=(p.EXCHANGE_MID_RETURN,) if x2bee else (),
+              params=(*STATED, p.EXCHANGE_MID_RETURN) if x2bee else STATED,
               note="x2bee saveRefundBundleApproMgmt: only from 회수완료; restores coupons and "
                    "stock, refunds and notifies; no RESTORE_STOCK for a return made during an "
                    "exchange (exchange_mid_return, wire exchMidRtnYn)" if x2bee else ""),
@@ -423,10 +428,11 @@ def _exchange(mp: Marketplace, prefix: str, src: str) -> tuple[Rule, ...]:
     rules = [
         _rule(prefix + "T13", mp, A.EXCHANGE_REQUEST, BUYER, _RETURN_FROM, NO_CLAIM, SAME,
               O.CREATE, DOC, src, claim_type=CT.EXCHANGE, claim_status=CS.REQUESTED,
-              params=IMWEB_REQUEST if imweb else (p.REASON,)),
+              params=IMWEB_REQUEST if imweb else CLAIM_REQUEST),
         _rule(prefix + "T15", mp, A.EXCHANGE_APPROVE, SELLER, None,
               open_claim(CT.EXCHANGE, CS.REQUESTED), S.EXCHANGE_COLLECTING, O.MOVE, DOC, src,
-              claim_status=CS.APPROVED),
+              claim_status=CS.APPROVED, effects=(EK.CHARGE_EXTRA,),
+              note="M5: the round-trip fee is charged (CHARGE_EXTRA) when the buyer bears it"),
         _rule(prefix + "T16", mp, A.EXCHANGE_REJECT, SELLER, None,
               open_claim(CT.EXCHANGE, CS.REQUESTED), ORIGIN, O.CLOSE, DOC, src,
               claim_status=CS.REJECTED, params=(p.REASON,)),

@@ -43,7 +43,10 @@ SELLER_CANCEL = {"fee_payer": "USER", "reason": "재고 소진"}
 REFUND = cf.Effect(EK.REFUND, amount=AMOUNT)
 REGISTER = cf.Effect(EK.REGISTER_DELIVERY, carrier="CJ대한통운", tracking_number="6012-3456-7890")
 REGISTER_NEW = cf.Effect(EK.REGISTER_DELIVERY, carrier="롯데택배", tracking_number="2400-1234-5678")
-RESTORE = (cf.Effect(EK.RESTORE_COUPONS), cf.Effect(EK.RESTORE_STOCK))
+RESTORE = (
+    cf.Effect(EK.RESTORE_COUPONS, restore=cf.Restore()),
+    cf.Effect(EK.RESTORE_STOCK, restore=cf.Restore(item_id="ITEM-A", quantity=QUANTITY)),
+)
 NOTIFY = cf.Effect(EK.NOTIFY_BUYER)
 
 # --- walking to a state ---------------------------------------------------------------------
@@ -381,9 +384,10 @@ REFUND_FAILED_CANCEL = {
 NO_AUTO_REFUND = {"auto_refundable": False}
 NPAY = {"payment_channel": "npay"}
 IMWEB_EXTRAS = {"extra_charge": 3_000, "refund_points": 500, "memo": "반품 배송비 차감"}
+# M6: the seller's extra charge (etc_price) is deducted from the refund; CHARGE_EXTRA only for
+# what the refund cannot cover
 IMWEB_EXTRA_EFFECTS = (
     cf.Effect(EK.REFUND, amount=AMOUNT - 3_000),
-    cf.Effect(EK.CHARGE_EXTRA, amount=3_000),
     cf.Effect(EK.REFUND_POINTS, amount=500),
 )
 
@@ -532,6 +536,9 @@ def _imweb_rows() -> list[Any]:
 NEW_ITEM = cf.CandidateItem("ITEM-B", UNIT_PRICE, True, 5)
 
 
+DIFFERS = ("ALLOWED", "MARKETPLACE_FIGURE_DIFFERS")  # M7: the stated figure is not the quote
+
+
 def _x2bee_rows() -> list[Any]:
     x1 = (REFUND, *RESTORE, NOTIFY)
     return [
@@ -544,11 +551,11 @@ def _x2bee_rows() -> list[Any]:
         row("X1-refund-amount-from-cost", X2BEE, (), "cancel.request", BUYER,
             {**REASON, "refund_amount": 20_000}, to=S.CANCELED, claim=(CT.CANCEL, CS.COMPLETED),
             effects=(cf.Effect(EK.REFUND, amount=20_000), *RESTORE, NOTIFY), rule="X1",
-            source=SRC_X2BEE, closed=((CT.CANCEL, CS.COMPLETED),)),
+            source=SRC_X2BEE, closed=((CT.CANCEL, CS.COMPLETED),), codes=DIFFERS),
         row("X1-extra-payment", X2BEE, (), "cancel.request", BUYER,
             {**REASON, "extra_payment": 3_000}, to=S.CANCELED, claim=(CT.CANCEL, CS.COMPLETED),
             effects=(cf.Effect(EK.CHARGE_EXTRA, amount=3_000), *RESTORE, NOTIFY), rule="X1",
-            source=SRC_X2BEE, closed=((CT.CANCEL, CS.COMPLETED),)),
+            source=SRC_X2BEE, closed=((CT.CANCEL, CS.COMPLETED),), codes=DIFFERS),
         row("X2", X2BEE, (), "option.change", BUYER, {"new_item": NEW_ITEM}, to=S.PAID,
             claim=(CT.OPTION_CHANGE, CS.COMPLETED), rule="X2", source=SRC_X2BEE,
             closed=((CT.OPTION_CHANGE, CS.COMPLETED),)),
