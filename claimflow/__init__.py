@@ -10,7 +10,15 @@ claim type; see :func:`rules` and :func:`machines`.
 from __future__ import annotations
 
 from ._engine import allowed_actions, apply, check, quote, refused_actions
-from ._introspect import RuleInfo, machines, reachable_states, rules
+from ._introspect import (
+    MoneyRuleInfo,
+    RuleInfo,
+    machines,
+    money_rules,
+    reachable_states,
+    return_shipping_ko,
+    rules,
+)
 from ._money import (
     ClaimDelivery,
     DeliveryFeeKind,
@@ -91,6 +99,7 @@ __all__ = [
     "MarketplaceRefusedError",
     "MarketplaceUnavailableError",
     "MoneyRule",
+    "MoneyRuleInfo",
     "NotSupportedError",
     "OrderProduct",
     "OutcomeUnknownError",
@@ -112,8 +121,10 @@ __all__ = [
     "apply",
     "check",
     "machines",
+    "money_rules",
     "quote",
     "reachable_states",
     "refused_actions",
+    "return_shipping_ko",
     "rules",
 ]

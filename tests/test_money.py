@@ -412,6 +412,46 @@ class TestQuotePreview:
         assert "WRONG_STATUS" == e.value.decision.reasons[0].code
 
 
+class TestMoneyRulesData:
+    def test_money_rules_are_m1_to_m8(self) -> None:
+        """money_rules() lists M1-M8 in order, each with Korean and English text."""
+        rows = cf.money_rules()
+
+        assert [f"M{i}" for i in range(1, 9)] == [r.id for r in rows]
+        assert all(r.summary_ko and r.summary_en for r in rows)
+
+    def test_actions_match_the_engine(self) -> None:
+        """The actions listed under M3-M5 are those whose quote follows that rule."""
+        op = line("toss")
+        by_id = {r.id: r.actions for r in cf.money_rules()}
+
+        d = cf.check(op, "cancel.request", BUYER, **REASON)
+
+        assert d.quote is not None
+        assert A.CANCEL_REQUEST in by_id[d.quote.rule.value]
+
+    @pytest.mark.parametrize(
+        ("mp", "word"),
+        [
+            ("toss", "requestDeliveryPenaltyCharger"),
+            ("imweb", "INTENT_CHANGED"),
+            ("x2bee", "claimCalculateCostFO"),
+        ],
+    )
+    def test_who_pays_return_shipping_in_korean(self, mp: str, word: str) -> None:
+        """return_shipping_ko says, per marketplace, what decides who pays the return."""
+        text = cf.return_shipping_ko(mp)
+
+        assert word in text
+        assert "부담" in text
+
+    def test_rule_info_says_penalty_points(self) -> None:
+        """RuleInfo carries T5's 3 penalty points, and 0 elsewhere."""
+        penalties = {(r.id, r.penalty_points) for r in cf.rules("toss") if r.penalty_points}
+
+        assert {("T5", 3)} == penalties
+
+
 class TestPublicNames:
     def test_money_names_exported(self) -> None:
         """The money values and functions are public claimflow names."""
