@@ -9,9 +9,27 @@ claim type; see :func:`rules` and :func:`machines`.
 
 from __future__ import annotations
 
-from ._engine import allowed_actions, apply, check, refused_actions
-from ._introspect import RuleInfo, machines, reachable_states, rules
+from ._engine import allowed_actions, apply, check, quote, refused_actions
+from ._introspect import (
+    MoneyRuleInfo,
+    RuleInfo,
+    machines,
+    money_rules,
+    reachable_states,
+    return_shipping_ko,
+    rules,
+)
 from ._json import from_json, to_json
+from ._money import (
+    ClaimDelivery,
+    DeliveryFeeKind,
+    DeliveryRegion,
+    LineMoney,
+    MoneyRule,
+    Quote,
+    Restore,
+    allocate,
+)
 from ._params import ImwebReasonCode
 from ._values import (
     Applied,
@@ -63,10 +81,13 @@ __all__ = [
     "AuthenticationError",
     "CandidateItem",
     "Claim",
+    "ClaimDelivery",
     "ClaimStatus",
     "ClaimType",
     "ClaimflowError",
     "Decision",
+    "DeliveryFeeKind",
+    "DeliveryRegion",
     "Effect",
     "EffectKind",
     "FeePayer",
@@ -74,17 +95,22 @@ __all__ = [
     "ImwebReasonCode",
     "InconsistentStateError",
     "InvalidInputError",
+    "LineMoney",
     "Marketplace",
     "MarketplaceError",
     "MarketplaceRefusedError",
     "MarketplaceUnavailableError",
     "MissingExtraError",
+    "MoneyRule",
+    "MoneyRuleInfo",
     "NotSupportedError",
     "OrderProduct",
     "OutcomeUnknownError",
     "PaymentChannel",
+    "Quote",
     "RateLimitedError",
     "Reason",
+    "Restore",
     "RuleInfo",
     "StaleVersionError",
     "Status",
@@ -93,13 +119,17 @@ __all__ = [
     "UnexpectedResponseError",
     "UnknownParameterError",
     "UnknownValueError",
+    "allocate",
     "allowed_actions",
     "apply",
     "check",
     "from_json",
     "machines",
+    "money_rules",
+    "quote",
     "reachable_states",
     "refused_actions",
+    "return_shipping_ko",
     "rules",
     "to_json",
 ]

@@ -132,8 +132,26 @@ def _future_date(value: object, _op: OrderProduct) -> object:
     return value
 
 
+def _flag(value: object, _op: OrderProduct) -> object:
+    if type(value) is not bool:
+        raise InvalidParamError("True 또는 False여야 합니다", "must be True or False")
+    return value
+
+
+def _quantity(value: object, op: OrderProduct) -> object:
+    # rules.md Q1-Q3: whether part of the line may be claimed is the engine's question (it names
+    # the rule); here only that the number is a number of the line's units
+    if type(value) is not int or not 1 <= value <= op.quantity:
+        raise InvalidParamError(
+            f"1 이상 주문 수량({op.quantity}) 이하의 정수여야 합니다",
+            f"must be a whole number of units from 1 to the line's {op.quantity}",
+        )
+    return value
+
+
 def _candidate(value: object, op: OrderProduct) -> object:
-    # x2bee guide (002_…txt): on sale, in stock, same price, not the same item.
+    # x2bee guide (002_…txt; marketplaces.md §5.3): on sale, in stock, same price, not the same
+    # item, not a reservation item.
     if not isinstance(value, CandidateItem):
         raise InvalidParamError("CandidateItem이어야 합니다", "must be a CandidateItem")
     if value.item_id == op.item_id:
@@ -147,6 +165,8 @@ def _candidate(value: object, op: OrderProduct) -> object:
             f"재고({value.stock})가 주문 수량({op.quantity})보다 적습니다",
             f"has stock {value.stock}, less than the quantity ordered ({op.quantity})",
         )
+    if value.reservation:
+        raise InvalidParamError("예약 단품으로는 변경할 수 없습니다", "is a reservation item")
     if value.unit_price != op.unit_price:
         raise InvalidParamError(
             f"가격({value.unit_price}원)이 주문 단품 가격({op.unit_price}원)과 다릅니다",
@@ -169,6 +189,12 @@ MEMO = ParamSpec("memo", "메모", False, _text(500))
 NEW_ITEM = ParamSpec("new_item", "변경할 단품", True, _candidate)
 REFUND_AMOUNT = ParamSpec("refund_amount", "환불 예정 금액", False, _won)
 EXTRA_PAYMENT = ParamSpec("extra_payment", "추가 결제 금액", False, _won)
+# rules.md Q1-Q3: how many of the line's units a request claims (default: all of them)
+QUANTITY = ParamSpec("quantity", "수량", False, _quantity)
+# rules.md M4/M5: who bears the claim's delivery cost (Toss requestDeliveryPenaltyCharger)
+CLAIM_FEE_PAYER = FEE_PAYER.optional()
+# x2bee exchMidRtnYn: a return made during an exchange restores no stock (marketplaces.md §5.3)
+EXCHANGE_MID_RETURN = ParamSpec("exchange_mid_return", "교환 중 반품", False, _flag)
 
 MISSING = "MISSING_PARAMETER"
 INVALID = "INVALID_PARAMETER"
@@ -253,5 +279,7 @@ def example(spec: ParamSpec, op: OrderProduct) -> object:
         "new_item": CandidateItem(f"{op.item_id}-ALT", op.unit_price, True, op.quantity),
         "refund_amount": op.amount,
         "extra_payment": 0,
+        "exchange_mid_return": False,
+        "quantity": op.quantity,
     }
     return values[spec.name]

@@ -13,6 +13,7 @@ from typing import Any, TypeVar
 
 import attrs
 
+from ._money import ClaimDelivery, LineMoney, Quote, Restore
 from ._vocab import (
     Action,
     Actor,
@@ -136,10 +137,24 @@ class Claim:
     reason: str | None = None
     params: Params = ()
     held_from: ClaimStatus | None = attrs.field(default=None, converter=_to_held_from)
+    # who bears this claim's delivery cost, and its fees (rules.md M4/M5; Toss claim items)
+    delivery: ClaimDelivery | None = attrs.field(
+        default=None,
+        validator=attrs.validators.optional(attrs.validators.instance_of(ClaimDelivery)),
+    )
 
     def param(self, name: str) -> object:
         """The value of parameter *name* this claim was given, or None."""
         return dict(self.params).get(name)
+
+
+def _money_fits(inst: OrderProduct, _attribute: attrs.Attribute[Any], value: object) -> None:
+    if value is None:
+        return
+    if not isinstance(value, LineMoney):
+        msg = f"money: must be a LineMoney or None, got {value!r}"
+        raise InvalidInputError(msg, field="money")
+    value.check_fits(inst.unit_price, inst.quantity)
 
 
 @attrs.frozen
@@ -168,11 +183,24 @@ class OrderProduct:
     )
     closed_claims: tuple[Claim, ...] = attrs.field(default=(), converter=_to_claims)
     version: int = attrs.field(default=0, validator=_version)
+    # rules.md M1: what the buyer paid beyond the sale price (None: nothing but the price)
+    money: LineMoney | None = attrs.field(default=None, validator=_money_fits)
+    # rules.md Q1: x2bee sctnCnclPsbYn, the order allows claiming part of the line's units
+    partial_claims: bool = attrs.field(default=False, validator=_bool)
 
     @property
     def amount(self) -> int:
-        """What the buyer paid for this line, in won."""
+        """The line's sale price: unit price x quantity, in won."""
         return self.unit_price * self.quantity
+
+    @property
+    def paid(self) -> int:
+        """Money the buyer paid for this line (rules.md M1): the price less discounts and points,
+        plus the delivery fee share."""
+        m = self.money
+        return (
+            self.unit_price * self.quantity if m is None else m.paid(self.unit_price, self.quantity)
+        )
 
 
 @attrs.frozen
@@ -183,6 +211,8 @@ class CandidateItem:
     unit_price: int = attrs.field(validator=_won)
     on_sale: bool = attrs.field(validator=_bool)
     stock: int = attrs.field(validator=_version)
+    # a reservation (예약) item is no option-change target (x2bee guide, marketplaces.md §5.3)
+    reservation: bool = attrs.field(default=False, validator=_bool)
 
 
 @attrs.frozen
@@ -193,6 +223,10 @@ class Effect:
     amount: int | None = None  # won, for REFUND / CHARGE_EXTRA / REFUND_POINTS when known
     carrier: str | None = None  # REGISTER_DELIVERY
     tracking_number: str | None = None  # REGISTER_DELIVERY
+    # REFUND / CHARGE_EXTRA / REFUND_POINTS: the decision's breakdown, for a handler that gets
+    # only the effect (equality compares the amount; Decision.quote compares the breakdown)
+    quote: Quote | None = attrs.field(default=None, eq=False, repr=False)
+    restore: Restore | None = None  # RESTORE_COUPONS / RESTORE_STOCK: what to give back
 
 
 @attrs.frozen
@@ -229,6 +263,7 @@ class Decision:
     effects: tuple[Effect, ...] = ()
     rule_id: str | None = None
     params: Params = ()
+    quote: Quote | None = None  # when the action moves money (rules.md M1–M7)
 
     @property
     def codes(self) -> tuple[str, ...]:
@@ -276,15 +311,31 @@ class HistoryEvent:
     effects: tuple[Effect, ...]
     params: Params
     at: dt.datetime
+    # rules.md Q1: the other line of a split (the claimed units' line on the rest's event, and
+    # the line they came from on theirs)
+    split_with: str | None = None
 
 
 @attrs.frozen
 class Applied:
-    """What :func:`claimflow.apply` returns: the new order product, its event, the decision."""
+    """What :func:`claimflow.apply` returns: the new order product, its event, the decision.
+
+    A partial claim (rules.md Q1) splits the line: ``order_product`` is then the rest, with
+    fewer units and its status unchanged, and ``split_off`` the claimed units' own line with
+    the action applied to it (its own id, status, claims and version).
+    """
 
     order_product: OrderProduct
     event: HistoryEvent
     decision: Decision
+    split_off: Applied | None = None
+
+    @property
+    def lines(self) -> tuple[OrderProduct, ...]:
+        """Every line after the action: the order product, and the split-off one if any."""
+        if self.split_off is None:
+            return (self.order_product,)
+        return (self.order_product, self.split_off.order_product)
 
     @property
     def effects(self) -> tuple[Effect, ...]:
