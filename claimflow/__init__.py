@@ -12,6 +12,7 @@ from __future__ import annotations
 from ._engine import allowed_actions, apply, check, refused_actions
 from ._introspect import RuleInfo, machines, reachable_states, rules
 from ._params import ImwebReasonCode
+from ._time import BusinessCalendar, Deadline, DeadlineKind, decide_as_of, due
 from ._values import (
     Applied,
     CandidateItem,
@@ -43,6 +44,7 @@ from .exceptions import (
     MarketplaceError,
     MarketplaceRefusedError,
     MarketplaceUnavailableError,
+    MissingExtraError,
     NotSupportedError,
     OutcomeUnknownError,
     RateLimitedError,
@@ -59,11 +61,14 @@ __all__ = [
     "Actor",
     "Applied",
     "AuthenticationError",
+    "BusinessCalendar",
     "CandidateItem",
     "Claim",
     "ClaimStatus",
     "ClaimType",
     "ClaimflowError",
+    "Deadline",
+    "DeadlineKind",
     "Decision",
     "Effect",
     "EffectKind",
@@ -76,6 +81,7 @@ __all__ = [
     "MarketplaceError",
     "MarketplaceRefusedError",
     "MarketplaceUnavailableError",
+    "MissingExtraError",
     "NotSupportedError",
     "OrderProduct",
     "OutcomeUnknownError",
@@ -93,6 +99,8 @@ __all__ = [
     "allowed_actions",
     "apply",
     "check",
+    "decide_as_of",
+    "due",
     "machines",
     "reachable_states",
     "refused_actions",

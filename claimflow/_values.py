@@ -91,6 +91,69 @@ def _to_claims(value: object) -> tuple[Claim, ...]:
     return tuple(value)
 
 
+def _claim_or_none(_inst: object, attribute: attrs.Attribute[Any], value: object) -> None:
+    if value is not None and not isinstance(value, Claim):
+        msg = f"{attribute.name}: must be a Claim or None, got {value!r}"
+        raise InvalidInputError(msg, field=attribute.name)
+
+
+def _unique_claim_ids(inst: OrderProduct, _attribute: attrs.Attribute[Any], value: object) -> None:
+    # runs after every field is set (attrs validates at the end of __init__)
+    if not inst.closed_claims:
+        return
+    ids = [c.id for c in inst.closed_claims]
+    if inst.open_claim is not None:
+        ids.append(inst.open_claim.id)
+    if len(set(ids)) != len(ids):
+        twice = sorted({i for i in ids if ids.count(i) > 1})
+        msg = f"closed_claims: claim ids must be unique per order product; {twice} repeat"
+        raise InvalidInputError(msg, field="closed_claims")
+
+
+def _to_params(value: object) -> Params:
+    # a claim's parameters: name -> value pairs (a mapping is taken in its own order)
+    pairs: tuple[object, ...] | None = None
+    if isinstance(value, Mapping):
+        pairs = tuple(value.items())
+    elif isinstance(value, (tuple, list)):
+        pairs = tuple(value)
+    if pairs is not None and all(
+        isinstance(p, tuple) and len(p) == 2 and isinstance(p[0], str) for p in pairs
+    ):
+        return pairs  # type: ignore[return-value]  # checked just above
+    msg = f"claim.params: must be (name, value) pairs with str names, got {value!r}"
+    raise InvalidInputError(msg, field="claim.params")
+
+
+def _optional_str(_inst: object, attribute: attrs.Attribute[Any], value: object) -> None:
+    if value is not None and not isinstance(value, str):
+        msg = f"{attribute.name}: must be a string or None, got {value!r}"
+        raise InvalidInputError(msg, field=attribute.name)
+
+
+def aware(value: object, field: str) -> dt.datetime:
+    """*value* if it is a datetime with a time zone, else an InvalidInputError naming *field*.
+
+    A naive datetime is refused: claimflow cannot know whether it means Seoul or UTC.
+    """
+    if isinstance(value, dt.datetime) and value.utcoffset() is not None:
+        return value
+    what = "a naive datetime" if isinstance(value, dt.datetime) else repr(value)
+    msg = f"{field}: must be a datetime with a time zone (e.g. Asia/Seoul), got {what}"
+    raise InvalidInputError(msg, field=field)
+
+
+def _aware_or_none(_inst: object, attribute: attrs.Attribute[Any], value: object) -> None:
+    if value is not None:
+        aware(value, attribute.name)
+
+
+def _date_or_none(_inst: object, attribute: attrs.Attribute[Any], value: object) -> None:
+    if value is not None and (isinstance(value, dt.datetime) or not isinstance(value, dt.date)):
+        msg = f"{attribute.name}: must be a date (not a datetime) or None, got {value!r}"
+        raise InvalidInputError(msg, field=attribute.name)
+
+
 def _non_empty_str(_inst: object, attribute: attrs.Attribute[Any], value: object) -> None:
     if not isinstance(value, str) or not value.strip():
         msg = f"{attribute.name}: must be a non-empty string, got {value!r}"
@@ -133,9 +196,11 @@ class Claim:
     type: ClaimType = attrs.field(converter=_to_claim_type)
     status: ClaimStatus = attrs.field(converter=_to_claim_status)
     origin_status: Status = attrs.field(converter=_to_origin)
-    reason: str | None = None
-    params: Params = ()
+    reason: str | None = attrs.field(default=None, validator=_optional_str)
+    params: Params = attrs.field(default=(), converter=_to_params)
     held_from: ClaimStatus | None = attrs.field(default=None, converter=_to_held_from)
+    # rules.md D1/D4: when the buyer asked (set by apply(at=...); adapters from the wire)
+    requested_at: dt.datetime | None = attrs.field(default=None, validator=_aware_or_none)
 
     def param(self, name: str) -> object:
         """The value of parameter *name* this claim was given, or None."""
@@ -163,11 +228,16 @@ class OrderProduct:
     )
     # card and easy-pay: True; bank transfer and virtual account: False (imweb force_cancel note)
     auto_refundable: bool = attrs.field(default=True, validator=_bool)
-    open_claim: Claim | None = attrs.field(
-        default=None, validator=attrs.validators.optional(attrs.validators.instance_of(Claim))
+    open_claim: Claim | None = attrs.field(default=None, validator=_claim_or_none)
+    closed_claims: tuple[Claim, ...] = attrs.field(
+        default=(), converter=_to_claims, validator=_unique_claim_ids
     )
-    closed_claims: tuple[Claim, ...] = attrs.field(default=(), converter=_to_claims)
     version: int = attrs.field(default=0, validator=_version)
+    # rules.md D1–D5 (claimflow._time): when things happened, aware datetimes
+    paid_at: dt.datetime | None = attrs.field(default=None, validator=_aware_or_none)
+    delivered_at: dt.datetime | None = attrs.field(default=None, validator=_aware_or_none)
+    # the day the seller must ship by (Toss shippingDeadlineAt; order.delay sets the new one)
+    shipping_deadline: dt.date | None = attrs.field(default=None, validator=_date_or_none)
 
     @property
     def amount(self) -> int:
@@ -290,6 +360,36 @@ class Applied:
     def effects(self) -> tuple[Effect, ...]:
         """The effects the outside world must carry out."""
         return self.decision.effects
+
+
+def order_product_arg(value: object) -> OrderProduct:
+    """*value* if it is an :class:`OrderProduct`, else an InvalidInputError naming the argument."""
+    if not isinstance(value, OrderProduct):
+        msg = f"order_product: must be an OrderProduct, got {type(value).__name__} {value!r:.80}"
+        raise InvalidInputError(msg, field="order_product")
+    return value
+
+
+def version_arg(value: object) -> int:
+    """An expected version: a non-negative int (not a bool, a float or a string)."""
+    if type(value) is not int or value < 0:
+        msg = f"expected_version: must be a non-negative integer, got {value!r:.80}"
+        raise InvalidInputError(msg, field="expected_version")
+    return value
+
+
+def claim_id_arg(op: OrderProduct, value: object) -> str:
+    """A caller's id for the claim an action opens: a non-empty string no claim of *op* has."""
+    if not isinstance(value, str) or not value.strip():
+        msg = f"claim_id: must be a non-empty string, got {value!r:.80}"
+        raise InvalidInputError(msg, field="claim_id")
+    taken = {c.id for c in op.closed_claims}
+    if op.open_claim is not None:
+        taken.add(op.open_claim.id)
+    if value in taken:
+        msg = f"claim_id: order product {op.id!r} already has a claim {value!r}; ids are unique"
+        raise InvalidInputError(msg, field="claim_id")
+    return value
 
 
 def params_dict(params: Params) -> Mapping[str, object]:
