@@ -168,12 +168,12 @@ def _end_of(day: dt.date) -> dt.datetime:
         raise InvalidInputError(msg, field="day") from None
 
 
-def _seoul_day(moment: dt.datetime) -> dt.date:
+def _seoul_day(moment: dt.datetime, field: str) -> dt.date:
     try:
         return moment.astimezone(SEOUL).date()
     except OverflowError:  # a moment at the very edge of datetime's range
-        msg = f"{moment!r} cannot be read as a day in Seoul"
-        raise InvalidInputError(msg, field="at") from None
+        msg = f"{field}: {moment!r} cannot be read as a day in Seoul"
+        raise InvalidInputError(msg, field=field) from None
 
 
 # --- the moment and calendar check() and apply() decide with (D5) ----------------------------
@@ -224,7 +224,7 @@ def decision_now(tz: dt.tzinfo = SEOUL) -> dt.datetime:
 
 def decision_today() -> dt.date:
     """The Seoul day of :func:`decision_now`."""
-    return _seoul_day(decision_now())
+    return _seoul_day(decision_now(), "now")
 
 
 def decision_calendar() -> BusinessCalendar:
@@ -237,7 +237,7 @@ def decision_calendar() -> BusinessCalendar:
 
 def delay_window_closes(paid_at: dt.datetime, calendar: BusinessCalendar) -> dt.datetime:
     """D5: when ``order.delay`` stops being possible: end of the 3rd business day after payment."""
-    day = calendar.add_business_days(_seoul_day(paid_at), DELAY_WINDOW_BUSINESS_DAYS)
+    day = calendar.add_business_days(_seoul_day(paid_at, "paid_at"), DELAY_WINDOW_BUSINESS_DAYS)
     return _end_of(day)
 
 
@@ -417,7 +417,7 @@ def due(
     claim = op.open_claim
     if claim is not None and claim.status is ClaimStatus.REQUESTED and claim.requested_at:
         asked = claim.requested_at
-        asked_day = _seoul_day(asked)
+        asked_day = _seoul_day(asked, "requested_at")
         if claim.type is ClaimType.CANCEL:
             last = cal.add_business_days(asked_day, AUTO_APPROVAL_BUSINESS_DAYS)
             add("D1", DeadlineKind.AUTO_APPROVAL, asked, last,
@@ -427,7 +427,9 @@ def due(
             penalty_points=UNTOUCHED_CLAIM_PENALTY_POINTS, claim_id=claim.id)  # fmt: skip
     if op.status is Status.DELIVERED and claim is None and op.delivered_at is not None:
         try:
-            last = _seoul_day(op.delivered_at) + dt.timedelta(days=AUTO_CONFIRMATION_DAYS)
+            last = _seoul_day(op.delivered_at, "delivered_at") + dt.timedelta(
+                days=AUTO_CONFIRMATION_DAYS
+            )
         except OverflowError:
             msg = "delivered_at: too close to the end of the calendar for a deadline"
             raise InvalidInputError(msg, field="delivered_at") from None
@@ -438,7 +440,7 @@ def due(
             last = op.shipping_deadline
         else:
             assert op.paid_at is not None
-            last = cal.add_business_days(_seoul_day(op.paid_at), preparation_days)
+            last = cal.add_business_days(_seoul_day(op.paid_at, "paid_at"), preparation_days)
         add("D3", DeadlineKind.SHIPPING, op.paid_at, last,
             penalty_points=SHIPPING_PENALTY_POINTS)  # fmt: skip
     out.sort(key=lambda d: (d.due_at, d.rule_id))

@@ -154,6 +154,91 @@ def _date_or_none(_inst: object, attribute: attrs.Attribute[Any], value: object)
         raise InvalidInputError(msg, field=attribute.name)
 
 
+def _to_effect_kind(value: object) -> EffectKind:
+    return parse_enum(EffectKind, value, "effect.kind")
+
+
+def _to_tag(value: object) -> Tag | None:
+    return None if value is None else parse_enum(Tag, value, "tag")
+
+
+def _to_action(value: object) -> Action:
+    return parse_enum(Action, value, "action")
+
+
+def _to_actor(value: object) -> Actor:
+    return parse_enum(Actor, value, "actor")
+
+
+def _to_from_status(value: object) -> Status:
+    return parse_enum(Status, value, "from_status")
+
+
+def _to_to_status(value: object) -> Status:
+    return parse_enum(Status, value, "to_status")
+
+
+def _to_to_status_or_none(value: object) -> Status | None:
+    return None if value is None else parse_enum(Status, value, "to_status")
+
+
+def _to_claim_type_or_none(value: object) -> ClaimType | None:
+    return None if value is None else parse_enum(ClaimType, value, "claim_type")
+
+
+def _to_claim_status_or_none(value: object) -> ClaimStatus | None:
+    return None if value is None else parse_enum(ClaimStatus, value, "claim_status")
+
+
+def _to_status_before(value: object) -> ClaimStatus | None:
+    return None if value is None else parse_enum(ClaimStatus, value, "claim_status_before")
+
+
+def _to_status_after(value: object) -> ClaimStatus | None:
+    return None if value is None else parse_enum(ClaimStatus, value, "claim_status_after")
+
+
+def _sequence_of(cls: type[Any], value: object, field: str) -> tuple[Any, ...]:
+    if not isinstance(value, (tuple, list)) or not all(isinstance(v, cls) for v in value):
+        msg = f"{field}: must be a sequence of {cls.__name__}, got {value!r:.200}"
+        raise InvalidInputError(msg, field=field)
+    return tuple(value)
+
+
+def _to_reasons(value: object) -> tuple[Reason, ...]:
+    return _sequence_of(Reason, value, "reasons")
+
+
+def _to_effects(value: object) -> tuple[Effect, ...]:
+    return _sequence_of(Effect, value, "effects")
+
+
+def _aware(_inst: object, attribute: attrs.Attribute[Any], value: object) -> None:
+    aware(value, attribute.name)
+
+
+def _instance_of(cls: type[Any]) -> Any:
+    """A validator: the value is a *cls* (typed error naming the field otherwise)."""
+
+    def check(_inst: object, attribute: attrs.Attribute[Any], value: object) -> None:
+        if not isinstance(value, cls):
+            msg = f"{attribute.name}: must be a {cls.__name__}, got {value!r:.200}"
+            raise InvalidInputError(msg, field=attribute.name)
+
+    return check
+
+
+def _str(_inst: object, attribute: attrs.Attribute[Any], value: object) -> None:
+    if not isinstance(value, str):
+        msg = f"{attribute.name}: must be a string, got {value!r:.200}"
+        raise InvalidInputError(msg, field=attribute.name)
+
+
+def _won_or_none(inst: object, attribute: attrs.Attribute[Any], value: object) -> None:
+    if value is not None:
+        _won(inst, attribute, value)
+
+
 def _non_empty_str(_inst: object, attribute: attrs.Attribute[Any], value: object) -> None:
     if not isinstance(value, str) or not value.strip():
         msg = f"{attribute.name}: must be a non-empty string, got {value!r}"
@@ -204,6 +289,9 @@ class Claim:
 
     def param(self, name: str) -> object:
         """The value of parameter *name* this claim was given, or None."""
+        if not isinstance(name, str):
+            msg = f"name: a parameter name is a string, got {name!r:.200}"
+            raise InvalidInputError(msg, field="name")
         return dict(self.params).get(name)
 
 
@@ -259,23 +347,25 @@ class CandidateItem:
 class Effect:
     """Something the outside world must do because of an action (data, carried out by adapters)."""
 
-    kind: EffectKind
-    amount: int | None = None  # won, for REFUND / CHARGE_EXTRA / REFUND_POINTS when known
-    carrier: str | None = None  # REGISTER_DELIVERY
-    tracking_number: str | None = None  # REGISTER_DELIVERY
+    kind: EffectKind = attrs.field(converter=_to_effect_kind)
+    # won, for REFUND / CHARGE_EXTRA / REFUND_POINTS when known
+    amount: int | None = attrs.field(default=None, validator=_won_or_none)
+    carrier: str | None = attrs.field(default=None, validator=_optional_str)  # REGISTER_DELIVERY
+    tracking_number: str | None = attrs.field(default=None, validator=_optional_str)
 
 
 @attrs.frozen
 class Reason:
     """Why an action is allowed or refused: a stable code, messages, and the rule behind it."""
 
-    code: str
-    message_ko: str
-    message_en: str
-    rule_id: str | None = None
-    source: str | None = None
-    tag: Tag | None = None
-    field: str | None = None  # the parameter concerned, for parameter problems
+    code: str = attrs.field(validator=_non_empty_str)
+    message_ko: str = attrs.field(validator=_str)
+    message_en: str = attrs.field(validator=_str)
+    rule_id: str | None = attrs.field(default=None, validator=_optional_str)
+    source: str | None = attrs.field(default=None, validator=_optional_str)
+    tag: Tag | None = attrs.field(default=None, converter=_to_tag)
+    # the parameter concerned, for parameter problems
+    field: str | None = attrs.field(default=None, validator=_optional_str)
 
 
 @attrs.frozen
@@ -287,18 +377,18 @@ class Decision:
     why (several when several things are wrong) and the ``to_*`` fields are None.
     """
 
-    allowed: bool
-    marketplace: Marketplace
-    action: Action
-    actor: Actor
-    from_status: Status
-    reasons: tuple[Reason, ...]
-    to_status: Status | None = None
-    claim_type: ClaimType | None = None
-    claim_status: ClaimStatus | None = None
-    effects: tuple[Effect, ...] = ()
-    rule_id: str | None = None
-    params: Params = ()
+    allowed: bool = attrs.field(validator=_bool)
+    marketplace: Marketplace = attrs.field(converter=_to_marketplace)
+    action: Action = attrs.field(converter=_to_action)
+    actor: Actor = attrs.field(converter=_to_actor)
+    from_status: Status = attrs.field(converter=_to_from_status)
+    reasons: tuple[Reason, ...] = attrs.field(converter=_to_reasons)
+    to_status: Status | None = attrs.field(default=None, converter=_to_to_status_or_none)
+    claim_type: ClaimType | None = attrs.field(default=None, converter=_to_claim_type_or_none)
+    claim_status: ClaimStatus | None = attrs.field(default=None, converter=_to_claim_status_or_none)
+    effects: tuple[Effect, ...] = attrs.field(default=(), converter=_to_effects)
+    rule_id: str | None = attrs.field(default=None, validator=_optional_str)
+    params: Params = attrs.field(default=(), converter=_to_params)
 
     @property
     def codes(self) -> tuple[str, ...]:
@@ -331,30 +421,31 @@ class Decision:
 class HistoryEvent:
     """What one applied action did, for the caller to persist."""
 
-    order_product_id: str
-    version: int  # the version the order product has after this event
-    marketplace: Marketplace
-    action: Action
-    actor: Actor
-    rule_id: str
-    from_status: Status
-    to_status: Status
-    claim_id: str | None
-    claim_type: ClaimType | None
-    claim_status_before: ClaimStatus | None
-    claim_status_after: ClaimStatus | None
-    effects: tuple[Effect, ...]
-    params: Params
-    at: dt.datetime
+    order_product_id: str = attrs.field(validator=_non_empty_str)
+    # the version the order product has after this event
+    version: int = attrs.field(validator=_version)
+    marketplace: Marketplace = attrs.field(converter=_to_marketplace)
+    action: Action = attrs.field(converter=_to_action)
+    actor: Actor = attrs.field(converter=_to_actor)
+    rule_id: str = attrs.field(validator=_non_empty_str)
+    from_status: Status = attrs.field(converter=_to_from_status)
+    to_status: Status = attrs.field(converter=_to_to_status)
+    claim_id: str | None = attrs.field(validator=_optional_str)
+    claim_type: ClaimType | None = attrs.field(converter=_to_claim_type_or_none)
+    claim_status_before: ClaimStatus | None = attrs.field(converter=_to_status_before)
+    claim_status_after: ClaimStatus | None = attrs.field(converter=_to_status_after)
+    effects: tuple[Effect, ...] = attrs.field(converter=_to_effects)
+    params: Params = attrs.field(converter=_to_params)
+    at: dt.datetime = attrs.field(validator=_aware)
 
 
 @attrs.frozen
 class Applied:
     """What :func:`claimflow.apply` returns: the new order product, its event, the decision."""
 
-    order_product: OrderProduct
-    event: HistoryEvent
-    decision: Decision
+    order_product: OrderProduct = attrs.field(validator=_instance_of(OrderProduct))
+    event: HistoryEvent = attrs.field(validator=_instance_of(HistoryEvent))
+    decision: Decision = attrs.field(validator=_instance_of(Decision))
 
     @property
     def effects(self) -> tuple[Effect, ...]:
