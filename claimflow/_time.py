@@ -255,7 +255,11 @@ def delay_window_open(op: OrderProduct) -> bool:
 
 def latest_delay_deadline() -> dt.date:
     """D5: the latest new shipping deadline ``order.delay`` accepts now (14 days out)."""
-    return decision_today() + dt.timedelta(days=MAX_DELAY_DAYS)
+    today = decision_today()
+    try:
+        return today + dt.timedelta(days=MAX_DELAY_DAYS)
+    except OverflowError:  # a decision moment days before the year 10000
+        return dt.date.max
 
 
 # --- what apply() remembers -------------------------------------------------------------------

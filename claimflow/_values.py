@@ -275,6 +275,8 @@ class Claim:
 
     ``origin_status`` is the order-product status when the claim was requested: rejection and 반려
     go back there. ``held_from`` is the claim status a hold interrupted (imweb ``withhold``).
+    ``requested_at`` (aware) is when it was asked for: :func:`claimflow.apply` sets it, and
+    :func:`claimflow.due` counts the D1/D4 deadlines from it.
     """
 
     id: str = attrs.field(validator=_non_empty_str)
@@ -302,6 +304,12 @@ class OrderProduct:
     ``version`` increases by one with every applied action (optimistic concurrency: pass it as
     ``expected_version`` to :func:`claimflow.apply`). Strings are accepted for the enum fields and
     checked: an unknown status raises :class:`UnknownValueError` naming ``status``.
+
+    ``paid_at`` and ``delivered_at`` (aware datetimes) and ``shipping_deadline`` (a date) are what
+    :func:`claimflow.due` counts from (rules.md D1-D5): the caller or the adapter fills
+    ``paid_at`` (and Toss's ``shippingDeadlineAt``); ``order.deliver`` sets ``delivered_at`` and
+    ``order.delay`` the new ``shipping_deadline``. Every field is validated: a wrong type is an
+    :class:`InvalidInputError` naming it.
     """
 
     id: str = attrs.field(validator=_non_empty_str)
