@@ -325,15 +325,6 @@ class TestNamedCases:
                 lambda: attrs.evolve(VALID_CLAIM, params={1: "x"}), "claim.params", id="dict-key"
             ),
             pytest.param(lambda: VALID_CLAIM.param(["x"]), "name", id="param-list-name"),
-            pytest.param(
-                lambda: attrs.evolve(
-                    VALID_OP,
-                    open_claim=VALID_CLAIM,
-                    closed_claims=[attrs.evolve(VALID_CLAIM, status="REJECTED")],
-                ),
-                "closed_claims",
-                id="duplicate-claim-id",
-            ),
         ],
     )
     def test_values(self, build: Callable[[], object], field: str) -> None:
