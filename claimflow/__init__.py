@@ -31,6 +31,7 @@ from ._money import (
     allocate,
 )
 from ._params import ImwebReasonCode
+from ._time import BusinessCalendar, Deadline, DeadlineKind, decide_as_of, due
 from ._values import (
     Applied,
     CandidateItem,
@@ -79,12 +80,15 @@ __all__ = [
     "Actor",
     "Applied",
     "AuthenticationError",
+    "BusinessCalendar",
     "CandidateItem",
     "Claim",
     "ClaimDelivery",
     "ClaimStatus",
     "ClaimType",
     "ClaimflowError",
+    "Deadline",
+    "DeadlineKind",
     "Decision",
     "DeliveryFeeKind",
     "DeliveryRegion",
@@ -123,6 +127,8 @@ __all__ = [
     "allowed_actions",
     "apply",
     "check",
+    "decide_as_of",
+    "due",
     "from_json",
     "machines",
     "money_rules",

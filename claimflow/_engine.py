@@ -15,7 +15,7 @@ from typing import Any
 
 import attrs
 
-from . import _params
+from . import _params, _time
 from ._korean import attach
 from ._machine import COMPILED, Compiled, StateKey, Step, state_key, state_name
 from ._money import ClaimDelivery, MoneyRule, Quote, Restore, quote_money
@@ -31,7 +31,11 @@ from ._values import (
     OrderProduct,
     Params,
     Reason,
+    aware,
+    claim_id_arg,
+    order_product_arg,
     parse_enum,
+    version_arg,
 )
 from ._vocab import (
     Action,
@@ -116,7 +120,8 @@ def check(
     is not a question at all: an unknown action or actor string, a parameter the action does not
     take, an order product in a state its marketplace's rules cannot produce.
     """
-    return _decide(order_product, _action(action), _actor(actor), params)[0]
+    op = order_product_arg(order_product)
+    return _decide(op, _action(action), _actor(actor), params)[0]
 
 
 def quote(
@@ -148,12 +153,23 @@ def apply(
     """Decide, and if allowed return the order product after *action* with its history event.
 
     *expected_version*, when given, must equal ``order_product.version`` (optimistic concurrency).
-    *claim_id* names a claim the action opens (a marketplace's claim id); by default it is
-    ``"{order product id}-C{n}"``. *at* stamps the event (default: now, UTC).
+    *claim_id* names a claim the action opens (a marketplace's claim id, unique on the order
+    product); by default it is ``"{order product id}-C{n}"``. *at* (an aware datetime) is when the
+    action happens: it stamps the event, ``delivered_at`` on ``order.deliver`` and the
+    ``requested_at`` of a claim the action opens (default: :func:`claimflow.decide_as_of`'s moment,
+    else now, UTC).
 
     Raises :class:`ActionRefusedError` (carrying the Decision) when refused and
     :class:`StaleVersionError` for a stale version; the given order product is never changed.
+    A malformed argument (not an order product, a version that is no int, a naive or non-datetime
+    *at*, a claim id already used) raises :class:`InvalidInputError` naming it.
     """
+    order_product = order_product_arg(order_product)
+    if expected_version is not None:
+        expected_version = version_arg(expected_version)
+    if claim_id is not None:
+        claim_id = claim_id_arg(order_product, claim_id)
+    at = _time.decision_now(dt.UTC) if at is None else aware(at, "at")  # D1–D5 remember it
     if expected_version is not None and expected_version != order_product.version:
         msg = (
             f"order product {order_product.id!r} is at version {order_product.version}, "
@@ -163,7 +179,6 @@ def apply(
     decision, step = _decide(order_product, _action(action), _actor(actor), params)
     if step is None:
         raise ActionRefusedError(decision)
-    at = at if at is not None else dt.datetime.now(dt.UTC)
     units = dict(decision.params).get("quantity", order_product.quantity)
     assert isinstance(units, int)
     if units < order_product.quantity:
@@ -180,6 +195,7 @@ def _applied(  # noqa: PLR0917 - private; the pieces apply already holds
     split_with: str | None = None,
 ) -> Applied:
     new, claim, before = _commit(op, step, decision, claim_id)
+    new = _time.stamped(op, new, decision.action, at, decision.params)
     event = HistoryEvent(
         order_product_id=op.id,
         version=new.version,
@@ -246,6 +262,7 @@ def allowed_actions(order_product: OrderProduct, actor: Actor | str) -> tuple[Ac
 
     In vocabulary order. Use :func:`check` with the parameters before acting.
     """
+    order_product = order_product_arg(order_product)
     actor = _actor(actor)
     c = COMPILED[order_product.marketplace]
     entry = c.by_state_actor.get((state_key(order_product), actor))
@@ -267,6 +284,7 @@ def refused_actions(
     For a UI that greys buttons out with a tooltip; parameters aside, as for
     :func:`allowed_actions`.
     """
+    order_product = order_product_arg(order_product)
     actor = _actor(actor)
     allowed = set(allowed_actions(order_product, actor))
     c = COMPILED[order_product.marketplace]
@@ -282,6 +300,7 @@ def example_params(order_product: OrderProduct, action: Action | str) -> dict[st
 
     For walks, traces and generated examples; a real caller passes its own values.
     """
+    order_product = order_product_arg(order_product)
     specs = COMPILED[order_product.marketplace].param_specs.get(_action(action), ())
     return {s.name: _params.example(s, order_product) for s in specs if s.required}
 

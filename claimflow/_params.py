@@ -16,6 +16,7 @@ from enum import StrEnum
 
 import attrs
 
+from . import _time
 from ._korean import attach
 from ._values import CandidateItem, OrderProduct, Params, Reason
 from ._vocab import FeePayer, Tag
@@ -123,11 +124,29 @@ def _won(value: object, _op: OrderProduct) -> object:
 def _future_date(value: object, _op: OrderProduct) -> object:
     if isinstance(value, dt.datetime) or not isinstance(value, dt.date):
         raise InvalidParamError("날짜(date)여야 합니다", "must be a date")
-    today = dt.datetime.now(KST).date()
+    today = _time.decision_today()  # the clock, or claimflow.decide_as_of's moment
     if value <= today:
         raise InvalidParamError(
             f"오늘({today.isoformat()}) 이후 날짜여야 합니다",
             f"must be after today ({today.isoformat()}, KST)",
+        )
+    latest = _time.latest_delay_deadline()  # rules.md D5: at most 14 days out
+    if value > latest:
+        raise InvalidParamError(
+            f"오늘부터 {_time.MAX_DELAY_DAYS}일 이내({latest.isoformat()}까지)여야 합니다",
+            f"must be at most {_time.MAX_DELAY_DAYS} days out ({latest.isoformat()}, KST) [D5]",
+        )
+    return value
+
+
+def _refund_amount(value: object, op: OrderProduct) -> object:
+    # issue 13: a refund is bounded by what the buyer paid for the line (rules.md M8)
+    _won(value, op)
+    assert isinstance(value, int)
+    if value > op.amount:
+        raise InvalidParamError(
+            f"결제 금액({op.amount}원)보다 클 수 없습니다",
+            f"must not exceed what was paid for the line ({op.amount} won)",
         )
     return value
 
@@ -187,7 +206,7 @@ EXTRA_CHARGE = ParamSpec("extra_charge", "추가 청구액", False, _won)
 REFUND_POINTS = ParamSpec("refund_points", "환불 포인트", False, _won)
 MEMO = ParamSpec("memo", "메모", False, _text(500))
 NEW_ITEM = ParamSpec("new_item", "변경할 단품", True, _candidate)
-REFUND_AMOUNT = ParamSpec("refund_amount", "환불 예정 금액", False, _won)
+REFUND_AMOUNT = ParamSpec("refund_amount", "환불 예정 금액", False, _refund_amount)
 EXTRA_PAYMENT = ParamSpec("extra_payment", "추가 결제 금액", False, _won)
 # rules.md Q1-Q3: how many of the line's units a request claims (default: all of them)
 QUANTITY = ParamSpec("quantity", "수량", False, _quantity)
@@ -272,7 +291,7 @@ def example(spec: ParamSpec, op: OrderProduct) -> object:
         "carrier": "CJ대한통운",
         "tracking_number": "1022-5765-4265",
         "fee_payer": FeePayer.USER,
-        "shipping_deadline": dt.datetime.now(KST).date() + dt.timedelta(days=7),
+        "shipping_deadline": _time.decision_today() + dt.timedelta(days=7),
         "extra_charge": 0,
         "refund_points": 0,
         "memo": "메모",

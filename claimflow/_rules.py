@@ -15,6 +15,7 @@ from enum import Enum
 import attrs
 
 from . import _params as p
+from . import _time
 from ._korean import attach
 from ._values import OrderProduct
 from ._vocab import (
@@ -102,6 +103,16 @@ NAVER_PAY_ONLY = Guard(
     "return holds exist for Naver Pay orders only",
     lambda op: op.payment_channel is PaymentChannel.NPAY,
     "Naver Pay",
+)
+
+
+# rules.md D5 (client): 발송지연 only within 3 business days of payment (claimflow._time)
+DELAY_WINDOW = Guard(
+    "DELAY_WINDOW_CLOSED",
+    "발송 지연은 결제 후 3영업일 이내에만 설정할 수 있습니다 [D5]",
+    "a shipment can be delayed only within 3 business days of payment [D5]",
+    _time.delay_window_open,
+    "≤3 business days after payment",
 )
 
 
@@ -227,7 +238,9 @@ def _fulfilment(mp: Marketplace) -> tuple[Rule, ...]:
         rules.insert(1, _rule(
             "F2", mp, A.ORDER_DELAY, SELLER, [S.PREPARING], NO_CLAIM, S.DELAYED, O.NONE, DOC,
             SRC_MARKETPLACES, params=(p.SHIPPING_DEADLINE,), effects=(EK.NOTIFY_BUYER,),
-            note="Toss DELAY_SHIPPING with shippingDeadlineAt"))
+            guards=(DELAY_WINDOW,),
+            note="Toss DELAY_SHIPPING with shippingDeadlineAt; D5: once (no way back to "
+                 "PREPARING), within 3 business days of payment, at most 14 days out"))
     return tuple(rules)
 
 

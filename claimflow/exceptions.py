@@ -100,6 +100,18 @@ class StaleVersionError(ClaimflowError):
         self.actual = actual
 
 
+class MissingExtraError(ClaimflowError, ImportError):
+    """A feature needs an optional extra that is not installed: ``pip install 'claimflow[extra]'``.
+
+    ``extra`` names the extra (``adapters``, ``emulators``, ``json``, ``time`` for the Korean
+    public holidays of the business-day calendar, ...).
+    """
+
+    def __init__(self, msg: str, *, extra: str) -> None:
+        super().__init__(msg)
+        self.extra = extra
+
+
 # --- marketplace calls (claimflow.adapters) -------------------------------------------------
 
 
@@ -278,14 +290,3 @@ class OutcomeUnknownError(MarketplaceError):
             msg, marketplace=marketplace, order_product_id=order_product_id, action=action
         )
         self.pending = pending
-
-
-class MissingExtraError(ClaimflowError, ImportError):
-    """An optional part of claimflow needs an extra that is not installed; ``extra`` names it.
-
-    ``pip install 'claimflow[<extra>]'`` installs it (``adapters``, ``emulators``, ``json``, ...).
-    """
-
-    def __init__(self, msg: str, *, extra: str) -> None:
-        super().__init__(msg)
-        self.extra = extra

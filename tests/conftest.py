@@ -110,7 +110,7 @@ def _valid_value(name: str, op: cf.OrderProduct) -> st.SearchStrategy[Any]:
     if name == "reason_code":
         return st.sampled_from(list(cf.ImwebReasonCode))
     if name == "shipping_deadline":
-        return st.integers(3, 60).map(lambda d: _today_kst() + dt.timedelta(days=d))
+        return st.integers(1, 14).map(lambda d: _today_kst() + dt.timedelta(days=d))
     if name in ("extra_charge", "extra_payment"):
         return st.integers(0, 3_000)
     if name == "refund_amount":  # M8: never more than the buyer paid

@@ -122,12 +122,10 @@ class TestCheck:
         ]
         assert 0 == main(argv)
         effects = _json_out(capsys)["decision"]["effects"]  # type: ignore[index]
-        assert {
-            "kind": "REFUND",
-            "amount": 17000,
-            "carrier": None,
-            "tracking_number": None,
-        } == effects[0]
+        refund = effects[0]
+        assert ("REFUND", 17000) == (refund["kind"], refund["amount"])
+        # rules.md M6: the extra charge is a part of the quote, the refund what it leaves
+        assert (3000, 17000) == (refund["quote"]["extra_charges"], refund["quote"]["refund"])
         argv = [
             "check",
             "toss",

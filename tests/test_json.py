@@ -61,21 +61,28 @@ class TestShape:
         event = json.loads(dumps(done.event))
         assert "return.complete" == event["action"]
         assert "2026-12-01T09:00:00+00:00" == event["at"]
-        assert [
-            {"kind": "REFUND", "amount": 24_000, "carrier": None, "tracking_number": None}
-        ] == event["effects"]
+        (refund,) = event["effects"]
+        assert {"kind": "REFUND", "amount": 24_000, "carrier": None, "tracking_number": None} == {
+            k: refund[k] for k in ("kind", "amount", "carrier", "tracking_number")
+        }
+        # rules.md M4: the quote travels with the effect, its parts as integer won
+        assert 24_000 == refund["quote"]["refund"]
+        assert "M4" == refund["quote"]["rule"]
         request = json.loads(dumps(_walk(cf.Marketplace.TOSS)[0].decision))
         assert {"reason": "사이즈"} == request["params"]
 
     def test_date_and_item_params_become_json(self) -> None:
         """A date parameter is an ISO string; an x2bee candidate item an object."""
         op = cf.OrderProduct("op", "toss", "PREPARING", "I", 1_000)
-        d = cf.check(op, "order.delay", "SELLER", shipping_deadline=dt.date(2099, 1, 31))
-        assert {"shipping_deadline": "2099-01-31"} == cf.to_json(d)["params"]
+        # rules.md D5: the new deadline lies at most 14 days out
+        deadline = dt.datetime.now(dt.timezone(dt.timedelta(hours=9))).date() + dt.timedelta(5)
+        d = cf.check(op, "order.delay", "SELLER", shipping_deadline=deadline)
+        assert {"shipping_deadline": deadline.isoformat()} == cf.to_json(d)["params"]
         x = cf.OrderProduct("op", "x2bee", "PAID", "I", 1_000)
         item = cf.CandidateItem("J", 1_000, True, 5)
         d = cf.check(x, "option.change", "BUYER", new_item=item)
         expected = {"item_id": "J", "unit_price": 1_000, "on_sale": True, "stock": 5}
+        expected["reservation"] = False  # rules.md X2: a reservation item is no candidate
         assert {"new_item": expected} == cf.to_json(d)["params"]
 
 
