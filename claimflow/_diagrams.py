@@ -334,6 +334,21 @@ def definitions(marketplace: Marketplace | str) -> tuple[str, ...]:
 # --- what is drawn ------------------------------------------------------------------------------
 
 
+def split_by_claim(srcs: Sequence[Node]) -> tuple[list[Status], list[Status]]:
+    """The statuses a rule leaves with or without an open claim, and those it leaves only with
+    one that is not among them (the statuses a claim moved the line to: T5 from 반품수거중).
+
+    Both lists are empty unless some box has no claim and some status has only claimed boxes.
+    """
+    plain = list(dict.fromkeys(n.status for n in srcs if n.claim_type is None))
+    moved = [
+        s
+        for s in dict.fromkeys(n.status for n in srcs if n.claim_type is not None)
+        if s not in plain
+    ]
+    return (plain, moved) if plain and moved else ([], [])
+
+
 @attrs.frozen
 class Fan:
     """A rule drawn once from many boxes into one: a note lists where it applies."""
@@ -347,10 +362,26 @@ class Fan:
     tag: Tag
 
     def text(self, lang: str = "ko") -> str:
-        """``판매자 판매자 직접 취소 T5 - 결제완료, …에서 (진행 중인 클레임이 있어도)``."""
+        """``판매자 직접 취소 T5 - 결제완료, …에서 (진행 중인 클레임이 있어도) - 클레임 진행 중인
+        반품수거중, …에서도``: statuses with or without a claim, then those a claim moved the line
+        to (DOT draws each `` - `` part on its own line)."""
         statuses = list(dict.fromkeys(n.status for n in self.srcs))
         with_claim = [n for n in self.srcs if n.claim_type is not None]
         decided = (" (결정)" if lang == "ko" else " (decided)") if self.tag is Tag.DECIDED else ""
+        plain, moved = split_by_claim(self.srcs)
+        if plain and moved:
+            # T5: statuses with or without a claim, then those only a claim leads to
+            if lang == "ko":
+                return (
+                    f"{who_does(self.actors, self.action)} {self.rule_id}{decided} - "
+                    f"{', '.join(s.label for s in plain)}에서 (진행 중인 클레임이 있어도) - "
+                    f"클레임 진행 중인 {', '.join(s.label for s in moved)}에서도"
+                )
+            return (
+                f"{'/'.join(self.actors)} {self.action} {self.rule_id}{decided} "
+                f"from {', '.join(plain)} (open claim or not) - "
+                f"also from {', '.join(moved)} (open claim)"
+            )
         if lang == "ko":
             where = ", ".join(s.label for s in statuses) + "에서"
             if with_claim and len(with_claim) < len(self.srcs):
@@ -486,7 +517,9 @@ class RuleRow:
     def when_text(self) -> str:
         """The condition, in Korean: statuses, the open claim, the guards' meaning."""
         plain = [n for n in self.srcs if n.claim_type is None]
-        claimed = [n for n in self.srcs if n.claim_type is not None]
+        _, moved = split_by_claim(self.srcs)
+        # a status only a claim leads to is named on its own (T5 "…에서도"), not as claim stages
+        claimed = [n for n in self.srcs if n.claim_type is not None and n.status not in moved]
         by_type: dict[str, list[str]] = {}
         for n in claimed:
             if n.claim_type is not None and n.claim_status is not None:
@@ -507,6 +540,8 @@ class RuleRow:
             parts.append(f"{', '.join(statuses)} · 진행 중인 클레임: {kinds}")
         else:
             parts.append("진행 중인 클레임 없음")
+        if moved:
+            parts.append(f"클레임 진행 중인 {', '.join(s.label for s in moved)}에서도")
         if self.guards:
             parts.append(", ".join(guard_text(g) for g in self.guards))
         return " · ".join(parts)
@@ -717,7 +752,7 @@ def to_dot(graph: Graph, *, lang: str = "ko") -> str:
         label = n.text(lang).replace(" · ", "\n")
         lines.append(f'  {n.id} [label="{_dot_text(label)}"{extra}];')
     for f in drawing.fans:
-        label = f.text(lang).replace(" - ", "\n")
+        label = f.text(lang).replace(" - ", "\n")  # who and rule / where / where else
         style = "filled,dashed" if f.tag is Tag.DECIDED else "filled"
         lines.append(
             f'  {f.id} [label="{_dot_text(label)}", shape=note, style="{style}", '

@@ -60,8 +60,11 @@ NOTES_KO = {
     "imweb place; Toss PREPARING_PRODUCT": (
         "아임웹 place(상품준비), 토스쇼핑 PREPARING_PRODUCT에 해당합니다."
     ),
-    "Toss DELAY_SHIPPING with shippingDeadlineAt": (
-        "토스쇼핑 DELAY_SHIPPING: 새 발송 기한(shippingDeadlineAt)을 함께 보냅니다."
+    "Toss DELAY_SHIPPING with shippingDeadlineAt; D5: once (no way back to PREPARING), within 3 "
+    "business days of payment, at most 14 days out": (
+        "토스쇼핑 DELAY_SHIPPING: 새 발송 기한(shippingDeadlineAt)을 함께 보냅니다. 발송 지연은 "
+        "주문상품마다 한 번뿐이고(상품준비중으로 돌아가지 않습니다), 결제 후 3영업일 안에만 할 수 "
+        "있으며, 새 기한은 오늘부터 14일 이내여야 합니다 (D5)."
     ),
     "imweb send; with an open cancel request, reject it with the invoice instead "
     "(cancel.reject): decided": (
@@ -80,19 +83,49 @@ NOTES_KO = {
     "결제완료: cancelled at once, no claim is recorded": (
         "결제완료 상태의 취소 요청은 즉시 취소되며 클레임이 남지 않습니다."
     ),
-    "allowed while a claim is in progress (doc); closing it as CLOSED_BY_SELLER_CANCEL is "
-    "decided": (
-        "진행 중인 클레임이 있어도 직접 취소할 수 있습니다(문서). 그 클레임을 '판매자 취소로 "
-        "종료'로 닫는 것은 claimflow 결정입니다."
+    "allowed while a claim is in progress, also once it moved the line on (doc: 클레임 진행 중인 "
+    "주문도 취소가 가능); closing it as CLOSED_BY_SELLER_CANCEL is decided; costs the shop 3 "
+    "penalty points (client)": (
+        "진행 중인 클레임이 있어도, 그 클레임으로 상태가 바뀐 뒤(수거중, 수거완료, 재배송중)에도 "
+        "직접 취소할 수 있습니다(문서: 클레임 진행 중인 주문도 취소가 가능). 그 클레임을 '판매자 "
+        "취소로 종료'로 닫는 것은 claimflow 결정입니다. 판매자 직접 취소는 벌점 3점입니다 "
+        "(공개 클라이언트 코드 기준)."
+    ),
+    "not from EXCHANGED without a claim, CONFIRMED or a terminal status: decided; costs the shop "
+    "3 penalty points (client)": (
+        "클레임 없는 교환완료, 구매확정, 끝난 상태에서는 직접 취소할 수 없습니다 (claimflow 결정). "
+        "판매자 직접 취소는 벌점 3점입니다 (공개 클라이언트 코드 기준)."
+    ),
+    "automatic approval of a cancel request left 7 business days (D1; integration notes, "
+    "marketplaces.md §5.1)": (
+        "구매자의 취소 요청이 7영업일 동안 처리되지 않으면 토스쇼핑이 자동으로 승인하고 "
+        "환불합니다 (D1, 공개 클라이언트 코드 기준)."
+    ),
+    "M5: the round-trip fee is charged (CHARGE_EXTRA) when the buyer bears it": (
+        "교환 배송비를 구매자가 부담하면 왕복 배송비를 추가 청구합니다 (M5)."
     ),
     "withdraw only while REQUESTED: decided": (
         "요청 단계에서만 철회할 수 있습니다 (claimflow 결정)."
     ),
     "claim_status CANCEL_REQUEST": "아임웹 claim_status CANCEL_REQUEST에 해당합니다.",
-    "accept; a gateway failure arrives from the wire as CANCEL_FAILED (REFUND_FAILED)": (
-        "아임웹 accept. 결제사 환불이 실패하면 아임웹이 CANCEL_FAILED(환불실패)로 알려 줍니다."
+    "accept: the claim is REFUNDING (wire CANCELING 취소요청중) until the gateway answers (I3a)": (
+        "아임웹 accept: 결제사가 답할 때까지 클레임은 환불진행중(아임웹 CANCELING 취소요청중)이고, "
+        "주문상품 상태는 그대로입니다 (결과는 I3a)."
     ),
-    "retry": "아임웹 retry(환불 재시도)에 해당합니다.",
+    "the statuses are documented; the SYSTEM action mirrors I14 (decided)": (
+        "상태는 문서에 있습니다. 시스템 작업으로 다루는 것은 I14와 같게 정한 claimflow 결정입니다."
+    ),
+    "wire CANCEL_FAILED 취소실패; the SYSTEM action mirrors I14 (decided)": (
+        "아임웹 CANCEL_FAILED(취소실패)에 해당합니다. 시스템 작업으로 다루는 것은 I14와 같게 정한 "
+        "claimflow 결정입니다."
+    ),
+    "retry: refunding again, the gateway answers as after I3 (I3a)": (
+        "아임웹 retry: 다시 환불을 요청합니다. 결제사의 답은 I3 뒤와 같이 옵니다 (I3a)."
+    ),
+    "a return of an exchanged item: decided, as Toss T6 and as I16 allows a re-exchange": (
+        "교환완료 상품의 반품은 claimflow 결정입니다 (토스쇼핑 T6와 같고, I16이 재교환을 "
+        "허용하므로)."
+    ),
     "force_cancel: marked refunded without the gateway (manual refund)": (
         "아임웹 force_cancel: 결제사를 거치지 않고 환불된 것으로 표시합니다 (판매자가 직접 환불)."
     ),
@@ -104,7 +137,11 @@ NOTES_KO = {
     ),
     "accept (수거지시)": "아임웹 accept(수거지시)에 해당합니다.",
     "collect_done": "아임웹 collect_done(수거완료)에 해당합니다.",
-    "withhold; Naver Pay orders only": "아임웹 withhold(보류): 네이버페이 주문만 가능합니다.",
+    "withhold; Naver Pay orders only; only before any refund went out, not while "
+    "REFUNDING/REFUND_FAILED (decided)": (
+        "아임웹 withhold(보류): 네이버페이 주문만 가능합니다. 환불이 나가기 전에만 보류할 수 있고, "
+        "환불진행중·환불실패에서는 할 수 없습니다 (claimflow 결정)."
+    ),
     "releasehold": "아임웹 releasehold(보류 해제)에 해당합니다.",
     "return_done: the claim is REFUNDING (RETURN_REFUNDING) until the gateway answers; the order "
     "product becomes RETURNED with return.refund_succeeded (I14)": (
@@ -122,18 +159,27 @@ NOTES_KO = {
     ),
     "imweb resend": "아임웹 resend(교환 재발송)에 해당합니다.",
     "imweb exchange_done": "아임웹 exchange_done(교환완료)에 해당합니다.",
-    "withhold": "아임웹 withhold(보류)에 해당합니다.",
+    "withhold; only before the replacement ships (REQUESTED/APPROVED/COLLECTED): decided": (
+        "아임웹 withhold(보류): 교환 상품을 다시 보내기 전(요청, 승인, 수거완료)에만 보류할 수 "
+        "있습니다 (claimflow 결정)."
+    ),
     "the statuses it is open in (not yet shipped) are decided; the cost calculation may turn the "
     "refund into an extra payment": (
         "가능한 상태(발송 전)는 claimflow 결정입니다. 비용 계산 결과 환불 대신 추가 결제가 "
         "될 수 있습니다."
     ),
     "x2bee saveRefundBundleApproMgmt: only from 회수완료; restores coupons and stock, refunds and "
-    "notifies": (
+    "notifies; no RESTORE_STOCK for a return made during an exchange (exchange_mid_return, wire "
+    "exchMidRtnYn)": (
         "x2bee saveRefundBundleApproMgmt: 회수완료에서만 가능하며, 쿠폰·재고를 복원하고 환불한 뒤 "
-        "구매자에게 알립니다."
+        "구매자에게 알립니다. 교환 중에 한 반품(exchange_mid_return, x2bee exchMidRtnYn)은 재고를 "
+        "복원하지 않습니다."
     ),
-    "x2bee withdrawalExchange (교환 철회)": "x2bee withdrawalExchange(교환 철회)에 해당합니다.",
+    "x2bee documents no call for a buyer's withdrawal (withdrawalExchange is a pickup-side step, "
+    "marketplaces.md §5.3): carried out locally only": (
+        "x2bee에는 구매자의 교환 철회 API가 없습니다(withdrawalExchange는 회수 쪽 단계입니다). "
+        "claimflow 안에서만 처리합니다."
+    ),
     "ordChangeFO: only 주문완료, one item at a time, an on-sale in-stock item of the same price, "
     "not the same item": (
         "x2bee ordChangeFO: 주문완료(결제완료)에서만, 한 번에 한 단품씩, 같은 가격의 판매 중이고 "

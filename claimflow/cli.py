@@ -289,6 +289,38 @@ def _add_output_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--json", action="store_true", help="JSON (schema: docs/cli.md)")
 
 
+def _add_now_argument(parser: argparse.ArgumentParser, what: str) -> None:
+    parser.add_argument(
+        "--now",
+        type=_now,
+        metavar="DATETIME",
+        help=f"{what} as of this moment: ISO 8601 with an offset, e.g. "
+        "2026-03-02T10:00:00+09:00; default: the clock",
+    )
+
+
+def _now(text: str) -> Any:
+    """``--now``: an aware ISO datetime (a naive one could mean Seoul or UTC)."""
+    import datetime as dt  # noqa: PLC0415
+
+    try:
+        moment = dt.datetime.fromisoformat(text)
+    except ValueError:
+        msg = f"{text!r} is not an ISO 8601 datetime, e.g. 2026-03-02T10:00:00+09:00"
+        raise argparse.ArgumentTypeError(msg) from None
+    if moment.utcoffset() is None:
+        msg = f"{text!r} has no offset; add one, e.g. +09:00 for Seoul"
+        raise argparse.ArgumentTypeError(msg)
+    return moment
+
+
+def _as_of(args: argparse.Namespace) -> contextlib.AbstractContextManager[None]:
+    """Decide as of ``--now`` (the time rules read it: rules.md D5), else by the clock."""
+    from ._time import decide_as_of  # noqa: PLC0415
+
+    return decide_as_of(args.now)
+
+
 def _add_check(sub: Any) -> None:
     p = sub.add_parser(
         "check",
@@ -301,6 +333,7 @@ def _add_check(sub: Any) -> None:
     p.add_argument(
         "--param", action="append", default=[], metavar="NAME=VALUE", help="repeat for several"
     )
+    _add_now_argument(p, "decide")
     _add_output_arguments(p)
     p.set_defaults(run=_run_check)
 
@@ -323,7 +356,8 @@ def _run_check(_parser: argparse.ArgumentParser, args: argparse.Namespace) -> in
 
     op = _read_order(args)
     action = _action(op.marketplace, args.action)
-    decision = check(op, action, args.actor, **_params(op, action, args.param))
+    with _as_of(args):
+        decision = check(op, action, args.actor, **_params(op, action, args.param))
     if args.json:
         from ._json import to_json  # noqa: PLC0415
 
@@ -430,6 +464,7 @@ def _add_actions(sub: Any) -> None:
         help="repeat for several; default: all",
     )
     p.add_argument("--allowed-only", action="store_true", help="leave out the refused actions")
+    _add_now_argument(p, "decide")
     _add_output_arguments(p)
     p.set_defaults(run=_run_actions)
 
@@ -439,9 +474,10 @@ def _run_actions(_parser: argparse.ArgumentParser, args: argparse.Namespace) -> 
 
     op = _read_order(args)
     actors = [Actor(a) for a in args.actor] if args.actor else list(Actor)
-    by_actor = {
-        a: [o for o in options(op, a) if o.allowed or not args.allowed_only] for a in actors
-    }
+    with _as_of(args):
+        by_actor = {
+            a: [o for o in options(op, a) if o.allowed or not args.allowed_only] for a in actors
+        }
     if args.json:
         from ._json import to_json  # noqa: PLC0415
 

@@ -135,9 +135,15 @@ class TestCheck:
             "--status",
             "PREPARING",
             "--param",
-            "shipping_deadline=2099-01-31",
+            "shipping_deadline=2026-03-09",
+            "--now",
+            "2026-03-02T10:00:00+09:00",
         ]
         assert 0 == main(argv)
+        # rules.md D5: the new deadline is at most 14 days out (as of --now)
+        argv[-3] = "shipping_deadline=2026-03-17"
+        assert 1 == main(argv)
+        assert "2026-03-16" in capsys.readouterr().out
 
     def test_guard_refusal_from_flags(self, capsys: pytest.CaptureFixture[str]) -> None:
         """--no-auto-refund makes imweb's return.complete refused, naming the action to use."""
@@ -220,7 +226,9 @@ class TestCheck:
         assert "op-9" == _json_out(capsys)["order_product"]["id"]  # type: ignore[index]
         monkeypatch.setattr("sys.stdin", io.StringIO(dumps(op)))
         assert 0 == main([*argv, "--order", "-"])
-        assert "CANCELED" == _json_out(capsys)["decision"]["to_status"]  # type: ignore[index]
+        decision = _json_out(capsys)["decision"]
+        # rules.md I3: approving refunds first; the line stays 상품준비중 while the claim refunds
+        assert ("PREPARING", "REFUNDING") == (decision["to_status"], decision["claim_status"])  # type: ignore[index]
 
     def test_bad_order_json_exits_2_naming_the_field(
         self, tmp_path: Path, capsys: pytest.CaptureFixture[str]
@@ -288,7 +296,10 @@ class TestCheck:
             "reasn=x",
         ]
         assert 2 == main(argv)
-        assert "does not take 'reasn'; it takes reason" in capsys.readouterr().err
+        # rules.md M4 (who bears the return) and Q1-Q3 (how many units) are parameters too
+        assert "does not take 'reasn'; it takes fee_payer, quantity, reason" in (
+            capsys.readouterr().err
+        )
 
     def test_no_order_product_exits_2(self, capsys: pytest.CaptureFixture[str]) -> None:
         """Without --status or --order the command says how to name the order product."""

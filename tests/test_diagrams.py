@@ -131,9 +131,10 @@ class TestCli:
 
 class TestReadable:
     def test_toss_seller_cancel_is_drawn_once(self) -> None:
-        """The eleven Toss cancel.by_seller T5 edges are one fan from a note naming the statuses."""
+        """The sixteen Toss cancel.by_seller T5 edges are one fan from a note naming the statuses,
+        those a claim moved the line to included (rules.md T5 this turn)."""
         g = d.extract("toss", "cancel")
-        assert 11 == sum(1 for e in g.edges if e.rule_id == "T5")
+        assert 16 == sum(1 for e in g.edges if e.rule_id == "T5")
         drawing = d.fold(g)
         assert [] == [e for _, e, _ in drawing.edges if e.rule_id == "T5"]
         (fan,) = drawing.fans
@@ -141,6 +142,10 @@ class TestReadable:
         expected = "판매자 직접 취소 T5 - 결제완료, 상품준비중, 발송지연, 배송중, 배송완료에서"
         assert fan.text().startswith(expected)
         assert "진행 중인 클레임이 있어도" in fan.text()
+        moved = (
+            "클레임 진행 중인 반품수거중, 반품수거완료, 교환수거중, 교환수거완료, 재배송중에서도"
+        )
+        assert fan.text().endswith(moved)
         edges = [x for x in d.to_mermaid(g).splitlines() if " : " in x and "T5" in x]
         assert [] == edges  # the fan's own edge carries no label; the note names T5
         assert 1 == d.to_mermaid(g).count(f"    {fan.id} --> CANCELED\n")

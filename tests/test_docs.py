@@ -119,11 +119,13 @@ class TestOpsGuide:
         assert [] == [n for n in notes if n not in NOTES_KO]
 
     def test_toss_seller_cancel_condition_is_readable(self) -> None:
-        """T5's condition names the statuses and the claims it closes, not every claim status."""
+        """T5's condition names the statuses and the claims it closes, not every claim status;
+        the statuses a claim moved the line to (rules.md T5 this turn) are named as statuses."""
         row = self._row("toss", "T5", "cancel.by_seller")
         expected = (
             "| 결제완료, 상품준비중, 발송지연, 배송중, 배송완료 · "
-            "진행 중인 클레임(취소 요청, 교환 요청, 반품 요청)이 있어도 |"
+            "진행 중인 클레임(취소 요청, 교환 요청, 반품 요청)이 있어도 · "
+            "클레임 진행 중인 반품수거중, 반품수거완료, 교환수거중, 교환수거완료, 재배송중에서도 |"
         )
         assert row.startswith(expected)
         assert "옵션변경" not in row and "판매자 취소로 종료" not in row.split("|")[1]
