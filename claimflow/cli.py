@@ -1,12 +1,14 @@
 """The ``claimflow`` command line.
 
 Each sub-command is one small block: a ``_add_<name>(sub)`` function that registers its parser and
-sets ``run`` to its handler. Another branch adds a command (``due``, ``worker``, ...) by writing
-its block and one line in :func:`_parser`. Where ``check`` and ``actions`` read the order product
+sets ``run`` to its handler. Another branch adds a command (``worker``, ...) by writing its block
+and one line in :func:`_parser`. ``due`` lists what must be handled, soonest first
+(:func:`claimflow.due`, rules.md D1-D4), from order products given as JSON. Where ``check`` and ``actions`` read the order product
 from is a list of :class:`OrderSource` blocks (flags, ``--order FILE``; the store adds
 ``--store URL --id ID``).
 
-Exit status: 0 allowed / done, 1 refused (``check``) or stale (``--check``), 2 bad input.
+Exit status: 0 allowed / done, 1 refused (``check``), stale (``--check``) or overdue (``due``),
+2 bad input.
 Imports of the engine, cattrs and the generators are local to the handlers, so ``--version`` and
 ``--help`` do not pay for them.
 """
@@ -75,6 +77,7 @@ def _parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
     _add_check(sub)
     _add_actions(sub)
+    _add_due(sub)
     _add_demo(sub)
     _add_diagrams(sub)
     _add_docs(sub)
@@ -524,6 +527,181 @@ def _actor_text(actor: Actor, opts: Sequence[Option], lang: str) -> str:
         rule = f" [{o.rule_id}]" if o.rule_id else ""
         lines.append(f"    ✗ {name}: {why}{rule}")
     return "\n".join(lines)
+
+
+# --- due ----------------------------------------------------------------------------------------
+
+
+def _add_due(sub: Any) -> None:
+    p = sub.add_parser(
+        "due",
+        help="what must be handled, soonest first: open claims and order products with their "
+        "next deadline (Toss: automatic approval, auto-confirm, shipping, penalty; rules.md "
+        "D1-D4) and the actions allowed now; exit 1 when a deadline has passed",
+    )
+    p.add_argument(
+        "--order",
+        metavar="FILE",
+        required=True,
+        help="order products as JSON (docs/cli.md): a list or one object; '-' for stdin",
+    )
+    p.add_argument(
+        "--actor",
+        choices=[a.value for a in Actor],
+        default=Actor.SELLER.value,
+        help="whose allowed actions to list; default: SELLER",
+    )
+    p.add_argument(
+        "--preparation-days",
+        type=int,
+        default=3,
+        metavar="N",
+        help="the shop's Toss preparationDays (D3: ship within N business days of payment, "
+        "0-14); default: 3",
+    )
+    p.add_argument(
+        "--shop-holiday",
+        action="append",
+        default=[],
+        metavar="YYYY-MM-DD",
+        help="a day the shop is closed (not a business day); repeat for several",
+    )
+    _add_now_argument(p, "count")
+    _add_output_arguments(p)
+    p.set_defaults(run=_run_due)
+
+
+def _read_orders(spec: str) -> list[OrderProduct]:
+    import json  # noqa: PLC0415
+
+    from ._json import from_json  # noqa: PLC0415
+    from ._values import OrderProduct  # noqa: PLC0415
+
+    try:
+        text = sys.stdin.read() if spec == "-" else Path(spec).read_text("utf-8")
+    except OSError as e:
+        msg = f"--order {spec}: {e.strerror}"
+        raise CommandLineError(msg) from None
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as e:
+        msg = f"--order {spec}: not JSON: {e}"
+        raise CommandLineError(msg) from None
+    if isinstance(data, dict):
+        return [from_json(data, OrderProduct)]
+    if not isinstance(data, list):
+        msg = f"--order {spec}: expected an order product (an object) or a list of them"
+        raise CommandLineError(msg)
+    out = []
+    for i, item in enumerate(data):
+        try:
+            out.append(from_json(item, OrderProduct))
+        except ClaimflowError as e:
+            msg = f"--order {spec}: item {i}: {e}"
+            raise CommandLineError(msg) from None
+    return out
+
+
+def _run_due(_parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
+    import datetime as dt  # noqa: PLC0415
+
+    from ._engine import allowed_actions  # noqa: PLC0415
+    from ._time import SEOUL, BusinessCalendar, due  # noqa: PLC0415
+
+    days = []
+    for text in args.shop_holiday:
+        try:
+            days.append(dt.date.fromisoformat(text))
+        except ValueError:
+            msg = f"--shop-holiday {text!r}: expected a date YYYY-MM-DD"
+            raise CommandLineError(msg) from None
+    calendar = BusinessCalendar(shop_holidays=frozenset(days))
+    now = args.now or dt.datetime.now(SEOUL)
+    actor = Actor(args.actor)
+    entries = []
+    with _as_of(args):
+        for op in _read_orders(args.order):
+            deadlines = due(op, now, calendar=calendar, preparation_days=args.preparation_days)
+            if not deadlines and op.open_claim is None:
+                continue  # nothing to handle and nothing the marketplace will do by itself
+            entries.append((op, deadlines, tuple(allowed_actions(op, actor))))
+    # soonest first; open claims without a deadline (imweb, x2bee) after every deadline
+    entries.sort(key=lambda e: (not e[1], e[1][0].due_at if e[1] else None, e[0].id))
+    overdue = any(d.overdue for _, ds, _ in entries for d in ds)
+    if args.json:
+        from ._json import to_json  # noqa: PLC0415
+
+        _print_json(
+            {
+                "schema": "claimflow.due",
+                "version": JSON_SCHEMA_VERSION,
+                "now": now.isoformat(),
+                "actor": actor.value,
+                "overdue": overdue,
+                "order_products": [
+                    {
+                        "order_product": to_json(op),
+                        "next": ds[0].as_dict() if ds else None,
+                        "deadlines": [d.as_dict() for d in ds],
+                        "allowed_actions": [a.value for a in acts],
+                    }
+                    for op, ds, acts in entries
+                ],
+            }
+        )
+    else:
+        print(_due_text(now, actor, entries, args.lang))
+    return REFUSED if overdue else OK
+
+
+def _due_text(now: Any, actor: Actor, entries: Sequence[Any], lang: str) -> str:
+    from ._time import SEOUL  # noqa: PLC0415
+
+    ko = lang == "ko"
+    stamp = now.astimezone(SEOUL).strftime("%Y-%m-%d %H:%M")
+    lines = [f"기준 시각: {stamp} (서울)" if ko else f"as of {stamp} (Seoul)"]
+    if not entries:
+        lines.append("처리할 클레임이나 기한이 없습니다." if ko else "nothing due, no open claim")
+    for op, deadlines, actions in entries:
+        lines.append("")
+        lines.append(f"{op.id} · {_state_text(op, lang)}")
+        if not deadlines:
+            lines.append(
+                f"  기한 없음 ({op.marketplace.label}에는 자동 처리 기한이 없습니다)"
+                if ko
+                else f"  no deadline ({op.marketplace} documents no timers)"
+            )
+        for d in deadlines:
+            lines.append("  " + _deadline_text(d, ko))
+        names = ", ".join(a.value for a in actions) or "—"
+        who = f"{actor.label}({actor})" if ko else actor.value
+        lines.append(f"  {'가능' if ko else 'allowed'} · {who}: {names}")
+    return "\n".join(lines)
+
+
+def _deadline_text(d: Any, ko: bool) -> str:
+    from ._korean import attach  # noqa: PLC0415
+
+    mark = "!" if d.overdue else "-"
+    if ko:
+        text = f"{mark} {d.last_day.isoformat()} 24:00까지 · {d.kind.label} ({d.rule_id})"
+        if d.system_action is not None:
+            action = d.system_action
+            text += f" · 기한이 지나면 {attach('토스쇼핑', '이/가')} 자동 {action.label}({action})"
+        if d.penalty_points:
+            text += f" · 놓치면 벌점 {d.penalty_points}점"
+        if d.overdue and d.system_action is not None:
+            return text + " · 기한 지남: 이미 처리되었을 수 있으니 마켓의 상태를 확인하세요"
+        return text + (" · 기한 지남" if d.overdue else "")
+    text = f"{mark} by end of {d.last_day.isoformat()} · {d.kind} ({d.rule_id})"
+    if d.system_action is not None:
+        text += f" · then Toss does {d.system_action}"
+    if d.penalty_points:
+        text += f" · missing it costs {d.penalty_points} penalty point"
+        text += "s" if d.penalty_points > 1 else ""
+    if d.overdue and d.system_action is not None:
+        return text + " · OVERDUE: Toss may have done it already; reconcile"
+    return text + (" · OVERDUE" if d.overdue else "")
 
 
 # --- demo, emulate ------------------------------------------------------------------------------

@@ -363,3 +363,163 @@ class TestStartup:
             [sys.executable, "-c", code], capture_output=True, text=True, check=True
         )
         assert "[]" == done.stdout.strip().splitlines()[-1]
+
+
+def _toss(op_id: str, status: str, **kw: object) -> dict[str, object]:
+    return {
+        "id": op_id,
+        "marketplace": "toss",
+        "status": status,
+        "item_id": "A",
+        "unit_price": 10_000,
+        **kw,
+    }
+
+
+#: A Toss cancel request made on Friday 2026-02-27; 3월 2일 is the substitute holiday of 삼일절.
+CANCEL_ASKED = _toss(
+    "op-cancel",
+    "PREPARING",
+    paid_at="2026-02-27T09:00:00+09:00",
+    open_claim={
+        "id": "c-1",
+        "type": "CANCEL",
+        "status": "REQUESTED",
+        "origin_status": "PREPARING",
+        "requested_at": "2026-02-27T15:00:00+09:00",
+    },
+)
+DELIVERED = _toss("op-delivered", "DELIVERED", delivered_at="2026-02-25T18:00:00+09:00")
+NOW = "2026-03-04T10:00:00+09:00"
+
+
+def _due(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], orders: object, *argv: str
+) -> tuple[int, str]:
+    path = tmp_path / "orders.json"
+    path.write_text(json.dumps(orders), encoding="utf-8")
+    code = main(["due", "--order", str(path), *argv])
+    return code, capsys.readouterr().out
+
+
+class TestDue:
+    def test_soonest_first_with_the_allowed_actions(
+        self, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    ) -> None:
+        """Order products come soonest deadline first, each with its deadlines and the seller's
+        allowed actions; business days skip the weekend and the 3월 2일 substitute holiday."""
+        code, out = _due(tmp_path, capsys, [CANCEL_ASKED, DELIVERED], "--now", NOW)
+        assert 0 == code
+        assert out.index("op-delivered") < out.index("op-cancel")
+        block = out.split("op-cancel · ", 1)[1]
+        expected = [
+            "  - 2026-03-05 24:00까지 · 발송 기한 (D3) · 놓치면 벌점 1점",
+            "  - 2026-03-05 24:00까지 · 클레임 처리 기한 (D4) · 놓치면 벌점 3점",
+            "  - 2026-03-11 24:00까지 · 취소 요청 자동 승인 (D1) · 기한이 지나면 토스쇼핑이 "
+            "자동 취소 승인(cancel.approve)",
+            "  가능 · 판매자(SELLER): cancel.approve, cancel.reject, cancel.by_seller",
+        ]
+        assert expected == block.splitlines()[1:5]
+
+    def test_json_schema(self, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+        """--json gives the documented envelope; each entry its next deadline, all of them and
+        the allowed actions; a single object is read as a list of one."""
+        code, out = _due(tmp_path, capsys, CANCEL_ASKED, "--now", NOW, "--json")
+        assert 0 == code
+        data = json.loads(out)
+        assert ["schema", "version", "now", "actor", "overdue", "order_products"] == list(data)
+        assert ("claimflow.due", 1, NOW, "SELLER", False) == (
+            data["schema"],
+            data["version"],
+            data["now"],
+            data["actor"],
+            data["overdue"],
+        )
+        (entry,) = data["order_products"]
+        assert ["order_product", "next", "deadlines", "allowed_actions"] == list(entry)
+        assert "op-cancel" == entry["order_product"]["id"]
+        assert ["D3", "D4", "D1"] == [d["rule_id"] for d in entry["deadlines"]]
+        assert entry["deadlines"][0] == entry["next"]
+        auto = entry["deadlines"][2]
+        assert ("2026-03-11", "2026-03-12T00:00:00+09:00", "cancel.approve", "c-1") == (
+            auto["last_day"],
+            auto["due_at"],
+            auto["system_action"],
+            auto["claim_id"],
+        )
+        assert ["cancel.approve", "cancel.reject", "cancel.by_seller"] == entry["allowed_actions"]
+
+    def test_overdue_exits_1(self, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+        """A deadline that has passed is marked and makes the exit status 1."""
+        later = "2026-03-06T10:00:00+09:00"
+        code, out = _due(tmp_path, capsys, [CANCEL_ASKED], "--now", later, "--lang", "en")
+        assert 1 == code
+        d4 = "  ! by end of 2026-03-05 · UNTOUCHED_CLAIM (D4) · missing it costs 3 penalty points"
+        assert f"{d4} · OVERDUE\n" in out
+        assert "  - by end of 2026-03-11 · AUTO_APPROVAL (D1)" in out
+
+    def test_shop_holidays_and_preparation_days_move_the_deadline(
+        self, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    ) -> None:
+        """A shop holiday is no business day; --preparation-days is D3's number of days."""
+        paid = _toss("op-paid", "PAID", paid_at="2026-03-03T09:00:00+09:00")
+        argv = ["--now", NOW, "--json"]
+        _, out = _due(tmp_path, capsys, paid, *argv)
+        assert "2026-03-06" == json.loads(out)["order_products"][0]["next"]["last_day"]
+        _, out = _due(tmp_path, capsys, paid, *argv, "--shop-holiday", "2026-03-05")
+        assert "2026-03-09" == json.loads(out)["order_products"][0]["next"]["last_day"]
+        _, out = _due(tmp_path, capsys, paid, *argv, "--preparation-days", "1")
+        assert "2026-03-04" == json.loads(out)["order_products"][0]["next"]["last_day"]
+
+    def test_other_marketplaces_have_open_claims_but_no_deadline(
+        self, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    ) -> None:
+        """imweb's open claim comes after every deadline, said to have none; a line with neither
+        a deadline nor an open claim is left out."""
+        claim = {"id": "c", "type": "RETURN", "status": "REQUESTED", "origin_status": "DELIVERED"}
+        imweb = {**_toss("op-imweb", "DELIVERED"), "marketplace": "imweb", "open_claim": claim}
+        quiet = {**_toss("op-quiet", "DELIVERED"), "marketplace": "x2bee"}
+        code, out = _due(tmp_path, capsys, [imweb, quiet, DELIVERED], "--now", NOW)
+        assert 0 == code
+        assert out.index("op-delivered") < out.index("op-imweb")
+        assert "op-quiet" not in out
+        assert "  기한 없음 (아임웹에는 자동 처리 기한이 없습니다)" in out
+
+    def test_stdin(
+        self, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+    ) -> None:
+        """--order - reads the list from stdin."""
+        monkeypatch.setattr("sys.stdin", io.StringIO(json.dumps([DELIVERED])))
+        assert 0 == main(["due", "--order", "-", "--now", NOW, "--json"])
+        data = _json_out(capsys)
+        assert ["op-delivered"] == [e["order_product"]["id"] for e in data["order_products"]]  # type: ignore[attr-defined]
+
+    @pytest.mark.parametrize(
+        ("orders", "argv", "expected"),
+        [
+            ([DELIVERED, {**DELIVERED, "status": "GONE"}], [], "item 1: OrderProduct:"),
+            ("text", [], "expected an order product (an object) or a list of them"),
+            ([DELIVERED], ["--shop-holiday", "3/5"], "--shop-holiday '3/5': expected a date"),
+            ([DELIVERED], ["--preparation-days", "15"], "preparation_days: must be an integer"),
+        ],
+    )
+    def test_bad_input_exits_2_naming_it(
+        self,
+        tmp_path: Path,
+        capsys: pytest.CaptureFixture[str],
+        orders: object,
+        argv: list[str],
+        expected: str,
+    ) -> None:
+        """A bad order product (by its index), a wrong shape, date or number exits 2 naming it."""
+        path = tmp_path / "orders.json"
+        path.write_text(json.dumps(orders), encoding="utf-8")
+        assert 2 == main(["due", "--order", str(path), "--now", NOW, *argv])
+        assert expected in capsys.readouterr().err
+
+    def test_naive_now_is_a_usage_error(self, capsys: pytest.CaptureFixture[str]) -> None:
+        """--now without an offset is refused (it could mean Seoul or UTC)."""
+        with pytest.raises(SystemExit) as exc:
+            main(["due", "--order", "-", "--now", "2026-03-04T10:00:00"])
+        assert 2 == exc.value.code
+        assert "has no offset" in capsys.readouterr().err

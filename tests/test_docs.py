@@ -173,16 +173,22 @@ CLI_EXAMPLES = _console_examples((DOCS / "cli.md").read_text(encoding="utf-8"))
 
 class TestCliGuide:
     def test_guide_has_examples(self) -> None:
-        """docs/cli.md holds check and actions examples in both languages."""
+        """docs/cli.md holds check, actions and due examples in both languages."""
         commands = [argv[0] for argv, _, _ in CLI_EXAMPLES]
-        assert {"check", "actions"} == set(commands)
+        assert {"check", "actions", "due"} == set(commands)
         assert any("--lang" in argv for argv, _, _ in CLI_EXAMPLES)
 
     @pytest.mark.parametrize(("argv", "output", "status"), CLI_EXAMPLES)
     def test_example_prints_what_the_guide_says(
-        self, argv: list[str], output: str, status: int, capsys: pytest.CaptureFixture[str]
+        self,
+        argv: list[str],
+        output: str,
+        status: int,
+        capsys: pytest.CaptureFixture[str],
+        monkeypatch: pytest.MonkeyPatch,
     ) -> None:
         """Each `$ claimflow …` example of docs/cli.md prints its output and exit status."""
+        monkeypatch.chdir(ROOT)  # examples name files from the project's root (docs/…)
         assert status == main(argv)
         assert output == capsys.readouterr().out
 
