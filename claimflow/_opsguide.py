@@ -10,9 +10,13 @@ public page it comes from and its seed file.
 
 from __future__ import annotations
 
+from . import _time
 from ._diagrams import MARKER, RuleRow, Source, rule_rows
+from ._engine import _PARTIAL_RULES
+from ._introspect import MoneyRuleInfo, money_rules, return_shipping_ko
 from ._korean import attach
-from ._vocab import Actor, EffectKind, Marketplace, Status, Tag
+from ._machine import COMPILED
+from ._vocab import Action, Actor, EffectKind, Marketplace, Status, Tag
 
 __all__ = ["render"]
 
@@ -189,6 +193,37 @@ NOTES_KO = {
 
 TAG_KO = {Tag.DOCUMENTED: "문서", Tag.DECIDED: "결정"}
 
+#: rules.md Q1-Q3: how much of a line a claim may take, per marketplace (the rule id and tag come
+#: from the engine's own table, ``claimflow._engine._PARTIAL_RULES``).
+QUANTITY_KO = {
+    Marketplace.TOSS: (
+        "클레임은 주문상품(orderProductId) 단위이고 그 주문상품의 전체 수량을 대상으로 합니다. "
+        "일부 수량(quantity)만 신청하면 거절됩니다."
+    ),
+    Marketplace.IMWEB: (
+        "클레임은 품목 주문(prod_order_no) 전체를 대상으로 합니다. 아임웹 문서의 예처럼 "
+        "상품A 2개 중 1개를 반품해도 시스템에서는 2개가 모두 반품되므로, 일부 수량(quantity)만 "
+        "신청하면 거절됩니다."
+    ),
+    Marketplace.X2BEE: (
+        "주문이 부분 클레임을 허용하면(sctnCnclPsbYn) 취소·반품·교환에서 일부 수량(quantity, "
+        "x2bee claimQty)만 신청할 수 있습니다. 신청한 수량은 별도의 주문상품 줄로 나뉘어 자기 "
+        "상태와 클레임을 갖고, 나머지 수량은 상태가 그대로 남아 나중에 신청할 수 있습니다. "
+        "금액은 수량에 비례해 나누며(M2), 모든 줄의 수량을 더하면 언제나 처음 주문한 수량입니다. "
+        "부분 클레임을 허용하지 않는 주문에서 일부 수량을 신청하면 거절됩니다."
+    ),
+}
+
+#: rules.md M7, where the marketplace states its own figure
+STATED_FIGURE_KO = {
+    Marketplace.TOSS: (
+        "토스쇼핑이 클레임 배송비(claimDeliveryPaymentAmount)를 알려 주면 그 금액대로 처리하고, "
+        "claimflow 견적과 다르면 차이를 결정에 함께 알립니다 (M7)."
+    ),
+    Marketplace.IMWEB: "",
+    Marketplace.X2BEE: "",
+}
+
 EFFECT_MEANING_KO = {
     EffectKind.REFUND: "구매자에게 환불합니다 (금액은 결정에 들어 있습니다).",
     EffectKind.REGISTER_DELIVERY: "택배사와 송장번호를 등록합니다.",
@@ -198,6 +233,93 @@ EFFECT_MEANING_KO = {
     EffectKind.CHARGE_EXTRA: "추가 비용을 청구하거나 환불에서 뺍니다.",
     EffectKind.REFUND_POINTS: "포인트를 환불합니다.",
 }
+
+
+def _tags(tags: tuple[Tag, ...]) -> str:
+    return "·".join(TAG_KO[t] for t in tags)
+
+
+def _money_table() -> list[str]:
+    """rules.md M1-M8 once: what a quote is made of, for every marketplace."""
+    out = [
+        "",
+        "## 환불 금액이 정해지는 방법 (M1–M8)",
+        "",
+        "돈이 움직이는 결정(환불, 추가 청구, 포인트 환불)에는 모두 견적(`Quote`)이 붙습니다. "
+        "견적은 원 단위 정수이고, 각 항목을 더하면 정확히 전체 금액이 됩니다. "
+        "`claimflow.quote()`로 실행 전에 미리 볼 수 있습니다.",
+        "",
+        "| 규칙 | 내용 | 근거 |",
+        "|---|---|---|",
+    ]
+    out += [f"| {m.id} | {_cell(m.summary_ko)} | {_tags(m.tags)} |" for m in money_rules()]
+    return out
+
+
+def _money_actions(mp: Marketplace, m: MoneyRuleInfo) -> list[Action]:
+    offered = COMPILED[mp].offered
+    return [a for a in m.actions if a in offered]
+
+
+def _money_section(mp: Marketplace) -> list[str]:
+    """Who pays the return shipping on *mp*, and which of its actions each money rule prices."""
+    out = ["### 돈: 반품 배송비와 환불 금액", "", return_shipping_ko(mp), ""]
+    if STATED_FIGURE_KO[mp]:
+        out += [STATED_FIGURE_KO[mp], ""]
+    specific = [(m, _money_actions(mp, m)) for m in money_rules() if m.actions]
+    out += [
+        f"- **{m.id}** {m.summary_ko.split(':', 1)[0]}: "
+        + ", ".join(f"{a.label} `{a}`" for a in actions)
+        for m, actions in specific
+        if actions
+    ]
+    general = "·".join(m.id for m in money_rules() if not m.actions)
+    particle = attach(general, "은/는")[len(general) :]  # M8은: 8 is read 팔
+    out += [f"- **{general}**{particle} 돈이 움직이는 모든 작업에 똑같이 적용됩니다.", ""]
+    return out
+
+
+def _quantity_section(mp: Marketplace) -> list[str]:
+    rule_id, _, tag, _, _ = _PARTIAL_RULES[mp]
+    text = QUANTITY_KO[mp].removesuffix(".")
+    return ["### 수량: 일부만 클레임할 수 있나", "", f"{text} ({rule_id}, {TAG_KO[tag]}).", ""]
+
+
+def _deadline_section(mp: Marketplace) -> list[str]:
+    """rules.md D1-D5, with the numbers :mod:`claimflow._time` counts with (Toss only)."""
+    out = ["### 기한: 마켓이 스스로 처리하는 일과 벌점", ""]
+    if mp is not Marketplace.TOSS:
+        return [
+            *out,
+            f"{attach(mp.label, '은/는')} 자동 승인, 자동 구매확정, 벌점 같은 기한을 문서에 두지 "
+            "않습니다. claimflow도 기한을 계산하지 않으며, `claimflow due`에는 열린 클레임이 "
+            "기한 없이 나옵니다.",
+            "",
+        ]
+    t = _time
+    out += [
+        "토스쇼핑은 판매자에게 보이지 않는 타이머로 움직입니다 (근거: 공개 클라이언트 코드). "
+        "영업일은 주말, 공휴일(대체공휴일 포함), 상점 휴무일(토스쇼핑 `/merchants/holidays`)을 "
+        "뺀 날이고, 기한은 마지막 날 24:00(서울)까지입니다. 오늘 처리할 일은 "
+        "`claimflow due`로 볼 수 있습니다 ([CLI 안내](cli.md)).",
+        "",
+        "| 규칙 | 언제 | 무슨 일이 생기나 |",
+        "|---|---|---|",
+        f"| D1 | 구매자의 취소 요청을 {t.AUTO_APPROVAL_BUSINESS_DAYS}영업일 동안 처리하지 않으면 | "
+        f"토스쇼핑이 자동으로 승인하고 환불합니다 (시스템 `{Action.CANCEL_APPROVE}`, T3) |",
+        f"| D2 | 배송완료 후 {t.AUTO_CONFIRMATION_DAYS}일이 지나면 (열린 클레임이 없을 때) | "
+        f"토스쇼핑이 자동으로 구매확정합니다 (시스템 `{Action.ORDER_CONFIRM}`, F5) |",
+        f"| D3 | 결제 후 preparationDays 영업일(기본 {t.DEFAULT_PREPARATION_DAYS}일, "
+        f"0–{t.MAX_PREPARATION_DAYS}일) 안에 발송하지 않으면 | 주문상품마다 벌점 "
+        f"{t.SHIPPING_PENALTY_POINTS}점 |",
+        f"| D4 | 클레임을 {t.UNTOUCHED_CLAIM_BUSINESS_DAYS}영업일 동안 처리하지 않으면 | "
+        f"벌점 {t.UNTOUCHED_CLAIM_PENALTY_POINTS}점 |",
+        f"| D5 | 발송 지연 `{Action.ORDER_DELAY}` | 주문상품마다 한 번, 결제 후 "
+        f"{t.DELAY_WINDOW_BUSINESS_DAYS}영업일 안에만 할 수 있고, 새 발송 기한은 오늘부터 "
+        f"{t.MAX_DELAY_DAYS}일 이내여야 합니다 (F2) |",
+        "",
+    ]
+    return out
 
 
 def note_ko(note: str) -> str:
@@ -269,6 +391,7 @@ def render() -> str:
     out += [f"| {s.label} | `{s}` | {MEANING_KO[s]} |" for s in Status]
     out += ["", "## 돈과 재고에 생기는 일", "", "| 효과 | 뜻 |", "|---|---|"]
     out += [f"| {e.label} (`{e}`) | {EFFECT_MEANING_KO[e]} |" for e in EffectKind]
+    out += _money_table()
     for mp in Marketplace:
         rows = rule_rows(mp)
         out += ["", f"## {mp.label} ({mp})", "", INTRO_KO[mp], ""]
@@ -297,4 +420,7 @@ def render() -> str:
                 f"- **{r.rule_id}** `{r.action}` ({TAG_KO[tag]}): {note_ko(note)}"
                 for r, note, tag in noted
             ]
+            out.append("")
+        out += _money_section(mp) + _quantity_section(mp) + _deadline_section(mp)
+        out.pop()  # no blank line before the next section's heading
     return "\n".join(out) + "\n"

@@ -13,6 +13,7 @@ import pytest
 
 import claimflow as cf
 from claimflow._diagrams import MARKER
+from claimflow._introspect import money_rules, return_shipping_ko
 from claimflow._opsguide import NOTES_KO
 from claimflow.cli import generated_docs, main
 
@@ -129,6 +130,50 @@ class TestOpsGuide:
         )
         assert row.startswith(expected)
         assert "옵션변경" not in row and "판매자 취소로 종료" not in row.split("|")[1]
+
+    def _section(self, marketplace: str) -> str:
+        return self.GUIDE.split(f"({marketplace})\n", 1)[1].split("\n## ", 1)[0]
+
+    def test_money_rules_table_lists_m1_to_m8(self) -> None:
+        """The guide has one table of the money rules, each with its Korean summary and tag."""
+        table = self.GUIDE.split("## 환불 금액이 정해지는 방법 (M1–M8)", 1)[1].split("\n## ", 1)[0]
+        for m in money_rules():
+            assert f"| {m.id} | {m.summary_ko} |" in table
+
+    @pytest.mark.parametrize("mp", list(cf.Marketplace))
+    def test_each_marketplace_says_who_pays_the_return_shipping(self, mp: cf.Marketplace) -> None:
+        """Each section says who pays the return shipping and which of its actions M3-M5 price;
+        the rules that hold everywhere are named with the right particle (M8은)."""
+        section = self._section(mp.value)
+        assert return_shipping_ko(mp) in section
+        assert "- **M4** 반품: 반품 완료(환불) `return.complete`" in section
+        assert "- **M1·M2·M6·M7·M8**은 돈이 움직이는 모든 작업에 똑같이 적용됩니다." in section
+        retry = "취소 환불 재시도 `cancel.retry_refund`"
+        assert (mp is cf.Marketplace.IMWEB) == (retry in section)  # I4 is imweb's only
+
+    def test_quantities_per_marketplace(self) -> None:
+        """Toss (Q3) and imweb (Q2) take whole lines; x2bee (Q1) splits the claimed units off."""
+        assert "일부 수량(quantity)만 신청하면 거절됩니다 (Q3, 결정)." in self._section("toss")
+        assert "일부 수량(quantity)만 신청하면 거절됩니다 (Q2, 문서)." in self._section("imweb")
+        x2bee = self._section("x2bee")
+        assert "별도의 주문상품 줄로 나뉘어" in x2bee and "(Q1, 문서)." in x2bee
+
+    def test_deadlines_are_tosss_only(self) -> None:
+        """Toss lists D1-D5 with the numbers claimflow counts with; imweb and x2bee have none."""
+        toss = self._section("toss")
+        for row in (
+            "| D1 | 구매자의 취소 요청을 7영업일 동안 처리하지 않으면 |",
+            "| D2 | 배송완료 후 7일이 지나면 (열린 클레임이 없을 때) |",
+            "| D3 | 결제 후 preparationDays 영업일(기본 3일, 0–14일) 안에 발송하지 않으면 | "
+            "주문상품마다 벌점 1점 |",
+            "| D4 | 클레임을 3영업일 동안 처리하지 않으면 | 벌점 3점 |",
+            "| D5 | 발송 지연 `order.delay` | 주문상품마다 한 번, 결제 후 3영업일 안에만",
+        ):
+            assert row in toss
+        for mp, who in (("imweb", "아임웹은"), ("x2bee", "x2bee는")):
+            expected = f"{who} 자동 승인, 자동 구매확정, 벌점 같은 기한을 문서에 두지 않습니다."
+            assert expected in self._section(mp)
+            assert "| D1 |" not in self._section(mp)
 
     def test_x2bee_intro_says_paid(self) -> None:
         """x2bee's intro uses the table's word for the status: 결제완료."""
