@@ -9,7 +9,9 @@ No CDN and no fetch: every page carries its SVG diagram (Graphviz), its data (JS
 - ``<marketplace>-<machine>.html``: the diagram with clickable states (and a list of every state,
   for those a fan note stands for); clicking one shows, per actor, the allowed actions with where
   they lead (status, claim status, effects, rule id) and the refused ones with their Korean and
-  English reasons and rule ids; where the machine has guarded rules (imweb), a payment selector
+  English reasons and rule ids; the money rules that price an allowed action's quote (M1-M8) and,
+  on Toss, the deadlines :func:`claimflow.due` counts in that state (D1-D4; needs the ``time``
+  extra, else none are shown); where the machine has guarded rules (imweb), a payment selector
   (card, bank transfer, Naver Pay) shows how the answer changes.
 
 Everything comes from the same intermediate form as the diagrams and the ops guide
@@ -18,12 +20,14 @@ Everything comes from the same intermediate form as the diagrams and the ops gui
 
 from __future__ import annotations
 
+import datetime as dt
 import html
 import json
 from typing import Any
 
 import attrs
 
+from . import _time
 from ._diagrams import (
     MARKER,
     Graph,
@@ -35,10 +39,11 @@ from ._diagrams import (
     svg,
     to_dot,
 )
-from ._introspect import reachable_states
+from ._introspect import money_rules, reachable_states
 from ._opsguide import TAG_KO
 from ._values import OrderProduct
 from ._vocab import Action, Actor, EffectKind, Marketplace, PaymentChannel
+from .exceptions import MissingExtraError
 
 __all__ = ["build"]
 
@@ -82,7 +87,8 @@ function show(id) {
       h += '<li class="allowed" data-action="' + o.action + '">✓ <b>' + esc(o.action) + '</b> '
         + esc(o.label) + ' → ' + esc(o.to) + (o.effects ? ' · ' + esc(o.effects) : '')
         + ' <span class="rule">[' + esc(o.rule) + ']</span>'
-        + (o.needs ? ' <span class="en">필요한 값: ' + esc(o.needs) + '</span>' : '') + '</li>';
+        + (o.needs ? ' <span class="en">필요한 값: ' + esc(o.needs) + '</span>' : '')
+        + (o.quote ? ' <span class="quote">견적 ' + esc(o.quote) + '</span>' : '') + '</li>';
     }
     if (!a.allowed.length) h += '<li>가능한 작업 없음 / nothing allowed</li>';
     for (const o of a.refused) {
@@ -90,6 +96,11 @@ function show(id) {
         + esc(o.ko) + ' <span class="rule">[' + esc(o.rule) + ']</span><br><span class="en">'
         + esc(o.en) + '</span></li>';
     }
+    h += '</ul>';
+  }
+  if (st.deadlines.length) {
+    h += '<h3>기한 / deadlines</h3><ul class="deadlines">';
+    for (const d of st.deadlines) h += '<li data-rule="' + d.rule + '">' + esc(d.text) + '</li>';
     h += '</ul>';
   }
   panel.innerHTML = h;
@@ -176,6 +187,51 @@ PAYMENTS: tuple[tuple[str, str, dict[str, Any]], ...] = (
 )
 
 
+#: rules.md M3-M5: the money rule that prices an action's quote (M1, M2, M6-M8 hold for all)
+_QUOTE_RULES = {a: m.id for m in money_rules() for a in m.actions}
+_MONEY = frozenset({EffectKind.REFUND, EffectKind.CHARGE_EXTRA, EffectKind.REFUND_POINTS})
+
+#: rules.md D1-D4 as the panel says them, with the numbers claimflow._time counts with
+_DEADLINE_KO = {
+    _time.DeadlineKind.AUTO_APPROVAL: (
+        f"요청 후 {_time.AUTO_APPROVAL_BUSINESS_DAYS}영업일 안에 처리하지 않으면 토스쇼핑이 "
+        "자동으로 승인하고 환불합니다"
+    ),
+    _time.DeadlineKind.AUTO_CONFIRMATION: (
+        f"배송완료 후 {_time.AUTO_CONFIRMATION_DAYS}일이 지나면 토스쇼핑이 자동으로 구매확정합니다"
+    ),
+    _time.DeadlineKind.SHIPPING: (
+        f"결제 후 preparationDays 영업일(기본 {_time.DEFAULT_PREPARATION_DAYS}일) 안에 "
+        f"발송하지 않으면 벌점 {_time.SHIPPING_PENALTY_POINTS}점입니다"
+    ),
+    _time.DeadlineKind.UNTOUCHED_CLAIM: (
+        f"요청 후 {_time.UNTOUCHED_CLAIM_BUSINESS_DAYS}영업일 안에 처리하지 않으면 벌점 "
+        f"{_time.UNTOUCHED_CLAIM_PENALTY_POINTS}점입니다"
+    ),
+}
+_SAMPLE_MOMENT = dt.datetime(2026, 1, 5, 10, tzinfo=_time.SEOUL)
+
+
+def _deadlines_data(op: OrderProduct) -> list[dict[str, str]]:
+    """What claimflow.due() counts in this state (Toss), said without dates."""
+    at = _SAMPLE_MOMENT
+    claim = op.open_claim
+    sample = attrs.evolve(
+        op,
+        paid_at=at,
+        delivered_at=at,
+        open_claim=None if claim is None else attrs.evolve(claim, requested_at=at),
+    )
+    try:
+        found = _time.due(sample, at)
+    except MissingExtraError:  # no 'time' extra: business days cannot be counted
+        return []
+    return [
+        {"rule": d.rule_id, "text": f"{d.kind.label} ({d.rule_id}): {_DEADLINE_KO[d.kind]}"}
+        for d in found
+    ]
+
+
 def _actors_data(op: OrderProduct, machine_actions: set[Action]) -> list[dict[str, Any]]:
     actors = []
     for actor in Actor:
@@ -193,6 +249,7 @@ def _actors_data(op: OrderProduct, machine_actions: set[Action]) -> list[dict[st
                 "effects": ", ".join(EffectKind(e).label for e in o.effects),
                 "rule": o.rule_id or "",
                 "needs": ", ".join(o.required_params),
+                "quote": _quote_rules(o.action, o.effects),
             }
             for o in opts
             if o.allowed
@@ -218,6 +275,13 @@ def _actors_data(op: OrderProduct, machine_actions: set[Action]) -> list[dict[st
     return actors
 
 
+def _quote_rules(action: Action, effects: tuple[str, ...]) -> str:
+    if not _MONEY.intersection(EffectKind(e) for e in effects):
+        return ""
+    specific = _QUOTE_RULES.get(action)
+    return f"{specific}, M1·M2·M6–M8" if specific else "M1·M2·M6–M8"
+
+
 def _state_data(graph: Graph) -> dict[str, Any]:
     mp = graph.marketplace
     machine_actions = {e.action for e in graph.edges}
@@ -228,6 +292,7 @@ def _state_data(graph: Graph) -> dict[str, Any]:
         states[node.id] = {
             "label": node.text("ko"),
             "label_en": node.text("en"),
+            "deadlines": _deadlines_data(op),
             "payments": {
                 key: _actors_data(attrs.evolve(op, **changes), machine_actions)
                 for key, _, changes in payments

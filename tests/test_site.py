@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 
 import claimflow as cf
-from claimflow import _diagrams
+from claimflow import _diagrams, _site
 from claimflow._site import build
 from claimflow.cli import main
 
@@ -115,6 +115,30 @@ class TestPages:
         assert "<h1>mine</h1>" == (tmp_path / "index.html").read_text(encoding="utf-8")
 
 
+class TestPanelData:
+    def test_toss_states_carry_their_deadlines(self) -> None:
+        """A Toss cancel request shows D3, D4 and D1 (what claimflow.due counts there);
+        imweb has no timers, so its states show none."""
+        toss = _site._state_data(_diagrams.extract("toss", "cancel"))["states"]
+        rules = [d["rule"] for d in toss["PREPARING__CANCEL__REQUESTED"]["deadlines"]]
+        assert ["D3", "D4", "D1"] == rules
+        imweb = _site._state_data(_diagrams.extract("imweb", "return"))["states"]
+        assert [] == [k for k, st in imweb.items() if st["deadlines"]]
+
+    def test_money_moving_actions_name_their_quote_rules(self) -> None:
+        """An allowed action that refunds names M4 (return) and the rules for every quote;
+        one that moves no money names none."""
+        states = _site._state_data(_diagrams.extract("toss", "return"))["states"]
+        (seller,) = [
+            a
+            for a in states["RETURN_COLLECTED__RETURN__COLLECTED"]["payments"]["card"]
+            if a["actor"] == "SELLER"
+        ]
+        quotes = {o["action"]: o["quote"] for o in seller["allowed"]}
+        assert "M4, M1·M2·M6–M8" == quotes["return.complete"]
+        assert "" == quotes["return.reject_collected"]
+
+
 class TestInBrowser:
     def test_click_a_state_shows_what_each_actor_may_do(self, site: Path, browser: Any) -> None:
         """Clicking 반품수거완료 on Toss's return diagram lists the seller's return.complete
@@ -132,6 +156,7 @@ class TestInBrowser:
             By.CSS_SELECTOR, 'ul[data-actor="SELLER"] li.allowed[data-action="return.complete"]'
         ).text
         assert "→ 반품완료" in seller and "[T11]" in seller and "환불" in seller
+        assert "견적 M4, M1·M2·M6–M8" in seller  # the money rules that price its refund
         refused = browser.find_element(
             By.CSS_SELECTOR, 'ul[data-actor="BUYER"] li.refused[data-action="return.complete"]'
         ).text
@@ -154,6 +179,8 @@ class TestInBrowser:
             By.CSS_SELECTOR, 'ul[data-actor="SELLER"] li.allowed[data-action="cancel.by_seller"]'
         ).text
         assert "→ 결제취소" in item and "[T5]" in item
+        deadlines = browser.find_element(By.CSS_SELECTOR, "ul.deadlines").text
+        assert "자동 구매확정 (D2): 배송완료 후 7일이 지나면" in deadlines
 
     def test_payment_changes_the_answer(self, site: Path, browser: Any) -> None:
         """On imweb's return page, a bank-transfer payment refuses return.complete (I13) with
