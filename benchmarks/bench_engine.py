@@ -54,6 +54,7 @@ from claimflow import (
     Actor,
     Applied,
     Claim,
+    ClaimDelivery,
     ClaimStatus,
     ClaimType,
     Decision,
@@ -67,11 +68,13 @@ from claimflow import (
     Status,
     Tag,
 )
+from claimflow._engine import _differs, _partial_or_overpaid
 from claimflow._machine import ParamsCondition, state_key, state_name
+from claimflow._money import MoneyRule, quote_money
 
 A, S, CS, CT, EK = Action, Status, ClaimStatus, ClaimType, EffectKind
 BUYER, SELLER, SYSTEM = Actor.BUYER, Actor.SELLER, Actor.SYSTEM
-DOC, DECIDED = Tag.DOCUMENTED, Tag.DECIDED
+DOC, DECIDED, CLIENT = Tag.DOCUMENTED, Tag.DECIDED, Tag.CLIENT
 
 # CPU time of this thread: on a shared machine, time spent descheduled is not counted
 # (--wall switches to time.perf_counter).
@@ -104,8 +107,11 @@ class BadParamError(Exception):
         self.ko, self.en = ko, en
 
 
-def _text(max_len: int) -> Callable[[object], object]:
-    def check(value: object) -> object:
+Check = Callable[[object, OrderProduct], object]
+
+
+def _text(max_len: int) -> Check:
+    def check(value: object, _op: OrderProduct) -> object:
         if not isinstance(value, str) or not value.strip():
             raise BadParamError("비어 있지 않은 문자열이어야 합니다", "must be a non-empty string")
         if len(value) > max_len:
@@ -119,24 +125,38 @@ _TRACKING = re.compile(r"[0-9A-Za-z-]{4,40}")
 _KST = dt.timezone(dt.timedelta(hours=9), "KST")
 
 
-def _tracking(value: object) -> object:
+def _tracking(value: object, _op: OrderProduct) -> object:
     if not isinstance(value, str) or not _TRACKING.fullmatch(value.strip()):
         raise BadParamError("송장번호 형식 오류", "must be 4 to 40 digits, letters or '-'")
     return value.strip()
 
 
-def _fee_payer(value: object) -> object:
+def _fee_payer(value: object, _op: OrderProduct) -> object:
     try:
         return FeePayer(value)
     except ValueError:
         raise BadParamError("USER 또는 MERCHANT", "must be USER or MERCHANT") from None
 
 
-def _future_date(value: object) -> object:
+def _future_date(value: object, _op: OrderProduct) -> object:
     if isinstance(value, dt.datetime) or not isinstance(value, dt.date):
         raise BadParamError("날짜(date)여야 합니다", "must be a date")
     if value <= dt.datetime.now(_KST).date():
         raise BadParamError("오늘 이후 날짜여야 합니다", "must be after today")
+    return value
+
+
+def _won(value: object, _op: OrderProduct) -> object:
+    if type(value) is not int or value < 0:
+        raise BadParamError(
+            "0 이상의 원 단위 정수여야 합니다", "must be a non-negative integer in won"
+        )
+    return value
+
+
+def _quantity(value: object, op: OrderProduct) -> object:
+    if type(value) is not int or not 1 <= value <= op.quantity:
+        raise BadParamError("수량 오류", "must be a whole number of the line's units")
     return value
 
 
@@ -148,7 +168,13 @@ P_CARRIER = ("carrier", "택배사", True, _text(50))
 P_TRACKING = ("tracking_number", "송장번호", True, _tracking)
 P_FEE = ("fee_payer", "배송비 부담", True, _fee_payer)
 P_DEADLINE = ("shipping_deadline", "발송 기한", True, _future_date)
+P_FEE_OPT = ("fee_payer", "배송비 부담", False, _fee_payer)
+P_QUANTITY = ("quantity", "수량", False, _quantity)
+P_REFUND_AMOUNT = ("refund_amount", "환불 예정 금액", False, _won)
+P_EXTRA_PAYMENT = ("extra_payment", "추가 결제 금액", False, _won)
 DELIVERY = (P_CARRIER, P_TRACKING)
+STATED = (P_REFUND_AMOUNT, P_EXTRA_PAYMENT)  # M7: the marketplace's own figure
+REQUEST = (P_REASON, P_FEE_OPT, P_QUANTITY)  # a buyer's return / exchange request
 
 
 @attrs.frozen
@@ -161,13 +187,14 @@ class Row:
     claim_type: ClaimType | None  # for CREATE
     claim_status: ClaimStatus | None  # the claim's status after
     effects: tuple[EffectKind, ...]
-    params: tuple[tuple[str, str, bool, Callable[[object], object]], ...]
+    params: tuple[tuple[str, str, bool, Check], ...]
     rule_id: str
     source: str
     tag: Tag
     names: frozenset[str]
-    allowed_reason: Reason
+    allowed_reasons: tuple[Reason, ...]  # ALLOWED, and T5's penalty points
     actor_reasons: Mapping[Actor, Reason]
+    money: MoneyRule | None  # the quote's rule, for rows that move money
 
 
 TableKey = tuple[Status, ClaimType | None, ClaimStatus | None, Action]
@@ -188,6 +215,8 @@ def _row(  # noqa: PLR0917 - one positional argument per rules.md column
     cstatus: ClaimStatus | None = None,
     params: tuple[Any, ...] = (),
     effects: tuple[EffectKind, ...] = (),
+    penalty: int = 0,
+    money: MoneyRule | None = None,
 ) -> None:
     who = frozenset(actors)
     en_who = "/".join(sorted(a.value for a in who))
@@ -204,13 +233,29 @@ def _row(  # noqa: PLR0917 - one positional argument per rules.md column
         source,
         tag,
         frozenset(p[0] for p in params),
-        Reason(
-            "ALLOWED",
-            f"{rule_id} 규칙에 따라 가능합니다",
-            f"allowed by rule {rule_id}",
-            rule_id,
-            source,
-            tag,
+        (
+            Reason(
+                "ALLOWED",
+                f"{rule_id} 규칙에 따라 가능합니다",
+                f"allowed by rule {rule_id}",
+                rule_id,
+                source,
+                tag,
+            ),
+        )
+        + (
+            (
+                Reason(
+                    "PENALTY_POINTS",
+                    f"이 작업은 상점에 벌점 {penalty}점이 부과됩니다",
+                    f"this action costs the shop {penalty} penalty points",
+                    rule_id,
+                    SRC_MP,
+                    CLIENT,
+                ),
+            )
+            if penalty
+            else ()
         ),
         {
             a: Reason(
@@ -223,6 +268,7 @@ def _row(  # noqa: PLR0917 - one positional argument per rules.md column
             )
             for a in Actor
         },
+        money,
     )
     for status, ct, cs in where:
         TABLE.setdefault((status, ct, cs, action), []).append(row)
@@ -243,6 +289,12 @@ _OPEN_IN_SELLER_CANCEL = (
     _claim(CT.CANCEL, CS.REQUESTED, S.PREPARING, S.DELAYED)
     + _claim(CT.RETURN, CS.REQUESTED, S.SHIPPING, S.DELIVERED)
     + _claim(CT.EXCHANGE, CS.REQUESTED, S.SHIPPING, S.DELIVERED)
+    # T5 also once the claim moved the line on (rules.md, this turn)
+    + _claim(CT.RETURN, CS.APPROVED, S.RETURN_COLLECTING)
+    + _claim(CT.RETURN, CS.COLLECTED, S.RETURN_COLLECTED)
+    + _claim(CT.EXCHANGE, CS.APPROVED, S.EXCHANGE_COLLECTING)
+    + _claim(CT.EXCHANGE, CS.COLLECTED, S.EXCHANGE_COLLECTED)
+    + _claim(CT.EXCHANGE, CS.REDELIVERING, S.REDELIVERING)
 )
 
 _RET_REQ = _claim(CT.RETURN, CS.REQUESTED, *_SHIPPED)
@@ -254,7 +306,8 @@ _CANCEL_REQ = _claim(CT.CANCEL, CS.REQUESTED, S.PREPARING, S.DELAYED)
 _SHIPPING_REQ = _claim(CT.RETURN, CS.REQUESTED, S.SHIPPING) + _claim(
     CT.EXCHANGE, CS.REQUESTED, S.SHIPPING
 )
-_SELLER_CANCEL = (P_FEE, P_REASON_100, P_DETAIL)
+_SELLER_CANCEL = (P_FEE, P_REASON_100, P_DETAIL, *STATED)
+M3, M4, M5 = MoneyRule.CANCEL, MoneyRule.RETURN, MoneyRule.EXCHANGE
 
 # fmt: off
 # One line per rules.md row: id, source, tag, action, actors, where (status, open claim),
@@ -275,20 +328,22 @@ _RULES: list[tuple[Any, ...]] = [
      S.CONFIRMED, NONE, None, None, (), ()),
     # cancel T1-T5
     ("T1", SRC_CANCEL, DOC, A.CANCEL_REQUEST, (BUYER,), _no_claim(S.PAID), S.CANCELED,
-     NONE, None, None, (P_REASON,), (EK.REFUND,)),
+     NONE, None, None, (P_REASON, P_QUANTITY), (EK.REFUND,), 0, M3),
     ("T2", SRC_CANCEL, DOC, A.CANCEL_REQUEST, (BUYER,), _no_claim(S.PREPARING, S.DELAYED), SAME,
-     CREATE, CT.CANCEL, CS.REQUESTED, (P_REASON,), ()),
+     CREATE, CT.CANCEL, CS.REQUESTED, (P_REASON, P_QUANTITY), ()),
     ("T3", SRC_CANCEL, DOC, A.CANCEL_APPROVE, (SELLER,), _CANCEL_REQ, S.CANCELED,
-     CLOSE, None, CS.APPROVED, (), (EK.REFUND,)),
+     CLOSE, None, CS.APPROVED, (), (EK.REFUND,), 0, M3),
+    ("T3", SRC_MP, CLIENT, A.CANCEL_APPROVE, (SYSTEM,), _CANCEL_REQ, S.CANCELED,
+     CLOSE, None, CS.APPROVED, (), (EK.REFUND,), 0, M3),
     ("T4", SRC_CANCEL, DOC, A.CANCEL_REJECT, (SELLER,), _CANCEL_REQ, S.SHIPPING,
      CLOSE, None, CS.REJECTED, DELIVERY, (EK.REGISTER_DELIVERY,)),
     ("T5", SRC_CANCEL, DOC, A.CANCEL_BY_SELLER, (SELLER,), _no_claim(*_FROM_SELLER_CANCEL),
-     S.CANCELED, NONE, None, None, _SELLER_CANCEL, (EK.REFUND,)),
+     S.CANCELED, NONE, None, None, _SELLER_CANCEL, (EK.REFUND,), 3, M3),
     ("T5", SRC_CANCEL, DOC, A.CANCEL_BY_SELLER, (SELLER,), _OPEN_IN_SELLER_CANCEL, S.CANCELED,
-     CLOSE, None, CS.CLOSED_BY_SELLER_CANCEL, _SELLER_CANCEL, (EK.REFUND,)),
+     CLOSE, None, CS.CLOSED_BY_SELLER_CANCEL, _SELLER_CANCEL, (EK.REFUND,), 3, M3),
     # return T6-T12
     ("T6", SRC_RETURN, DOC, A.RETURN_REQUEST, (BUYER,), _no_claim(*_SHIPPED), SAME,
-     CREATE, CT.RETURN, CS.REQUESTED, (P_REASON,), ()),
+     CREATE, CT.RETURN, CS.REQUESTED, REQUEST, ()),
     ("T7", SRC_RETURN, DOC, A.RETURN_WITHDRAW, (BUYER,), _RET_REQ, SAME,
      CLOSE, None, CS.WITHDRAWN, (), ()),
     ("T8", SRC_RETURN, DOC, A.RETURN_APPROVE, (SELLER,), _RET_REQ, S.RETURN_COLLECTING,
@@ -299,14 +354,14 @@ _RULES: list[tuple[Any, ...]] = [
      _claim(CT.RETURN, CS.APPROVED, S.RETURN_COLLECTING), S.RETURN_COLLECTED,
      MOVE, None, CS.COLLECTED, (), ()),
     ("T11", SRC_RETURN, DOC, A.RETURN_COMPLETE, (SELLER,), _RET_COLLECTED, S.RETURNED,
-     CLOSE, None, CS.COMPLETED, (), (EK.REFUND,)),
+     CLOSE, None, CS.COMPLETED, STATED, (EK.REFUND,), 0, M4),
     ("T12", SRC_RETURN, DOC, A.RETURN_REJECT_COLLECTED, (SELLER,), _RET_COLLECTED, ORIGIN,
      CLOSE, None, CS.COLLECTION_REJECTED, (P_REASON,), ()),
     # exchange T13-T21
     ("T13", SRC_EXCHANGE, DOC, A.EXCHANGE_REQUEST, (BUYER,), _no_claim(*_SHIPPED), SAME,
-     CREATE, CT.EXCHANGE, CS.REQUESTED, (P_REASON,), ()),
+     CREATE, CT.EXCHANGE, CS.REQUESTED, REQUEST, ()),
     ("T15", SRC_EXCHANGE, DOC, A.EXCHANGE_APPROVE, (SELLER,), _EX_REQ, S.EXCHANGE_COLLECTING,
-     MOVE, None, CS.APPROVED, (), ()),
+     MOVE, None, CS.APPROVED, (), (EK.CHARGE_EXTRA,), 0, M5),
     ("T16", SRC_EXCHANGE, DOC, A.EXCHANGE_REJECT, (SELLER,), _EX_REQ, ORIGIN,
      CLOSE, None, CS.REJECTED, (P_REASON,), ()),
     ("T17", SRC_EXCHANGE, DOC, A.EXCHANGE_COLLECT, (SELLER,),
@@ -372,12 +427,15 @@ def _refusal(key: StateKey3, action: Action, actor: Actor) -> tuple[Reason, ...]
     return found
 
 
+_NOT_SHIPPED = frozenset({S.PAID, S.PREPARING, S.DELAYED})
+
+
 def _key3(op: OrderProduct) -> StateKey3:
     c = op.open_claim
     return (op.status, None, None) if c is None else (op.status, c.type, c.status)
 
 
-def dict_decide(
+def dict_decide(  # noqa: PLR0915 - one inline function, as a hand-written table would be
     op: OrderProduct, action: Action, actor: Actor, params: Mapping[str, object]
 ) -> tuple[Decision, Row | None]:
     """The hand-written decision: the same Decision claimflow returns."""
@@ -419,7 +477,7 @@ def dict_decide(
                     )
                 continue
             try:
-                checked[name] = chk(value)
+                checked[name] = chk(value, op)
             except BadParamError as e:
                 problems.append(
                     Reason(
@@ -435,6 +493,14 @@ def dict_decide(
         if problems:
             reasons_l += problems
             continue
+        units = checked.get("quantity")
+        stated = checked.get("refund_amount")
+        if (isinstance(units, int) and units < op.quantity) or (
+            isinstance(stated, int) and stated > op.paid
+        ):
+            # Q3 / M8 refusals: the reasons are claimflow's own text (a rare path, not timed)
+            why = _partial_or_overpaid(op, None, tuple(checked.items()))  # type: ignore[arg-type]
+            return Decision(False, op.marketplace, action, actor, op.status, why), None
         dest = row.dest
         to = op.status if dest is SAME else c.origin_status if dest is ORIGIN else dest  # type: ignore[union-attr]
         cop = row.claim_op
@@ -447,11 +513,43 @@ def dict_decide(
         else:
             ctype, cstatus = c.type, row.claim_status  # type: ignore[union-attr]
         effects: tuple[Effect, ...] = ()
+        reasons = row.allowed_reasons
+        q = None
+        if row.money is not None:
+            money_rule = row.money
+            delivery = c.delivery if c is not None else None
+            if action is A.CANCEL_BY_SELLER:
+                delivery = ClaimDelivery(checked["fee_payer"])  # type: ignore[arg-type]
+                if op.status not in _NOT_SHIPPED:
+                    money_rule = M4
+            q = quote_money(
+                money_rule,
+                op.unit_price,
+                op.quantity,
+                op.money,
+                delivery,
+                0,
+                None,
+                stated,  # type: ignore[arg-type]
+                checked.get("extra_payment"),  # type: ignore[arg-type]
+            )
+            if q.difference:
+                reasons += (_differs(q),)
         if row.effects:
             out = []
             for kind in row.effects:
                 if kind is EK.REFUND:
-                    out.append(Effect(kind, amount=op.unit_price * op.quantity))
+                    assert q is not None
+                    if q.extra_payment:
+                        out.append(Effect(EK.CHARGE_EXTRA, amount=q.extra_payment, quote=q))
+                    else:
+                        out.append(Effect(kind, amount=q.refund, quote=q))
+                    if q.points_refunded:
+                        out.append(Effect(EK.REFUND_POINTS, amount=q.points_refunded, quote=q))
+                elif kind is EK.CHARGE_EXTRA:
+                    assert q is not None
+                    if q.extra_payment:
+                        out.append(Effect(kind, amount=q.extra_payment, quote=q))
                 elif kind is EK.REGISTER_DELIVERY:
                     out.append(
                         Effect(
@@ -469,13 +567,14 @@ def dict_decide(
             action,
             actor,
             op.status,
-            (row.allowed_reason,),
+            reasons,
             to_status=to,
             claim_type=ctype,
             claim_status=cstatus,
             effects=effects,
             rule_id=row.rule_id,
             params=tuple(checked.items()),
+            quote=q,
         )
         return decision, row
     return Decision(
@@ -506,11 +605,13 @@ def dict_apply(
     to = decision.to_status
     version = op.version + 1
     claim: Claim | None
+    at = at if at is not None else dt.datetime.now(dt.UTC)
     if cop is NONE:
         claim = None
         new = attrs.evolve(op, status=to, version=version)
     elif cop is CREATE:
         reason = params.get("reason")
+        payer = dict(decision.params).get("fee_payer")
         claim = Claim(
             f"{op.id}-C{len(op.closed_claims) + 1}",
             row.claim_type,
@@ -518,6 +619,8 @@ def dict_apply(
             op.status,
             reason.strip() if isinstance(reason, str) else None,
             decision.params,
+            delivery=None if payer is None else ClaimDelivery(payer),  # type: ignore[arg-type]
+            requested_at=at,
         )
         new = attrs.evolve(op, status=to, open_claim=claim, version=version)
     elif cop is CLOSE:
@@ -535,6 +638,11 @@ def dict_apply(
     else:  # RETARGET
         claim = attrs.evolve(old, origin_status=to)  # type: ignore[misc]
         new = attrs.evolve(op, status=to, open_claim=claim, version=version)
+    # rules.md D1-D5: the moments claimflow's apply remembers (claimflow._time.stamped)
+    if action == A.ORDER_DELIVER:
+        new = attrs.evolve(new, delivered_at=at)
+    elif action == A.ORDER_DELAY:
+        new = attrs.evolve(new, shipping_deadline=params["shipping_deadline"])
     event = HistoryEvent(
         order_product_id=op.id,
         version=version,
@@ -573,7 +681,7 @@ def _bare_ok(
                     break
                 continue
             try:
-                chk(value)
+                chk(value, op)
             except BadParamError:
                 break
         else:
@@ -670,6 +778,19 @@ def transitions_allowed(model: Any, machine: transitions.Machine, actor: Actor) 
 TRACKING = {"carrier": "CJ대한통운", "tracking_number": "6123456789012"}
 
 
+# what the buyer paid beyond the price (rules.md M1): every fixture moves money with a quote
+MONEY = cf.LineMoney(
+    coupon_discount=2_000,
+    marketplace_discount=1_000,
+    points_used=500,
+    delivery_fee=3_000,
+    delivery_fee_kind="PAID",
+    return_one_way_fee=3_000,
+    round_trip_fee=6_000,
+    coupon_ids=("CPN-1",),
+)
+
+
 def _op(status: Status, claim: Claim | None = None, closed: tuple[Claim, ...] = ()) -> OrderProduct:
     return OrderProduct(
         "2026-0001-01",
@@ -681,6 +802,7 @@ def _op(status: Status, claim: Claim | None = None, closed: tuple[Claim, ...] = 
         open_claim=claim,
         closed_claims=closed,
         version=3,
+        money=MONEY,
     )
 
 
@@ -706,6 +828,18 @@ OP_RETURN_REQ = _op(
 )
 OP_REDELIVERING = _op(
     S.REDELIVERING, Claim("2026-0001-01-C1", CT.EXCHANGE, CS.REDELIVERING, S.DELIVERED)
+)
+OP_COLLECTED = _op(  # a return the buyer bears, collected: return.complete deducts shipping (M4)
+    S.RETURN_COLLECTED,
+    Claim(
+        "2026-0001-01-C1",
+        CT.RETURN,
+        CS.COLLECTED,
+        S.DELIVERED,
+        "사이즈",
+        (("reason", "사이즈"), ("fee_payer", FeePayer.USER)),
+        delivery=ClaimDelivery(FeePayer.USER),
+    ),
 )
 
 
@@ -753,6 +887,14 @@ CASES = [
         "dict_check(OP_CANCEL_REQ, A.CANCEL_REJECT, SELLER, carrier='CJ')",
         "bare_check(OP_CANCEL_REQ, A.CANCEL_REJECT, SELLER, carrier='CJ')",
         "may_reject(op=OP_CANCEL_REQ, actor=SELLER, params={'carrier': 'CJ'})",
+    ),
+    Case(
+        "check",
+        "T1 cancel.request with a quote (allowed, M3)",
+        "check(OP_PAID, A.CANCEL_REQUEST, BUYER, reason='단순 변심')",
+        "dict_check(OP_PAID, A.CANCEL_REQUEST, BUYER, reason='단순 변심')",
+        "bare_check(OP_PAID, A.CANCEL_REQUEST, BUYER, reason='단순 변심')",
+        "may_cancel_request(op=OP_PAID, actor=BUYER, params={'reason': '단순 변심'})",
     ),
     Case(
         "allowed",
@@ -804,6 +946,14 @@ CASES = [
     ),
     Case(
         "apply",
+        "T11 return.complete (refund with a quote, M4)",
+        "apply(OP_COLLECTED, A.RETURN_COMPLETE, SELLER)",
+        "dict_apply(OP_COLLECTED, A.RETURN_COMPLETE, SELLER)",
+        "bare_apply(OP_COLLECTED, A.RETURN_COMPLETE, SELLER)",
+        None,
+    ),
+    Case(
+        "apply",
         "T4 cancel.reject (closes the claim)",
         "apply(OP_CANCEL_REQ, A.CANCEL_REJECT, SELLER, **TRACKING)",
         "dict_apply(OP_CANCEL_REQ, A.CANCEL_REJECT, SELLER, **TRACKING)",
@@ -840,9 +990,11 @@ def make_namespace() -> dict[str, Any]:
         "OP_DELIVERED": OP_DELIVERED,
         "OP_RETURN_REQ": OP_RETURN_REQ,
         "OP_REDELIVERING": OP_REDELIVERING,
+        "OP_COLLECTED": OP_COLLECTED,
         "may_reject": getattr(m_cancel, "may_cancel.reject"),
         "may_prepare": getattr(m_paid, "may_order.prepare"),
         "may_return_request": getattr(m_paid, "may_return.request"),
+        "may_cancel_request": getattr(m_paid, "may_cancel.request"),
     }
     for name in ("PAID", "CANCEL_REQ", "RETURN_REQ", "REDELIVERING"):
         ns[f"M_{name}"] = attach(tm_allowed, ns[f"OP_{name}"])
@@ -869,6 +1021,14 @@ _CANON = {  # valid parameters per action, to compare allowed answers state by s
     A.ORDER_SHIP: TRACKING,
     A.ORDER_DELAY: {"shipping_deadline": dt.date.today() + dt.timedelta(days=3)},
 }
+
+
+def _at_fixed(a: Applied) -> Applied:
+    """*a* with its moments (the event's, a new claim's requested_at) set to ``_AT``."""
+    op, c = a.order_product, a.order_product.open_claim
+    if c is not None and c.requested_at is not None:
+        op = attrs.evolve(op, open_claim=attrs.evolve(c, requested_at=_AT))
+    return attrs.evolve(a, order_product=op, event=attrs.evolve(a.event, at=_AT))
 
 
 def verify_baselines(ns: Mapping[str, Any]) -> int:
@@ -902,9 +1062,7 @@ def verify_baselines(ns: Mapping[str, Any]) -> int:
         e = eval(case.engine, dict(ns))
         d = eval(case.dict_, dict(ns))
         if case.group == "apply":
-            assert attrs.evolve(e, event=attrs.evolve(e.event, at=_AT)) == attrs.evolve(
-                d, event=attrs.evolve(d.event, at=_AT)
-            ), case.label
+            assert _at_fixed(e) == _at_fixed(d), case.label
         elif case.group == "check":
             assert e.allowed == d.allowed and e.codes == d.codes, (case.label, e, d)
             if e.allowed:
@@ -1013,6 +1171,27 @@ class BareProduct:
     open_claim: object = None
     closed_claims: tuple[object, ...] = ()
     version: int = 0
+    money: object = None
+    partial_claims: bool = False
+    paid_at: object = None
+    delivered_at: object = None
+    shipping_deadline: object = None
+
+
+@attrs.define
+class BareMoney:
+    """The same fields as LineMoney, plain values (slotted)."""
+
+    coupon_discount: int = 0
+    marketplace_discount: int = 0
+    points_used: int = 0
+    delivery_fee: int = 0
+    delivery_fee_kind: str = "FREE"
+    regional_fee: int = 0
+    region: str = "NORMAL"
+    return_one_way_fee: int = 0
+    round_trip_fee: int = 0
+    coupon_ids: tuple[str, ...] = ()
 
 
 @attrs.define(slots=False)
@@ -1030,27 +1209,62 @@ class BareDictProduct:
     open_claim: object = None
     closed_claims: tuple[object, ...] = ()
     version: int = 0
+    money: object = None
+    partial_claims: bool = False
+    paid_at: object = None
+    delivered_at: object = None
+    shipping_deadline: object = None
 
 
 _ITEMS = [f"SKU-{i:05d}" for i in range(1000)]
 _PLAIN = (S.PAID, S.PREPARING, S.SHIPPING, S.DELIVERED, S.CONFIRMED)
 
 
+def _money(i: int) -> cf.LineMoney:
+    """Each line its own money facts (M1): a coupon, points, a paid delivery, return fees."""
+    return cf.LineMoney(
+        coupon_discount=1_000,
+        points_used=i % 500,
+        delivery_fee=3_000,
+        delivery_fee_kind=cf.DeliveryFeeKind.PAID,
+        return_one_way_fee=3_000,
+        round_trip_fee=6_000,
+    )
+
+
+def _bare_money(i: int) -> BareMoney:
+    return BareMoney(1_000, 0, i % 500, 3_000, "PAID", 0, "NORMAL", 3_000, 6_000)
+
+
 def realistic_product(i: int) -> OrderProduct:
-    """The mix: 80% no claim, 10% an open claim, 5% a closed claim, 5% both."""
+    """The mix: 80% no claim, 10% an open claim, 5% a closed claim, 5% both; all with money."""
     pid = f"2026{i:08d}-01"
     item = _ITEMS[i % 1000]
     k = i % 20
     if k < 16:
         return OrderProduct(
-            pid, Marketplace.TOSS, _PLAIN[k % 5], item, 19_800, quantity=1 + k % 2, version=k % 5
+            pid,
+            Marketplace.TOSS,
+            _PLAIN[k % 5],
+            item,
+            19_800,
+            quantity=1 + k % 2,
+            version=k % 5,
+            money=_money(i),
         )
     if k < 18:
         c = Claim(
             f"{pid}-C1", CT.RETURN, CS.REQUESTED, S.DELIVERED, "사이즈", (("reason", "사이즈"),)
         )
         return OrderProduct(
-            pid, Marketplace.TOSS, S.DELIVERED, item, 19_800, open_claim=c, version=5
+            pid,
+            Marketplace.TOSS,
+            S.DELIVERED,
+            item,
+            19_800,
+            open_claim=c,
+            version=5,
+            money=_money(i),
         )
     closed = (
         Claim(
@@ -1064,7 +1278,14 @@ def realistic_product(i: int) -> OrderProduct:
     )
     if k == 18:
         return OrderProduct(
-            pid, Marketplace.TOSS, S.DELIVERED, item, 19_800, closed_claims=closed, version=6
+            pid,
+            Marketplace.TOSS,
+            S.DELIVERED,
+            item,
+            19_800,
+            closed_claims=closed,
+            version=6,
+            money=_money(i),
         )
     c = Claim(f"{pid}-C2", CT.EXCHANGE, CS.REQUESTED, S.DELIVERED, "색상", (("reason", "색상"),))
     return OrderProduct(
@@ -1076,6 +1297,7 @@ def realistic_product(i: int) -> OrderProduct:
         open_claim=c,
         closed_claims=closed,
         version=7,
+        money=_money(i),
     )
 
 
@@ -1089,6 +1311,7 @@ def bare_product(i: int) -> BareProduct:
         _ITEMS[i % 1000],
         19_800,
         version=k % 5,
+        money=_bare_money(i),
     )
 
 
@@ -1102,6 +1325,7 @@ def bare_dict_product(i: int) -> BareDictProduct:
         _ITEMS[i % 1000],
         19_800,
         version=k % 5,
+        money=_bare_money(i),
     )
 
 

@@ -9,9 +9,29 @@ claim type; see :func:`rules` and :func:`machines`.
 
 from __future__ import annotations
 
-from ._engine import allowed_actions, apply, check, refused_actions
-from ._introspect import RuleInfo, machines, reachable_states, rules
+from ._engine import allowed_actions, apply, check, quote, refused_actions
+from ._introspect import (
+    MoneyRuleInfo,
+    RuleInfo,
+    machines,
+    money_rules,
+    reachable_states,
+    return_shipping_ko,
+    rules,
+)
+from ._json import from_json, to_json
+from ._money import (
+    ClaimDelivery,
+    DeliveryFeeKind,
+    DeliveryRegion,
+    LineMoney,
+    MoneyRule,
+    Quote,
+    Restore,
+    allocate,
+)
 from ._params import ImwebReasonCode
+from ._time import BusinessCalendar, Deadline, DeadlineKind, decide_as_of, due
 from ._values import (
     Applied,
     CandidateItem,
@@ -44,6 +64,7 @@ from .exceptions import (
     MarketplaceError,
     MarketplaceRefusedError,
     MarketplaceUnavailableError,
+    MissingExtraError,
     NotSupportedError,
     OutcomeUnknownError,
     RateLimitedError,
@@ -60,12 +81,18 @@ __all__ = [
     "Actor",
     "Applied",
     "AuthenticationError",
+    "BusinessCalendar",
     "CandidateItem",
     "Claim",
+    "ClaimDelivery",
     "ClaimStatus",
     "ClaimType",
     "ClaimflowError",
+    "Deadline",
+    "DeadlineKind",
     "Decision",
+    "DeliveryFeeKind",
+    "DeliveryRegion",
     "Effect",
     "EffectKind",
     "FeePayer",
@@ -74,16 +101,22 @@ __all__ = [
     "ImwebReasonCode",
     "InconsistentStateError",
     "InvalidInputError",
+    "LineMoney",
     "Marketplace",
     "MarketplaceError",
     "MarketplaceRefusedError",
     "MarketplaceUnavailableError",
+    "MissingExtraError",
+    "MoneyRule",
+    "MoneyRuleInfo",
     "NotSupportedError",
     "OrderProduct",
     "OutcomeUnknownError",
     "PaymentChannel",
+    "Quote",
     "RateLimitedError",
     "Reason",
+    "Restore",
     "RuleInfo",
     "StaleVersionError",
     "Status",
@@ -92,11 +125,19 @@ __all__ = [
     "UnexpectedResponseError",
     "UnknownParameterError",
     "UnknownValueError",
+    "allocate",
     "allowed_actions",
     "apply",
     "check",
+    "decide_as_of",
+    "due",
+    "from_json",
     "machines",
+    "money_rules",
+    "quote",
     "reachable_states",
     "refused_actions",
+    "return_shipping_ko",
     "rules",
+    "to_json",
 ]

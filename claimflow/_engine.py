@@ -15,9 +15,12 @@ from typing import Any
 
 import attrs
 
-from . import _params
+from . import _params, _time
+from ._korean import attach
 from ._machine import COMPILED, Compiled, StateKey, Step, state_key, state_name
-from ._rules import Outcome, Rule, rules_for
+from ._money import ClaimDelivery, MoneyRule, Quote, Restore, quote_money
+from ._params import ImwebReasonCode
+from ._rules import SRC_MARKETPLACES, SRC_RULES, Outcome, Rule, rules_for
 from ._values import (
     Applied,
     CandidateItem,
@@ -28,7 +31,11 @@ from ._values import (
     OrderProduct,
     Params,
     Reason,
+    aware,
+    claim_id_arg,
+    order_product_arg,
     parse_enum,
+    version_arg,
 )
 from ._vocab import (
     Action,
@@ -36,9 +43,11 @@ from ._vocab import (
     ClaimStatus,
     ClaimType,
     EffectKind,
+    FeePayer,
     Marketplace,
     PaymentChannel,
     Status,
+    Tag,
 )
 from .exceptions import (
     ActionRefusedError,
@@ -47,7 +56,7 @@ from .exceptions import (
     UnknownParameterError,
 )
 
-__all__ = ["allowed_actions", "apply", "check", "example_params", "refused_actions"]
+__all__ = ["allowed_actions", "apply", "check", "example_params", "quote", "refused_actions"]
 
 NOT_OFFERED = "NOT_OFFERED"
 TERMINAL = "TERMINAL_STATUS"
@@ -57,6 +66,49 @@ NO_OPEN_CLAIM = "NO_OPEN_CLAIM"
 WRONG_CLAIM_STATUS = "WRONG_CLAIM_STATUS"
 CLAIM_HELD = "CLAIM_HELD"
 ACTOR_NOT_ALLOWED = "ACTOR_NOT_ALLOWED"
+PARTIAL_QUANTITY = "PARTIAL_QUANTITY"
+INVALID = _params.INVALID
+
+# Which money rule an action that moves money follows (rules.md M3-M5); a seller cancel after
+# shipment is quoted as a return (M4: deliveryPenaltyCharger decides the return shipping).
+MONEY_RULES: Mapping[Action, MoneyRule] = {
+    Action.CANCEL_REQUEST: MoneyRule.CANCEL,
+    Action.CANCEL_APPROVE: MoneyRule.CANCEL,
+    Action.CANCEL_RETRY_REFUND: MoneyRule.CANCEL,
+    Action.CANCEL_BY_SELLER: MoneyRule.CANCEL,
+    Action.RETURN_COMPLETE: MoneyRule.RETURN,
+    Action.EXCHANGE_APPROVE: MoneyRule.EXCHANGE,
+}
+_NOT_SHIPPED = frozenset({Status.PAID, Status.PREPARING, Status.DELAYED})
+_MONEY_EFFECTS = frozenset({EffectKind.REFUND, EffectKind.CHARGE_EXTRA, EffectKind.REFUND_POINTS})
+# imweb reason codes of the buyer's fault: the buyer pays shipping (marketplaces.md §2)
+_BUYER_FAULT = frozenset(
+    {ImwebReasonCode.INTENT_CHANGED, ImwebReasonCode.COLOR_AND_SIZE, ImwebReasonCode.WRONG_ORDER}
+)
+# rules.md Q1-Q3: who may claim part of a line, and the rule that says so
+_PARTIAL_RULES: Mapping[Marketplace, tuple[str, str, Tag, str, str]] = {
+    Marketplace.TOSS: (
+        "Q3",
+        SRC_RULES,
+        Tag.DECIDED,
+        "토스쇼핑 클레임은 주문상품 단위로 전체 수량을 대상으로 합니다",
+        "a Toss claim takes the whole quantity of its order product",
+    ),
+    Marketplace.IMWEB: (
+        "Q2",
+        SRC_MARKETPLACES,
+        Tag.DOCUMENTED,
+        "아임웹 v2 클레임은 품목 주문 전체를 대상으로 합니다",
+        "an imweb v2 claim takes the whole item order",
+    ),
+    Marketplace.X2BEE: (
+        "Q1",
+        SRC_MARKETPLACES,
+        Tag.DOCUMENTED,
+        "이 주문은 부분 클레임을 허용하지 않습니다(sctnCnclPsbYn)",
+        "this order does not allow a partial claim (sctnCnclPsbYn)",
+    ),
+}
 
 
 def check(
@@ -68,7 +120,23 @@ def check(
     is not a question at all: an unknown action or actor string, a parameter the action does not
     take, an order product in a state its marketplace's rules cannot produce.
     """
-    return _decide(order_product, _action(action), _actor(actor), params)[0]
+    op = order_product_arg(order_product)
+    return _decide(op, _action(action), _actor(actor), params)[0]
+
+
+def quote(
+    order_product: OrderProduct, action: Action | str, actor: Actor | str, /, **params: object
+) -> Quote | None:
+    """What *action* would refund or charge, part by part, without acting (the preview a buyer
+    or an operator sees before confirming). None when the action moves no money.
+
+    Raises :class:`ActionRefusedError` (carrying the decision, with its reasons) when the action
+    is refused: a refused action has no quote.
+    """
+    decision = check(order_product, action, actor, **params)
+    if not decision.allowed:
+        raise ActionRefusedError(decision)
+    return decision.quote
 
 
 def apply(
@@ -85,12 +153,23 @@ def apply(
     """Decide, and if allowed return the order product after *action* with its history event.
 
     *expected_version*, when given, must equal ``order_product.version`` (optimistic concurrency).
-    *claim_id* names a claim the action opens (a marketplace's claim id); by default it is
-    ``"{order product id}-C{n}"``. *at* stamps the event (default: now, UTC).
+    *claim_id* names a claim the action opens (a marketplace's claim id, unique on the order
+    product); by default it is ``"{order product id}-C{n}"``. *at* (an aware datetime) is when the
+    action happens: it stamps the event, ``delivered_at`` on ``order.deliver`` and the
+    ``requested_at`` of a claim the action opens (default: :func:`claimflow.decide_as_of`'s moment,
+    else now, UTC).
 
     Raises :class:`ActionRefusedError` (carrying the Decision) when refused and
     :class:`StaleVersionError` for a stale version; the given order product is never changed.
+    A malformed argument (not an order product, a version that is no int, a naive or non-datetime
+    *at*, a claim id already used) raises :class:`InvalidInputError` naming it.
     """
+    order_product = order_product_arg(order_product)
+    if expected_version is not None:
+        expected_version = version_arg(expected_version)
+    if claim_id is not None:
+        claim_id = claim_id_arg(order_product, claim_id)
+    at = _time.decision_now(dt.UTC) if at is None else aware(at, "at")  # D1–D5 remember it
     if expected_version is not None and expected_version != order_product.version:
         msg = (
             f"order product {order_product.id!r} is at version {order_product.version}, "
@@ -100,15 +179,31 @@ def apply(
     decision, step = _decide(order_product, _action(action), _actor(actor), params)
     if step is None:
         raise ActionRefusedError(decision)
-    new, claim, before = _commit(order_product, step, decision, claim_id)
+    units = dict(decision.params).get("quantity", order_product.quantity)
+    assert isinstance(units, int)
+    if units < order_product.quantity:
+        return _split(order_product, step, decision, claim_id, at, units)
+    return _applied(order_product, step, decision, claim_id, at)
+
+
+def _applied(  # noqa: PLR0917 - private; the pieces apply already holds
+    op: OrderProduct,
+    step: Step,
+    decision: Decision,
+    claim_id: str | None,
+    at: dt.datetime,
+    split_with: str | None = None,
+) -> Applied:
+    new, claim, before = _commit(op, step, decision, claim_id)
+    new = _time.stamped(op, new, decision.action, at, decision.params)
     event = HistoryEvent(
-        order_product_id=order_product.id,
+        order_product_id=op.id,
         version=new.version,
-        marketplace=order_product.marketplace,
+        marketplace=op.marketplace,
         action=decision.action,
         actor=decision.actor,
         rule_id=step.rule.id,
-        from_status=order_product.status,
+        from_status=op.status,
         to_status=new.status,
         claim_id=claim.id if claim else None,
         claim_type=claim.type if claim else None,
@@ -116,9 +211,50 @@ def apply(
         claim_status_after=claim.status if claim else None,
         effects=decision.effects,
         params=decision.params,
-        at=at if at is not None else dt.datetime.now(dt.UTC),
+        at=at,
+        split_with=split_with,
     )
     return Applied(new, event, decision)
+
+
+def _split(  # noqa: PLR0917 - private; the pieces apply already holds
+    op: OrderProduct,
+    step: Step,
+    decision: Decision,
+    claim_id: str | None,
+    at: dt.datetime,
+    units: int,
+) -> Applied:
+    """Q1: the claimed *units* become their own line, the action applied to it; the rest keeps
+    its status, one version on. The new line's id is ``"{id}#{version}"`` with the version the
+    rest reaches (unique, and the same for the same history)."""
+    part_money, rest_money = (
+        (None, None) if op.money is None else op.money.split(units, op.quantity)
+    )
+    rest = attrs.evolve(op, quantity=op.quantity - units, money=rest_money, version=op.version + 1)
+    part = attrs.evolve(
+        op, id=f"{op.id}#{rest.version}", quantity=units, money=part_money, version=0
+    )
+    claimed = _applied(part, step, decision, claim_id, at, split_with=op.id)
+    event = HistoryEvent(
+        order_product_id=op.id,
+        version=rest.version,
+        marketplace=op.marketplace,
+        action=decision.action,
+        actor=decision.actor,
+        rule_id="Q1",
+        from_status=op.status,
+        to_status=op.status,
+        claim_id=None,
+        claim_type=None,
+        claim_status_before=None,
+        claim_status_after=None,
+        effects=(),
+        params=decision.params,
+        at=at,
+        split_with=part.id,
+    )
+    return Applied(rest, event, decision, split_off=claimed)
 
 
 def allowed_actions(order_product: OrderProduct, actor: Actor | str) -> tuple[Action, ...]:
@@ -126,6 +262,7 @@ def allowed_actions(order_product: OrderProduct, actor: Actor | str) -> tuple[Ac
 
     In vocabulary order. Use :func:`check` with the parameters before acting.
     """
+    order_product = order_product_arg(order_product)
     actor = _actor(actor)
     c = COMPILED[order_product.marketplace]
     entry = c.by_state_actor.get((state_key(order_product), actor))
@@ -147,6 +284,7 @@ def refused_actions(
     For a UI that greys buttons out with a tooltip; parameters aside, as for
     :func:`allowed_actions`.
     """
+    order_product = order_product_arg(order_product)
     actor = _actor(actor)
     allowed = set(allowed_actions(order_product, actor))
     c = COMPILED[order_product.marketplace]
@@ -162,6 +300,7 @@ def example_params(order_product: OrderProduct, action: Action | str) -> dict[st
 
     For walks, traces and generated examples; a real caller passes its own values.
     """
+    order_product = order_product_arg(order_product)
     specs = COMPILED[order_product.marketplace].param_specs.get(_action(action), ())
     return {s.name: _params.example(s, order_product) for s in specs if s.required}
 
@@ -234,8 +373,71 @@ def _decide(
             reasons += failed
             reasons += problems
             continue
+        if check_params and values:
+            why = _partial_or_overpaid(op, step, values)
+            if why:
+                return _refused(op, action, actor, why), None
         return _allowed(op, action, actor, step, values), step
     return _refused(op, action, actor, tuple(dict.fromkeys(reasons))), None
+
+
+def _partial_or_overpaid(op: OrderProduct, step: Step, values: Params) -> tuple[Reason, ...]:
+    """Refusals that need more than one parameter at a time: a partial quantity where the
+    marketplace takes whole lines (Q1-Q3), and money beyond what was paid or used (M8)."""
+    v = dict(values)
+    units = v.get("quantity")
+    if (
+        isinstance(units, int)
+        and units < op.quantity
+        and not (op.marketplace is Marketplace.X2BEE and op.partial_claims)
+    ):
+        rule_id, source, tag, ko, en = _PARTIAL_RULES[op.marketplace]
+        return (
+            Reason(
+                PARTIAL_QUANTITY,
+                f"수량 {units}개만 클레임할 수 없습니다: {ko} [{rule_id}]",
+                f"a claim of {units} of {op.quantity} units is refused: {en} [{rule_id}]",
+                rule_id,
+                source,
+                tag,
+                field="quantity",
+            ),
+        )
+    out: list[Reason] = []
+    stated = v.get("refund_amount")
+    if isinstance(stated, int):
+        paid = _part_paid(op, units)
+        if stated > paid:
+            out.append(_m8("refund_amount", stated, f"결제 금액({paid:,}원)", f"paid ({paid} won)"))
+    points = v.get("refund_points")
+    if isinstance(points, int) and op.money is not None and points > op.money.points_used:
+        used = op.money.points_used
+        out.append(
+            _m8("refund_points", points, f"사용 포인트({used:,})", f"the points used ({used})")
+        )
+    return tuple(out)
+
+
+def _part_paid(op: OrderProduct, units: object) -> int:
+    """What the buyer paid for *units* of the line (all of it when None)."""
+    if not isinstance(units, int) or units >= op.quantity:
+        return op.paid
+    if op.money is None:
+        return op.unit_price * units
+    part, _ = op.money.split(units, op.quantity)
+    return part.paid(op.unit_price, units)
+
+
+def _m8(field: str, value: int, ko: str, en: str) -> Reason:
+    return Reason(
+        INVALID,
+        f"{field} {value:,}: {ko}보다 많이 돌려줄 수 없습니다 [M8]",
+        f"parameter {field!r} {value} exceeds {en} [M8]",
+        "M8",
+        SRC_RULES,
+        Tag.DECIDED,
+        field=field,
+    )
 
 
 def _refused(
@@ -259,48 +461,122 @@ def _allowed(
         ctype, cstatus = op.open_claim.type, rule.claim_status
     else:
         ctype, cstatus = None, None
+    reasons = step.allowed_because
+    q: Quote | None = None
+    effects: tuple[Effect, ...] = ()
+    if rule.effects:
+        if not _MONEY_EFFECTS.isdisjoint(rule.effects):
+            q = _quote(op, action, values)
+            if q.difference:
+                reasons += (_differs(q),)
+        effects = _effects(rule, op, values, q)
     return Decision(
         True,
         op.marketplace,
         action,
         actor,
         op.status,
-        step.allowed_because,
+        reasons,
         to_status=dest[0],
         claim_type=ctype,
         claim_status=cstatus,
-        effects=_effects(rule, op, values) if rule.effects else (),
+        effects=effects,
         rule_id=rule.id,
         params=values,
+        quote=q,
     )
 
 
-def _effects(rule: Rule, op: OrderProduct, values: Params) -> tuple[Effect, ...]:
+def _quote(op: OrderProduct, action: Action, values: Params) -> Quote:
+    """The quote of an allowed money-moving action (rules.md M1-M7)."""
+    v = dict(values)
+    claim = op.open_claim
+    if claim is not None and action is Action.CANCEL_RETRY_REFUND:
+        v = dict(claim.params) | v  # I4 refunds what I3 decided (its extra charge and points)
+    rule = MONEY_RULES.get(action, MoneyRule.CANCEL)
+    delivery = claim.delivery if claim is not None else None
+    if action is Action.CANCEL_BY_SELLER:
+        delivery = ClaimDelivery(FeePayer(str(v["fee_payer"])))  # T5 deliveryPenaltyCharger
+        if op.status not in _NOT_SHIPPED:
+            rule = MoneyRule.RETURN
+    units = v.get("quantity", op.quantity)
+    assert isinstance(units, int)
+    money = op.money
+    if units < op.quantity and money is not None:
+        money, _ = money.split(units, op.quantity)  # Q1: the claimed units' own share (M2)
+    extra_charge, refund_points = v.get("extra_charge", 0), v.get("refund_points")
+    stated_refund, stated_extra = v.get("refund_amount"), v.get("extra_payment")
+    assert isinstance(extra_charge, int)
+    assert refund_points is None or isinstance(refund_points, int)
+    assert stated_refund is None or isinstance(stated_refund, int)
+    assert stated_extra is None or isinstance(stated_extra, int)
+    return quote_money(
+        rule,
+        op.unit_price,
+        units,
+        money,
+        delivery,
+        extra_charge,
+        refund_points,
+        stated_refund,
+        stated_extra,
+    )
+
+
+def _differs(q: Quote) -> Reason:
+    """M7: the marketplace's figure is what is refunded; the difference is said, not hidden."""
+    mine = q.computed_refund - q.computed_extra_payment
+    return Reason(
+        "MARKETPLACE_FIGURE_DIFFERS",
+        f"마켓 금액({q.stated_by})이 claimflow 견적({mine:,}원)과 {q.difference:+,}원 다릅니다. "
+        "마켓 금액대로 처리합니다",
+        f"the marketplace's figure ({q.stated_by}) differs from claimflow's quote ({mine} won) "
+        f"by {q.difference:+} won; the marketplace's figure is used",
+        "M7",
+        SRC_RULES,
+        Tag.DECIDED,
+    )
+
+
+def _effects(rule: Rule, op: OrderProduct, values: Params, q: Quote | None) -> tuple[Effect, ...]:
     v = dict(values)
     out: list[Effect] = []
     for kind in rule.effects:
         if kind is EffectKind.REFUND:
-            extra_payment = v.get("extra_payment", 0)
-            assert isinstance(extra_payment, int)
-            if extra_payment:
-                # x2bee: the cost calculation asked the buyer to pay more instead of a refund
-                out.append(Effect(EffectKind.CHARGE_EXTRA, amount=extra_payment))
-                continue
-            extra_charge = v.get("extra_charge", 0)
-            assert isinstance(extra_charge, int)
-            amount = v.get("refund_amount", op.amount - extra_charge)
-            assert isinstance(amount, int)
-            out.append(Effect(kind, amount=max(amount, 0)))
+            assert q is not None
+            if q.extra_payment:
+                # M6: what deductions leave unpaid is charged (x2bee's 추가 결제)
+                out.append(Effect(EffectKind.CHARGE_EXTRA, amount=q.extra_payment, quote=q))
+            else:
+                out.append(Effect(kind, amount=q.refund, quote=q))
+            if (
+                q.points_refunded
+                and EffectKind.REFUND_POINTS not in rule.effects
+                and rule.action is not Action.CANCEL_RETRY_REFUND  # I3 gave the points back
+            ):
+                # M3/M4: used points go back as points, on every marketplace
+                out.append(Effect(EffectKind.REFUND_POINTS, amount=q.points_refunded, quote=q))
+        elif kind is EffectKind.CHARGE_EXTRA:
+            assert q is not None
+            if q.extra_payment and EffectKind.REFUND not in rule.effects:  # M5
+                out.append(Effect(kind, amount=q.extra_payment, quote=q))
+        elif kind is EffectKind.REFUND_POINTS:
+            assert q is not None
+            if q.points_refunded:
+                out.append(Effect(kind, amount=q.points_refunded, quote=q))
         elif kind is EffectKind.REGISTER_DELIVERY:
             carrier, tracking = v["carrier"], v["tracking_number"]
             assert isinstance(carrier, str) and isinstance(tracking, str)
             out.append(Effect(kind, carrier=carrier, tracking_number=tracking))
-        elif kind in (EffectKind.CHARGE_EXTRA, EffectKind.REFUND_POINTS):
-            # imweb etc_price / refund_point: only when given and not zero
-            amount = v.get("extra_charge" if kind is EffectKind.CHARGE_EXTRA else "refund_points")
-            assert amount is None or isinstance(amount, int)
-            if amount:
-                out.append(Effect(kind, amount=amount))
+        elif kind is EffectKind.RESTORE_STOCK:
+            if v.get("exchange_mid_return"):
+                continue  # X3: a return made during an exchange (exchMidRtnYn) restores no stock
+            units = v.get("quantity", op.quantity)
+            assert isinstance(units, int)
+            out.append(Effect(kind, restore=Restore(item_id=op.item_id, quantity=units)))
+        elif kind is EffectKind.RESTORE_COUPONS:
+            ids = op.money.coupon_ids if op.money is not None else ()
+            out.append(Effect(kind, restore=Restore(coupon_ids=ids)))
         else:
             out.append(Effect(kind))
     return tuple(out)
@@ -345,7 +621,8 @@ def _why_not(  # noqa: PLR0917 - positional so that lru_cache keys stay cheap
     ids = ", ".join(dict.fromkeys(r.id for r in rules))
     sources = ", ".join(dict.fromkeys(r.source for r in rules))
     tags = {r.tag for r in rules}
-    tag = tags.pop() if len(tags) == 1 else None
+    # rules of mixed tags (F4 documented + F4 decided): the answer rests on a decision too
+    tag = tags.pop() if len(tags) == 1 else Tag.DECIDED
     probe = OrderProduct(
         "-",
         mp,
@@ -369,7 +646,8 @@ def _why_not(  # noqa: PLR0917 - positional so that lru_cache keys stay cheap
     if status.terminal:
         return reason(
             TERMINAL,
-            f"{status.label}({status})는 종료 상태라 더 이상 처리할 수 없습니다.",
+            attach(f"{status.label}({status})", "은/는")
+            + " 종료 상태라 더 이상 처리할 수 없습니다.",
             f"{status} ({status.label}) is terminal: no action is possible.",
         )
     if cstatus is ClaimStatus.HELD:
@@ -406,7 +684,8 @@ def _why_not(  # noqa: PLR0917 - positional so that lru_cache keys stay cheap
     who_ko = "/".join(sorted({a.label for r in mine for a in r.actors}))
     return reason(
         WRONG_STATUS,
-        f"{who_ko}는 {', '.join(s.label for s in allowed_in)} 상태에서만 {action.label}할 수 "
+        f"{attach(who_ko, '은/는')} {', '.join(s.label for s in allowed_in)} 상태에서만 "
+        f"{action.label}할 수 "
         f"있습니다. 이 주문상품은 {status.label}입니다.",
         f"{who} may {action} only in {', '.join(s.label for s in allowed_in)}; "
         f"this order product is {status.label} ({status}).",
@@ -418,7 +697,7 @@ def _actor_reason(rule: Rule, actors: frozenset[Actor], actor: Actor) -> Reason:
     who_ko = "/".join(sorted(a.label for a in actors))
     return Reason(
         ACTOR_NOT_ALLOWED,
-        f"{rule.action.label}은(는) {who_ko}만 할 수 있습니다({actor.label} 불가)",
+        f"{attach(rule.action.label, '은/는')} {who_ko}만 할 수 있습니다({actor.label} 불가)",
         f"{rule.action} is done by {who}, not {actor}",
         rule.id,
         rule.source,
@@ -427,6 +706,20 @@ def _actor_reason(rule: Rule, actors: frozenset[Actor], actor: Actor) -> Reason:
 
 
 # --- committing -------------------------------------------------------------------------------
+
+
+def _claim_delivery(values: Params) -> ClaimDelivery | None:
+    """Who bears a new claim's delivery cost: the request's fee_payer (Toss, x2bee), or the
+    fault class of imweb's reason code (INTENT_CHANGED, COLOR_AND_SIZE, WRONG_ORDER: the buyer)."""
+    v = dict(values)
+    payer = v.get("fee_payer")
+    if payer is not None:
+        return ClaimDelivery(FeePayer(str(payer)))
+    code = v.get("reason_code")
+    if code is not None:
+        buyer = code in _BUYER_FAULT
+        return ClaimDelivery(FeePayer.USER if buyer else FeePayer.MERCHANT)
+    return None
 
 
 def _commit(
@@ -448,10 +741,14 @@ def _commit(
         claim = open_claim = None
     elif o in (Outcome.CREATE, Outcome.CONVERT):
         assert ctype is not None and cstatus is not None and origin is not None
+        delivery = _claim_delivery(values)
         if o is Outcome.CONVERT:
             assert old is not None and rule.claim_status is not None
             closed = (*closed, attrs.evolve(old, status=rule.claim_status))
+            delivery = old.delivery  # I8: the exchange keeps the return's delivery facts
         claim = open_claim = Claim(new_id, ctype, cstatus, origin, reason_s, values)
+        if delivery is not None:
+            claim = open_claim = attrs.evolve(claim, delivery=delivery)
     elif o is Outcome.CREATE_CLOSED:
         assert rule.claim_type is not None and rule.claim_status is not None
         claim = Claim(new_id, rule.claim_type, rule.claim_status, op.status, reason_s, values)
@@ -465,6 +762,10 @@ def _commit(
     else:  # MOVE, HOLD, RELEASE, RETARGET_ORIGIN: the open claim takes the destination's fields
         assert old is not None and cstatus is not None and origin is not None
         claim = open_claim = attrs.evolve(old, status=cstatus, origin_status=origin, held_from=held)
+        if decision.quote is not None and values:
+            # a refund under way (imweb I3): its retry (I4) refunds what was decided here
+            merged = dict(old.params) | dict(values)
+            claim = open_claim = attrs.evolve(claim, params=tuple(merged.items()))
     changes: dict[str, object] = {}
     if rule.changes_item:
         item = dict(values)["new_item"]

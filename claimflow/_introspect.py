@@ -12,7 +12,15 @@ from ._rules import Target, rules_for
 from ._values import Claim
 from ._vocab import Action, Actor, ClaimStatus, ClaimType, EffectKind, Marketplace, Status, Tag
 
-__all__ = ["RuleInfo", "machines", "reachable_states", "rules"]
+__all__ = [
+    "MoneyRuleInfo",
+    "RuleInfo",
+    "machines",
+    "money_rules",
+    "reachable_states",
+    "return_shipping_ko",
+    "rules",
+]
 
 
 @attrs.frozen
@@ -38,6 +46,7 @@ class RuleInfo:
     tag: Tag
     source: str
     note: str
+    penalty_points: int = 0  # what the marketplace imposes on the shop (Toss T5: 3, client)
 
 
 def rules(marketplace: Marketplace | str | None = None) -> tuple[RuleInfo, ...]:
@@ -69,6 +78,7 @@ def rules(marketplace: Marketplace | str | None = None) -> tuple[RuleInfo, ...]:
                     tag=r.tag,
                     source=r.source,
                     note=r.note,
+                    penalty_points=r.penalty_points,
                 )
             )
     return tuple(out)
@@ -101,3 +111,105 @@ def reachable_states(
         )
         out.append((status, claim, state_name(key)))
     return tuple(out)
+
+
+@attrs.frozen
+class MoneyRuleInfo:
+    """One row of rules.md's money table (M1-M8), for docs and the ops guide."""
+
+    id: str
+    tags: tuple[Tag, ...]  # M4 and M6 rest on documented fields and on a decision
+    summary_en: str
+    summary_ko: str
+    actions: tuple[Action, ...]  # the actions whose quote follows this rule (none: all of them)
+
+
+_MONEY_ROWS = (
+    MoneyRuleInfo(
+        "M1",
+        (Tag.DOCUMENTED,),
+        "paid = sale price x quantity - discounts - points + delivery fee share",
+        "결제 금액 = 판매가 x 수량 - 할인 - 사용 포인트 + 배송비 몫",
+        (),
+    ),
+    MoneyRuleInfo(
+        "M2",
+        (Tag.DECIDED,),
+        "part of a line is quoted pro rata; won that do not divide go by largest remainder",
+        "일부 수량은 비례로 나누고, 나누어떨어지지 않는 원은 큰 나머지 순으로 배정합니다",
+        (),
+    ),
+    MoneyRuleInfo(
+        "M3",
+        (Tag.DECIDED,),
+        "cancel before shipment: the paid amount, the delivery fee, used points as points",
+        "발송 전 취소: 결제 금액과 배송비를 환불하고, 사용 포인트는 포인트로 돌려줍니다",
+        (Action.CANCEL_REQUEST, Action.CANCEL_APPROVE, Action.CANCEL_RETRY_REFUND),
+    ),
+    MoneyRuleInfo(
+        "M4",
+        (Tag.DOCUMENTED, Tag.DECIDED),
+        "return: the paid amount without the first delivery; the buyer's return shipping is "
+        "deducted (one way if the buyer paid the delivery, round trip if it was free)",
+        "반품: 첫 배송비를 뺀 결제 금액을 환불합니다. 구매자 부담이면 반품 배송비를 차감합니다"
+        "(첫 배송비를 냈으면 편도, 무료배송이었으면 왕복)",
+        (Action.RETURN_COMPLETE, Action.CANCEL_BY_SELLER),
+    ),
+    MoneyRuleInfo(
+        "M5",
+        (Tag.DECIDED,),
+        "exchange: no refund; the buyer's round trip is charged",
+        "교환: 환불하지 않고, 구매자 부담이면 왕복 배송비를 추가 청구합니다",
+        (Action.EXCHANGE_APPROVE,),
+    ),
+    MoneyRuleInfo(
+        "M6",
+        (Tag.DOCUMENTED, Tag.DECIDED),
+        "the seller's extra charge is deducted; what the refund cannot cover is charged",
+        "판매자의 추가 청구액은 환불액에서 빼고, 모자라는 금액은 추가 청구합니다",
+        (),
+    ),
+    MoneyRuleInfo(
+        "M7",
+        (Tag.DECIDED,),
+        "a marketplace's own figure is what is refunded; a difference is reported",
+        "마켓이 알려 준 금액대로 처리하고, claimflow 견적과 다르면 그 차이를 알립니다",
+        (),
+    ),
+    MoneyRuleInfo(
+        "M8",
+        (Tag.DECIDED,),
+        "never more money than paid, never more points than used; a unit is refunded once",
+        "결제 금액보다 많이, 사용 포인트보다 많이 돌려주지 않으며 같은 수량은 한 번만 환불합니다",
+        (),
+    ),
+)
+
+_RETURN_SHIPPING_KO = {
+    Marketplace.TOSS: (
+        "클레임의 requestDeliveryPenaltyCharger(판매자 직접 취소는 deliveryPenaltyCharger)가 "
+        "`USER`(구매자)면 구매자가, `MERCHANT`(판매자)면 판매자가 반품 배송비를 부담합니다. "
+        "구매자 부담이면 첫 배송비를 낸 경우 편도 배송비(refundOneWayDeliveryFee)를, "
+        "무료배송이었으면 왕복 배송비(roundTripDeliveryFee)를 환불액에서 뺍니다."
+    ),
+    Marketplace.IMWEB: (
+        "사유 코드가 구매자 귀책(INTENT_CHANGED, COLOR_AND_SIZE, WRONG_ORDER)이면 구매자가, "
+        "그 밖의 판매자 귀책이면 판매자가 반품 배송비를 부담합니다. 판매자가 입력한 추가 "
+        "청구액(etc_price)은 환불액에서 뺍니다."
+    ),
+    Marketplace.X2BEE: (
+        "x2bee의 비용 계산(claimCalculateCostFO)이 알려 준 환불액이나 추가 결제액대로 "
+        "처리합니다. 요청에 fee_payer로 부담 주체를 알려 주면 claimflow 견적과 비교해 차이를 "
+        "알립니다."
+    ),
+}
+
+
+def money_rules() -> tuple[MoneyRuleInfo, ...]:
+    """The money rules M1-M8 (rules.md), in order."""
+    return _MONEY_ROWS
+
+
+def return_shipping_ko(marketplace: Marketplace | str) -> str:
+    """Who pays the return shipping on *marketplace*, and how much is deducted, in Korean."""
+    return _RETURN_SHIPPING_KO[Marketplace(marketplace)]

@@ -26,7 +26,16 @@ import attrs
 from transitions import Machine, Transition
 
 from . import _params
-from ._rules import DEFINITIONS, ENTRY_CLAIMS, Guard, Outcome, Rule, Target, rules_for
+from ._rules import (
+    DEFINITIONS,
+    ENTRY_CLAIMS,
+    SRC_MARKETPLACES,
+    Guard,
+    Outcome,
+    Rule,
+    Target,
+    rules_for,
+)
 from ._values import OrderProduct, Reason
 from ._vocab import (
     Action,
@@ -35,6 +44,7 @@ from ._vocab import (
     ClaimType,
     Marketplace,
     Status,
+    Tag,
 )
 
 StateKey = tuple[Status, ClaimType | None, ClaimStatus | None, Status | None, ClaimStatus | None]
@@ -324,8 +334,22 @@ def _step(t: RuleTransition, dest: StateKey) -> Step:
         r.source,
         r.tag,
     )
+    allowed_because: tuple[Reason, ...] = (because,)
+    if r.penalty_points:
+        allowed_because += (
+            Reason(
+                "PENALTY_POINTS",
+                f"이 작업은 상점에 벌점 {r.penalty_points}점이 부과됩니다",
+                f"this action costs the shop {r.penalty_points} penalty points",
+                r.id,
+                SRC_MARKETPLACES,
+                Tag.CLIENT,  # Toss integration notes (marketplaces.md §5.1), not the official docs
+            ),
+        )
     names = frozenset(p.name for p in params)
-    return Step(r, dest, actors, tuple(guards), params, (because,), names, (r.id, r.source, r.tag))
+    return Step(
+        r, dest, actors, tuple(guards), params, allowed_because, names, (r.id, r.source, r.tag)
+    )
 
 
 def _compile_all() -> dict[Marketplace, Compiled]:

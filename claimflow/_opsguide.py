@@ -1,13 +1,22 @@
 """The Korean operations guide (docs/ops-guide.ko.md), generated from the rules the engine runs.
 
-The prose around the tables is fixed text; every table row comes from :func:`claimflow.rules`, so
-the guide cannot say something the code does not do.
+The prose around the tables is fixed text; every table row comes from the same intermediate form
+the diagrams are drawn from (:func:`claimflow._diagrams.rule_rows`), so the guide cannot say
+something the code does not do. Conditions are read from the boxes a rule leaves and from the
+guards' meaning (never from their refusal codes); particles follow the word
+(:func:`claimflow._korean.attach`); notes are Korean (:data:`NOTES_KO`); every rule cites the
+public page it comes from and its seed file.
 """
 
 from __future__ import annotations
 
-from ._introspect import RuleInfo, rules
-from ._vocab import Actor, EffectKind, Marketplace, Status, Tag
+from . import _time
+from ._diagrams import MARKER, RuleRow, Source, rule_rows
+from ._engine import _PARTIAL_RULES
+from ._introspect import MoneyRuleInfo, money_rules, return_shipping_ko
+from ._korean import attach
+from ._machine import COMPILED
+from ._vocab import Action, Actor, EffectKind, Marketplace, Status, Tag
 
 __all__ = ["render"]
 
@@ -32,57 +41,347 @@ MEANING_KO = {
 
 INTRO_KO = {
     Marketplace.TOSS: (
-        "토스쇼핑 판매자 API 가이드(취소 `000_…`, 반품 `001_…`, 교환 `003_…`)를 따릅니다. "
+        "토스쇼핑 판매자 API 가이드(취소·반품·교환 처리하기)를 따릅니다. "
         "결제완료 상태의 구매자 취소는 즉시 처리되어 클레임이 남지 않고, 판매자는 진행 중인 "
         "클레임이 있어도 직접 취소할 수 있습니다."
     ),
     Marketplace.IMWEB: (
-        "아임웹 v2 쇼핑 API(반품 `004_…`, 나머지는 공개 문서)를 따릅니다. 품목 단위로 일부만 "
+        "아임웹 v2 쇼핑 API(반품 처리, 교환 처리 등)를 따릅니다. 품목 단위로 일부만 "
         "성공할 수 있고, 무통장입금·가상계좌처럼 자동 환불이 안 되는 결제는 강제 취소·강제 완료 후 "
         "직접 환불합니다. 반품 보류는 네이버페이 주문만 가능하며, 보류 중에는 보류 해제 외의 "
         "판매자 처리가 막힙니다. 반품 반려와 교환 송장 변경 API는 문서에 없습니다."
     ),
     Marketplace.X2BEE: (
-        "x2bee 스토어프론트 가이드(`002_…`)를 따릅니다. 구매자의 주문취소는 비용 계산 후 즉시 "
-        "처리되며 쿠폰·재고가 복원되고 알림이 나갑니다. 주문완료 상태에서만 같은 가격의 판매 중·"
-        "재고 있는 다른 단품으로 옵션을 바꿀 수 있습니다."
+        "x2bee 스토어프론트 가이드(주문취소/옵션변경)를 따릅니다. 구매자의 주문취소는 비용 계산 후 "
+        "즉시 처리되며 쿠폰·재고가 복원되고 알림이 나갑니다. 결제완료(x2bee의 주문완료) 상태에서만 "
+        "같은 가격의 판매 중·재고 있는 다른 단품으로 옵션을 바꿀 수 있습니다."
     ),
 }
+
+#: The rules' notes (English in the rule tables) as operators read them. Keyed by the note's text;
+#: a note without an entry is shown in English, marked, until it is translated here.
+NOTES_KO = {
+    "imweb place; Toss PREPARING_PRODUCT": (
+        "아임웹 place(상품준비), 토스쇼핑 PREPARING_PRODUCT에 해당합니다."
+    ),
+    "Toss DELAY_SHIPPING with shippingDeadlineAt; D5: once (no way back to PREPARING), within 3 "
+    "business days of payment, at most 14 days out": (
+        "토스쇼핑 DELAY_SHIPPING: 새 발송 기한(shippingDeadlineAt)을 함께 보냅니다. 발송 지연은 "
+        "주문상품마다 한 번뿐이고(상품준비중으로 돌아가지 않습니다), 결제 후 3영업일 안에만 할 수 "
+        "있으며, 새 기한은 오늘부터 14일 이내여야 합니다 (D5)."
+    ),
+    "imweb send; with an open cancel request, reject it with the invoice instead "
+    "(cancel.reject): decided": (
+        "아임웹 send(발송)에 해당합니다. 취소 요청이 열려 있으면 발송 대신 송장과 함께 취소를 "
+        "거절(cancel.reject)합니다 (claimflow 결정)."
+    ),
+    "imweb complete": "아임웹 complete(배송완료)에 해당합니다.",
+    "delivery while a request is pending: its origin becomes DELIVERED": (
+        "반품·교환 요청이 열려 있는 동안 배송이 끝나면, 그 요청의 '요청 당시 상태'가 "
+        "배송완료가 됩니다."
+    ),
+    "Toss CONFIRMED_ORDER (client code); no claim and no seller cancel after it": (
+        "토스쇼핑 CONFIRMED_ORDER(공개 클라이언트 코드 기준)에 해당합니다. 구매확정 뒤에는 "
+        "클레임도 판매자 직접 취소도 할 수 없습니다."
+    ),
+    "결제완료: cancelled at once, no claim is recorded": (
+        "결제완료 상태의 취소 요청은 즉시 취소되며 클레임이 남지 않습니다."
+    ),
+    "allowed while a claim is in progress, also once it moved the line on (doc: 클레임 진행 중인 "
+    "주문도 취소가 가능); closing it as CLOSED_BY_SELLER_CANCEL is decided; costs the shop 3 "
+    "penalty points (client)": (
+        "진행 중인 클레임이 있어도, 그 클레임으로 상태가 바뀐 뒤(수거중, 수거완료, 재배송중)에도 "
+        "직접 취소할 수 있습니다(문서: 클레임 진행 중인 주문도 취소가 가능). 그 클레임을 '판매자 "
+        "취소로 종료'로 닫는 것은 claimflow 결정입니다. 판매자 직접 취소는 벌점 3점입니다 "
+        "(공개 클라이언트 코드 기준)."
+    ),
+    "not from EXCHANGED without a claim, CONFIRMED or a terminal status: decided; costs the shop "
+    "3 penalty points (client)": (
+        "클레임 없는 교환완료, 구매확정, 끝난 상태에서는 직접 취소할 수 없습니다 (claimflow 결정). "
+        "판매자 직접 취소는 벌점 3점입니다 (공개 클라이언트 코드 기준)."
+    ),
+    "automatic approval of a cancel request left 7 business days (D1; integration notes, "
+    "marketplaces.md §5.1)": (
+        "구매자의 취소 요청이 7영업일 동안 처리되지 않으면 토스쇼핑이 자동으로 승인하고 "
+        "환불합니다 (D1, 공개 클라이언트 코드 기준)."
+    ),
+    "M5: the round-trip fee is charged (CHARGE_EXTRA) when the buyer bears it": (
+        "교환 배송비를 구매자가 부담하면 왕복 배송비를 추가 청구합니다 (M5)."
+    ),
+    "withdraw only while REQUESTED: decided": (
+        "요청 단계에서만 철회할 수 있습니다 (claimflow 결정)."
+    ),
+    "claim_status CANCEL_REQUEST": "아임웹 claim_status CANCEL_REQUEST에 해당합니다.",
+    "accept: the claim is REFUNDING (wire CANCELING 취소요청중) until the gateway answers (I3a)": (
+        "아임웹 accept: 결제사가 답할 때까지 클레임은 환불진행중(아임웹 CANCELING 취소요청중)이고, "
+        "주문상품 상태는 그대로입니다 (결과는 I3a)."
+    ),
+    "the statuses are documented; the SYSTEM action mirrors I14 (decided)": (
+        "상태는 문서에 있습니다. 시스템 작업으로 다루는 것은 I14와 같게 정한 claimflow 결정입니다."
+    ),
+    "wire CANCEL_FAILED 취소실패; the SYSTEM action mirrors I14 (decided)": (
+        "아임웹 CANCEL_FAILED(취소실패)에 해당합니다. 시스템 작업으로 다루는 것은 I14와 같게 정한 "
+        "claimflow 결정입니다."
+    ),
+    "retry: refunding again, the gateway answers as after I3 (I3a)": (
+        "아임웹 retry: 다시 환불을 요청합니다. 결제사의 답은 I3 뒤와 같이 옵니다 (I3a)."
+    ),
+    "a return of an exchanged item: decided, as Toss T6 and as I16 allows a re-exchange": (
+        "교환완료 상품의 반품은 claimflow 결정입니다 (토스쇼핑 T6와 같고, I16이 재교환을 "
+        "허용하므로)."
+    ),
+    "force_cancel: marked refunded without the gateway (manual refund)": (
+        "아임웹 force_cancel: 결제사를 거치지 않고 환불된 것으로 표시합니다 (판매자가 직접 환불)."
+    ),
+    "reject": "아임웹 reject(거절)에 해당합니다.",
+    "교환으로 변경 through reject: the return closes as REJECTED and an exchange request opens "
+    "with the same origin": (
+        "거절(reject)을 통한 교환으로 변경: 반품은 거절로 닫히고, 같은 요청 당시 상태로 교환 "
+        "요청이 열립니다."
+    ),
+    "accept (수거지시)": "아임웹 accept(수거지시)에 해당합니다.",
+    "collect_done": "아임웹 collect_done(수거완료)에 해당합니다.",
+    "withhold; Naver Pay orders only; only before any refund went out, not while "
+    "REFUNDING/REFUND_FAILED (decided)": (
+        "아임웹 withhold(보류): 네이버페이 주문만 가능합니다. 환불이 나가기 전에만 보류할 수 있고, "
+        "환불진행중·환불실패에서는 할 수 없습니다 (claimflow 결정)."
+    ),
+    "releasehold": "아임웹 releasehold(보류 해제)에 해당합니다.",
+    "return_done: the claim is REFUNDING (RETURN_REFUNDING) until the gateway answers; the order "
+    "product becomes RETURNED with return.refund_succeeded (I14)": (
+        "아임웹 return_done: 결제사가 답할 때까지 클레임은 환불진행중(RETURN_REFUNDING)이고, "
+        "환불 성공(return.refund_succeeded, I14)으로 주문상품이 반품완료가 됩니다."
+    ),
+    "RETURN_REFUND_FAILED": "아임웹 RETURN_REFUND_FAILED(환불실패)에 해당합니다.",
+    "return_force_done: no automatic refund (the seller refunds by agreement)": (
+        "아임웹 return_force_done: 자동 환불 없이 완료합니다 (판매자가 구매자와 협의해 직접 환불)."
+    ),
+    "from 반품수거완료 when the payment cannot be refunded automatically, else such orders could "
+    "never finish": (
+        "자동 환불이 안 되는 결제는 반품수거완료에서 바로 강제 완료할 수 있습니다. 그렇지 않으면 "
+        "이런 주문은 끝낼 방법이 없습니다."
+    ),
+    "imweb resend": "아임웹 resend(교환 재발송)에 해당합니다.",
+    "imweb exchange_done": "아임웹 exchange_done(교환완료)에 해당합니다.",
+    "withhold; only before the replacement ships (REQUESTED/APPROVED/COLLECTED): decided": (
+        "아임웹 withhold(보류): 교환 상품을 다시 보내기 전(요청, 승인, 수거완료)에만 보류할 수 "
+        "있습니다 (claimflow 결정)."
+    ),
+    "the statuses it is open in (not yet shipped) are decided; the cost calculation may turn the "
+    "refund into an extra payment": (
+        "가능한 상태(발송 전)는 claimflow 결정입니다. 비용 계산 결과 환불 대신 추가 결제가 "
+        "될 수 있습니다."
+    ),
+    "x2bee saveRefundBundleApproMgmt: only from 회수완료; restores coupons and stock, refunds and "
+    "notifies; no RESTORE_STOCK for a return made during an exchange (exchange_mid_return, wire "
+    "exchMidRtnYn)": (
+        "x2bee saveRefundBundleApproMgmt: 회수완료에서만 가능하며, 쿠폰·재고를 복원하고 환불한 뒤 "
+        "구매자에게 알립니다. 교환 중에 한 반품(exchange_mid_return, x2bee exchMidRtnYn)은 재고를 "
+        "복원하지 않습니다."
+    ),
+    "x2bee documents no call for a buyer's withdrawal (withdrawalExchange is a pickup-side step, "
+    "marketplaces.md §5.3): carried out locally only": (
+        "x2bee에는 구매자의 교환 철회 API가 없습니다(withdrawalExchange는 회수 쪽 단계입니다). "
+        "claimflow 안에서만 처리합니다."
+    ),
+    "ordChangeFO: only 주문완료, one item at a time, an on-sale in-stock item of the same price, "
+    "not the same item": (
+        "x2bee ordChangeFO: 주문완료(결제완료)에서만, 한 번에 한 단품씩, 같은 가격의 판매 중이고 "
+        "재고 있는 다른 단품으로만 바꿀 수 있습니다."
+    ),
+}
+
+TAG_KO = {Tag.DOCUMENTED: "문서", Tag.DECIDED: "결정"}
+
+#: rules.md Q1-Q3: how much of a line a claim may take, per marketplace (the rule id and tag come
+#: from the engine's own table, ``claimflow._engine._PARTIAL_RULES``).
+QUANTITY_KO = {
+    Marketplace.TOSS: (
+        "클레임은 주문상품(orderProductId) 단위이고 그 주문상품의 전체 수량을 대상으로 합니다. "
+        "일부 수량(quantity)만 신청하면 거절됩니다."
+    ),
+    Marketplace.IMWEB: (
+        "클레임은 품목 주문(prod_order_no) 전체를 대상으로 합니다. 아임웹 문서의 예처럼 "
+        "상품A 2개 중 1개를 반품해도 시스템에서는 2개가 모두 반품되므로, 일부 수량(quantity)만 "
+        "신청하면 거절됩니다."
+    ),
+    Marketplace.X2BEE: (
+        "주문이 부분 클레임을 허용하면(sctnCnclPsbYn) 취소·반품·교환에서 일부 수량(quantity, "
+        "x2bee claimQty)만 신청할 수 있습니다. 신청한 수량은 별도의 주문상품 줄로 나뉘어 자기 "
+        "상태와 클레임을 갖고, 나머지 수량은 상태가 그대로 남아 나중에 신청할 수 있습니다. "
+        "금액은 수량에 비례해 나누며(M2), 모든 줄의 수량을 더하면 언제나 처음 주문한 수량입니다. "
+        "부분 클레임을 허용하지 않는 주문에서 일부 수량을 신청하면 거절됩니다."
+    ),
+}
+
+#: rules.md M7, where the marketplace states its own figure
+STATED_FIGURE_KO = {
+    Marketplace.TOSS: (
+        "토스쇼핑이 클레임 배송비(claimDeliveryPaymentAmount)를 알려 주면 그 금액대로 처리하고, "
+        "claimflow 견적과 다르면 차이를 결정에 함께 알립니다 (M7)."
+    ),
+    Marketplace.IMWEB: "",
+    Marketplace.X2BEE: "",
+}
+
+EFFECT_MEANING_KO = {
+    EffectKind.REFUND: "구매자에게 환불합니다 (금액은 결정에 들어 있습니다).",
+    EffectKind.REGISTER_DELIVERY: "택배사와 송장번호를 등록합니다.",
+    EffectKind.RESTORE_COUPONS: "사용한 쿠폰을 되돌립니다.",
+    EffectKind.RESTORE_STOCK: "재고를 되돌립니다.",
+    EffectKind.NOTIFY_BUYER: "구매자에게 알립니다 (알림톡, 알림함, 이메일).",
+    EffectKind.CHARGE_EXTRA: "추가 비용을 청구하거나 환불에서 뺍니다.",
+    EffectKind.REFUND_POINTS: "포인트를 환불합니다.",
+}
+
+
+def _tags(tags: tuple[Tag, ...]) -> str:
+    return "·".join(TAG_KO[t] for t in tags)
+
+
+def _money_table() -> list[str]:
+    """rules.md M1-M8 once: what a quote is made of, for every marketplace."""
+    out = [
+        "",
+        "## 환불 금액이 정해지는 방법 (M1–M8)",
+        "",
+        "돈이 움직이는 결정(환불, 추가 청구, 포인트 환불)에는 모두 견적(`Quote`)이 붙습니다. "
+        "견적은 원 단위 정수이고, 각 항목을 더하면 정확히 전체 금액이 됩니다. "
+        "`claimflow.quote()`로 실행 전에 미리 볼 수 있습니다.",
+        "",
+        "| 규칙 | 내용 | 근거 |",
+        "|---|---|---|",
+    ]
+    out += [f"| {m.id} | {_cell(m.summary_ko)} | {_tags(m.tags)} |" for m in money_rules()]
+    return out
+
+
+def _money_actions(mp: Marketplace, m: MoneyRuleInfo) -> list[Action]:
+    offered = COMPILED[mp].offered
+    return [a for a in m.actions if a in offered]
+
+
+def _money_section(mp: Marketplace) -> list[str]:
+    """Who pays the return shipping on *mp*, and which of its actions each money rule prices."""
+    out = ["### 돈: 반품 배송비와 환불 금액", "", return_shipping_ko(mp), ""]
+    if STATED_FIGURE_KO[mp]:
+        out += [STATED_FIGURE_KO[mp], ""]
+    specific = [(m, _money_actions(mp, m)) for m in money_rules() if m.actions]
+    out += [
+        f"- **{m.id}** {m.summary_ko.split(':', 1)[0]}: "
+        + ", ".join(f"{a.label} `{a}`" for a in actions)
+        for m, actions in specific
+        if actions
+    ]
+    general = "·".join(m.id for m in money_rules() if not m.actions)
+    particle = attach(general, "은/는")[len(general) :]  # M8은: 8 is read 팔
+    out += [f"- **{general}**{particle} 돈이 움직이는 모든 작업에 똑같이 적용됩니다.", ""]
+    return out
+
+
+def _quantity_section(mp: Marketplace) -> list[str]:
+    rule_id, _, tag, _, _ = _PARTIAL_RULES[mp]
+    text = QUANTITY_KO[mp].removesuffix(".")
+    return ["### 수량: 일부만 클레임할 수 있나", "", f"{text} ({rule_id}, {TAG_KO[tag]}).", ""]
+
+
+def _deadline_section(mp: Marketplace) -> list[str]:
+    """rules.md D1-D5, with the numbers :mod:`claimflow._time` counts with (Toss only)."""
+    out = ["### 기한: 마켓이 스스로 처리하는 일과 벌점", ""]
+    if mp is not Marketplace.TOSS:
+        return [
+            *out,
+            f"{attach(mp.label, '은/는')} 자동 승인, 자동 구매확정, 벌점 같은 기한을 문서에 두지 "
+            "않습니다. claimflow도 기한을 계산하지 않으며, `claimflow due`에는 열린 클레임이 "
+            "기한 없이 나옵니다.",
+            "",
+        ]
+    t = _time
+    out += [
+        "토스쇼핑은 판매자에게 보이지 않는 타이머로 움직입니다 (근거: 공개 클라이언트 코드). "
+        "영업일은 주말, 공휴일(대체공휴일 포함), 상점 휴무일(토스쇼핑 `/merchants/holidays`)을 "
+        "뺀 날이고, 기한은 마지막 날 24:00(서울)까지입니다. 오늘 처리할 일은 "
+        "`claimflow due`로 볼 수 있습니다 ([CLI 안내](cli.md)).",
+        "",
+        "| 규칙 | 언제 | 무슨 일이 생기나 |",
+        "|---|---|---|",
+        f"| D1 | 구매자의 취소 요청을 {t.AUTO_APPROVAL_BUSINESS_DAYS}영업일 동안 처리하지 않으면 | "
+        f"토스쇼핑이 자동으로 승인하고 환불합니다 (시스템 `{Action.CANCEL_APPROVE}`, T3) |",
+        f"| D2 | 배송완료 후 {t.AUTO_CONFIRMATION_DAYS}일이 지나면 (열린 클레임이 없을 때) | "
+        f"토스쇼핑이 자동으로 구매확정합니다 (시스템 `{Action.ORDER_CONFIRM}`, F5) |",
+        f"| D3 | 결제 후 preparationDays 영업일(기본 {t.DEFAULT_PREPARATION_DAYS}일, "
+        f"0–{t.MAX_PREPARATION_DAYS}일) 안에 발송하지 않으면 | 주문상품마다 벌점 "
+        f"{t.SHIPPING_PENALTY_POINTS}점 |",
+        f"| D4 | 클레임을 {t.UNTOUCHED_CLAIM_BUSINESS_DAYS}영업일 동안 처리하지 않으면 | "
+        f"벌점 {t.UNTOUCHED_CLAIM_PENALTY_POINTS}점 |",
+        f"| D5 | 발송 지연 `{Action.ORDER_DELAY}` | 주문상품마다 한 번, 결제 후 "
+        f"{t.DELAY_WINDOW_BUSINESS_DAYS}영업일 안에만 할 수 있고, 새 발송 기한은 오늘부터 "
+        f"{t.MAX_DELAY_DAYS}일 이내여야 합니다 (F2) |",
+        "",
+    ]
+    return out
+
+
+def note_ko(note: str) -> str:
+    """A rule's note in Korean (an untranslated one is shown in English, marked)."""
+    return NOTES_KO.get(note, f"(영문) {note}")
 
 
 def _cell(text: str) -> str:
     return text.replace("|", "\\|").replace("\n", " ")
 
 
-def _from(r: RuleInfo) -> str:
-    sts = "어느 상태든" if r.from_statuses is None else ", ".join(s.label for s in r.from_statuses)
-    return f"{sts} ({r.claim_condition_ko})"
+def _source(src: Source) -> str:
+    if src.url is None:
+        return "claimflow 결정 (공개 문서 없음)"
+    seed = f" (`{src.seed}`)" if src.seed else ""
+    return f"[{src.url.removeprefix('https://')}]({src.url}){seed}"
 
 
-def _to(r: RuleInfo) -> str:
-    if r.to_status is not None:
-        return r.to_status.label
-    return "그대로" if r.to == "same" else "요청 당시 상태로"
+def _effects(effects: tuple[str, ...]) -> str:
+    return ", ".join(EffectKind(e).label for e in effects) or "—"
 
 
-def _money(effects: tuple[EffectKind, ...]) -> str:
-    return ", ".join(e.label for e in effects) or "—"
+def _row(r: RuleRow) -> str:
+    tags = "·".join(TAG_KO[t] for t in r.tags)
+    return (
+        "| "
+        + " | ".join(
+            _cell(x)
+            for x in (
+                r.when_text(),
+                f"{r.action.label} `{r.action}`",
+                ", ".join(r.required_params) or "—",
+                r.to_text(),
+                _effects(r.effects),
+                r.rule_id,
+                f"{tags} · " + "; ".join(_source(s) for s in r.sources),
+            )
+        )
+        + " |"
+    )
 
 
 def render() -> str:
     """The whole guide as Markdown."""
     out = [
+        f"<!-- {MARKER} docs: do not edit; run `claimflow docs` -->",
         "# 클레임 처리 운영 가이드",
         "",
         "이 문서는 `claimflow docs`가 claimflow의 규칙에서 만듭니다. 손으로 고치지 마세요: "
-        "표의 모든 줄은 엔진이 실제로 판단하는 규칙입니다. "
-        "CI가 문서와 코드가 같은지 확인합니다.",
+        "표의 모든 줄은 엔진이 실제로 판단하는 규칙이고, 다이어그램과 같은 중간 형태에서 "
+        "나옵니다. CI가 문서와 코드가 같은지 확인합니다.",
         "",
-        "- **근거**: `documented`는 마켓 문서에 있는 규칙, "
-        "`decided`는 문서에 없어 claimflow가 정한 규칙입니다 (다이어그램에서는 점선).",
+        "- **근거**: `문서`는 마켓의 공개 문서에 있는 규칙(링크와 원문 파일 이름), "
+        "`결정`은 문서에 없어 claimflow가 정한 규칙입니다 (다이어그램에서는 점선).",
         "- **누가**: 구매자(BUYER), 판매자(SELLER), 시스템(SYSTEM: 마켓이 스스로 하는 일).",
+        "- **언제**: 주문상품 상태, 진행 중인 클레임, 그리고 결제 조건입니다. "
+        "조건이 맞지 않으면 엔진은 그 이유와 규칙 id를 함께 돌려줍니다.",
         "- 요청(클레임)은 주문상품 상태를 바꾸지 않습니다. 상태 옆에 열린 클레임으로 남고, "
         "거절·반려는 요청 당시 상태로 돌아갑니다. 한 주문상품에는 열린 클레임이 하나만 있습니다.",
+        "- 셸에서 바로 물어볼 수 있습니다: `claimflow check toss cancel.request --actor BUYER "
+        "--status DELIVERED`, `claimflow actions toss --status DELIVERED` "
+        "([CLI 안내](cli.md)).",
         "",
         "## 주문상품 상태",
         "",
@@ -91,18 +390,10 @@ def render() -> str:
     ]
     out += [f"| {s.label} | `{s}` | {MEANING_KO[s]} |" for s in Status]
     out += ["", "## 돈과 재고에 생기는 일", "", "| 효과 | 뜻 |", "|---|---|"]
-    meaning = {
-        EffectKind.REFUND: "구매자에게 환불합니다 (금액은 결정에 들어 있습니다).",
-        EffectKind.REGISTER_DELIVERY: "택배사와 송장번호를 등록합니다.",
-        EffectKind.RESTORE_COUPONS: "사용한 쿠폰을 되돌립니다.",
-        EffectKind.RESTORE_STOCK: "재고를 되돌립니다.",
-        EffectKind.NOTIFY_BUYER: "구매자에게 알립니다 (알림톡, 알림함, 이메일).",
-        EffectKind.CHARGE_EXTRA: "추가 비용을 청구하거나 환불에서 뺍니다.",
-        EffectKind.REFUND_POINTS: "포인트를 환불합니다.",
-    }
-    out += [f"| {e.label} (`{e}`) | {meaning[e]} |" for e in EffectKind]
+    out += [f"| {e.label} (`{e}`) | {EFFECT_MEANING_KO[e]} |" for e in EffectKind]
+    out += _money_table()
     for mp in Marketplace:
-        rs = rules(mp)
+        rows = rule_rows(mp)
         out += ["", f"## {mp.label} ({mp})", "", INTRO_KO[mp], ""]
         out += [
             f"다이어그램: [diagrams/{mp}/](../diagrams/{mp}/) "
@@ -110,36 +401,26 @@ def render() -> str:
             "",
         ]
         for actor in Actor:
-            mine = [r for r in rs if actor in r.actors]
+            mine = [r for r in rows if actor in r.actors]
             if not mine:
                 continue
+            who = attach(f"{actor.label}({actor})", "이/가")
             out += [
-                f"### {actor.label}({actor})가 할 수 있는 일",
+                f"### {who} 할 수 있는 일",
                 "",
                 "| 언제 | 작업 | 필요한 값 | 결과 상태 | 돈·재고 | 규칙 | 근거 |",
                 "|---|---|---|---|---|---|---|",
             ]
-            for r in mine:
-                guard = f" (조건: {', '.join(r.guards)})" if r.guards else ""
-                out.append(
-                    "| "
-                    + " | ".join(
-                        _cell(x)
-                        for x in (
-                            _from(r),
-                            f"{r.action.label} `{r.action}`{guard}",
-                            ", ".join(r.required_params) or "—",
-                            _to(r),
-                            _money(r.effects),
-                            r.id,
-                            f"{r.tag} `{r.source}`",
-                        )
-                    )
-                    + " |"
-                )
+            out += [_row(r) for r in mine]
             out.append("")
-        decided = [r for r in rs if r.tag is Tag.DECIDED or r.note]
-        if decided:
+        noted = [(r, note, tag) for r in rows for note, tag in r.notes]
+        if noted:
             out += ["### 비고", ""]
-            out += [f"- **{r.id}** `{r.action}` ({r.tag}): {r.note}" for r in decided if r.note]
+            out += [
+                f"- **{r.rule_id}** `{r.action}` ({TAG_KO[tag]}): {note_ko(note)}"
+                for r, note, tag in noted
+            ]
+            out.append("")
+        out += _money_section(mp) + _quantity_section(mp) + _deadline_section(mp)
+        out.pop()  # no blank line before the next section's heading
     return "\n".join(out) + "\n"

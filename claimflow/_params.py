@@ -16,6 +16,8 @@ from enum import StrEnum
 
 import attrs
 
+from . import _time
+from ._korean import attach
 from ._values import CandidateItem, OrderProduct, Params, Reason
 from ._vocab import FeePayer, Tag
 from .exceptions import UnknownParameterError
@@ -122,17 +124,53 @@ def _won(value: object, _op: OrderProduct) -> object:
 def _future_date(value: object, _op: OrderProduct) -> object:
     if isinstance(value, dt.datetime) or not isinstance(value, dt.date):
         raise InvalidParamError("날짜(date)여야 합니다", "must be a date")
-    today = dt.datetime.now(KST).date()
+    today = _time.decision_today()  # the clock, or claimflow.decide_as_of's moment
     if value <= today:
         raise InvalidParamError(
             f"오늘({today.isoformat()}) 이후 날짜여야 합니다",
             f"must be after today ({today.isoformat()}, KST)",
         )
+    latest = _time.latest_delay_deadline()  # rules.md D5: at most 14 days out
+    if value > latest:
+        raise InvalidParamError(
+            f"오늘부터 {_time.MAX_DELAY_DAYS}일 이내({latest.isoformat()}까지)여야 합니다",
+            f"must be at most {_time.MAX_DELAY_DAYS} days out ({latest.isoformat()}, KST) [D5]",
+        )
+    return value
+
+
+def _refund_amount(value: object, op: OrderProduct) -> object:
+    # issue 13: a refund is bounded by what the buyer paid for the line (rules.md M8)
+    _won(value, op)
+    assert isinstance(value, int)
+    if value > op.amount:
+        raise InvalidParamError(
+            f"결제 금액({op.amount}원)보다 클 수 없습니다",
+            f"must not exceed what was paid for the line ({op.amount} won)",
+        )
+    return value
+
+
+def _flag(value: object, _op: OrderProduct) -> object:
+    if type(value) is not bool:
+        raise InvalidParamError("True 또는 False여야 합니다", "must be True or False")
+    return value
+
+
+def _quantity(value: object, op: OrderProduct) -> object:
+    # rules.md Q1-Q3: whether part of the line may be claimed is the engine's question (it names
+    # the rule); here only that the number is a number of the line's units
+    if type(value) is not int or not 1 <= value <= op.quantity:
+        raise InvalidParamError(
+            f"1 이상 주문 수량({op.quantity}) 이하의 정수여야 합니다",
+            f"must be a whole number of units from 1 to the line's {op.quantity}",
+        )
     return value
 
 
 def _candidate(value: object, op: OrderProduct) -> object:
-    # x2bee guide (002_…txt): on sale, in stock, same price, not the same item.
+    # x2bee guide (002_…txt; marketplaces.md §5.3): on sale, in stock, same price, not the same
+    # item, not a reservation item.
     if not isinstance(value, CandidateItem):
         raise InvalidParamError("CandidateItem이어야 합니다", "must be a CandidateItem")
     if value.item_id == op.item_id:
@@ -146,6 +184,8 @@ def _candidate(value: object, op: OrderProduct) -> object:
             f"재고({value.stock})가 주문 수량({op.quantity})보다 적습니다",
             f"has stock {value.stock}, less than the quantity ordered ({op.quantity})",
         )
+    if value.reservation:
+        raise InvalidParamError("예약 단품으로는 변경할 수 없습니다", "is a reservation item")
     if value.unit_price != op.unit_price:
         raise InvalidParamError(
             f"가격({value.unit_price}원)이 주문 단품 가격({op.unit_price}원)과 다릅니다",
@@ -166,8 +206,14 @@ EXTRA_CHARGE = ParamSpec("extra_charge", "추가 청구액", False, _won)
 REFUND_POINTS = ParamSpec("refund_points", "환불 포인트", False, _won)
 MEMO = ParamSpec("memo", "메모", False, _text(500))
 NEW_ITEM = ParamSpec("new_item", "변경할 단품", True, _candidate)
-REFUND_AMOUNT = ParamSpec("refund_amount", "환불 예정 금액", False, _won)
+REFUND_AMOUNT = ParamSpec("refund_amount", "환불 예정 금액", False, _refund_amount)
 EXTRA_PAYMENT = ParamSpec("extra_payment", "추가 결제 금액", False, _won)
+# rules.md Q1-Q3: how many of the line's units a request claims (default: all of them)
+QUANTITY = ParamSpec("quantity", "수량", False, _quantity)
+# rules.md M4/M5: who bears the claim's delivery cost (Toss requestDeliveryPenaltyCharger)
+CLAIM_FEE_PAYER = FEE_PAYER.optional()
+# x2bee exchMidRtnYn: a return made during an exchange restores no stock (marketplaces.md §5.3)
+EXCHANGE_MID_RETURN = ParamSpec("exchange_mid_return", "교환 중 반품", False, _flag)
 
 MISSING = "MISSING_PARAMETER"
 INVALID = "INVALID_PARAMETER"
@@ -207,7 +253,7 @@ def validate(
                 problems.append(
                     Reason(
                         MISSING,
-                        f"{spec.label_ko}({spec.name})이(가) 필요합니다",
+                        f"{attach(f'{spec.label_ko}({spec.name})', '이/가')} 필요합니다",
                         f"parameter {spec.name!r} is required",
                         *rule,
                         field=spec.name,
@@ -245,12 +291,14 @@ def example(spec: ParamSpec, op: OrderProduct) -> object:
         "carrier": "CJ대한통운",
         "tracking_number": "1022-5765-4265",
         "fee_payer": FeePayer.USER,
-        "shipping_deadline": dt.datetime.now(KST).date() + dt.timedelta(days=7),
+        "shipping_deadline": _time.decision_today() + dt.timedelta(days=7),
         "extra_charge": 0,
         "refund_points": 0,
         "memo": "메모",
         "new_item": CandidateItem(f"{op.item_id}-ALT", op.unit_price, True, op.quantity),
         "refund_amount": op.amount,
         "extra_payment": 0,
+        "exchange_mid_return": False,
+        "quantity": op.quantity,
     }
     return values[spec.name]

@@ -15,6 +15,8 @@ from enum import Enum
 import attrs
 
 from . import _params as p
+from . import _time
+from ._korean import attach
 from ._values import OrderProduct
 from ._vocab import (
     Action,
@@ -30,7 +32,7 @@ from ._vocab import (
 
 A, S, CS, CT, EK = Action, Status, ClaimStatus, ClaimType, EffectKind
 TOSS, IMWEB, X2BEE = Marketplace.TOSS, Marketplace.IMWEB, Marketplace.X2BEE
-DOC, DECIDED = Tag.DOCUMENTED, Tag.DECIDED
+DOC, DECIDED, CLIENT = Tag.DOCUMENTED, Tag.DECIDED, Tag.CLIENT
 
 # Source documents (../shared/seeds/) and, where the seeds are silent, the spec that gathered the
 # marketplace's own documentation.
@@ -80,7 +82,7 @@ def _auto_refund(instead: Action) -> Guard:
     return Guard(
         "AUTO_REFUND_IMPOSSIBLE",
         "자동환불불가: 무통장입금/가상계좌 결제는 자동 환불할 수 없습니다. "
-        f"{instead}을(를) 사용하세요",
+        f"{attach(instead.value, '을/를')} 사용하세요",
         f"auto refund impossible for this payment: use {instead}",
         lambda op: op.auto_refundable,
         "auto refund",
@@ -101,6 +103,16 @@ NAVER_PAY_ONLY = Guard(
     "return holds exist for Naver Pay orders only",
     lambda op: op.payment_channel is PaymentChannel.NPAY,
     "Naver Pay",
+)
+
+
+# rules.md D5 (client): 발송지연 only within 3 business days of payment (claimflow._time)
+DELAY_WINDOW = Guard(
+    "DELAY_WINDOW_CLOSED",
+    "발송 지연은 결제 후 3영업일 이내에만 설정할 수 있습니다 [D5]",
+    "a shipment can be delayed only within 3 business days of payment [D5]",
+    _time.delay_window_open,
+    "≤3 business days after payment",
 )
 
 
@@ -164,6 +176,9 @@ class Rule:
     effects: tuple[EffectKind, ...] = ()
     changes_item: bool = False  # x2bee option change: the order product takes the new item
     note: str = ""
+    # penalty points the marketplace imposes on the shop for this action (Toss seller cancel:
+    # 3, client); an allowed decision says so in a PENALTY_POINTS reason
+    penalty_points: int = 0
 
 
 def _rule(  # noqa: PLR0917 - one positional argument per rules.md column
@@ -189,7 +204,12 @@ SAME, ORIGIN = Target.SAME, Target.ORIGIN
 O = Outcome
 DELIVERY = (p.CARRIER, p.TRACKING_NUMBER)
 # imweb buyer requests carry one of imweb's reason codes, and optionally a text.
-IMWEB_REQUEST = (p.REASON_CODE, p.REASON.optional())
+IMWEB_REQUEST = (p.REASON_CODE, p.REASON.optional(), p.QUANTITY)
+# a buyer's return or exchange request (Toss, x2bee): who bears the delivery cost, when known
+CLAIM_REQUEST = (p.REASON, p.CLAIM_FEE_PAYER, p.QUANTITY)
+# rules.md M7: the marketplace's own result (x2bee claimCalculateCostFO, Toss
+# claimDeliveryPaymentAmount) is what is refunded; a difference from the quote is reported
+STATED = (p.REFUND_AMOUNT, p.EXTRA_PAYMENT)
 IMWEB_REFUND = (p.EXTRA_CHARGE, p.REFUND_POINTS, p.MEMO)
 SHIPPABLE = (S.PAID, S.PREPARING, S.DELAYED)
 
@@ -218,36 +238,58 @@ def _fulfilment(mp: Marketplace) -> tuple[Rule, ...]:
         rules.insert(1, _rule(
             "F2", mp, A.ORDER_DELAY, SELLER, [S.PREPARING], NO_CLAIM, S.DELAYED, O.NONE, DOC,
             SRC_MARKETPLACES, params=(p.SHIPPING_DEADLINE,), effects=(EK.NOTIFY_BUYER,),
-            note="Toss DELAY_SHIPPING with shippingDeadlineAt"))
+            guards=(DELAY_WINDOW,),
+            note="Toss DELAY_SHIPPING with shippingDeadlineAt; D5: once (no way back to "
+                 "PREPARING), within 3 business days of payment, at most 14 days out"))
     return tuple(rules)
 
 
 FULFILMENT_RULES = _fulfilment(TOSS) + _fulfilment(IMWEB) + _fulfilment(X2BEE)
 
 # --- Cancel (취소) -------------------------------------------------------------------------
-_SELLER_CANCEL = (p.FEE_PAYER, p.REASON_100, p.DETAIL_REASON)
+_SELLER_CANCEL = (p.FEE_PAYER, p.REASON_100, p.DETAIL_REASON, *STATED)
 _SELLER_CANCEL_FROM = (S.PAID, S.PREPARING, S.DELAYED, S.SHIPPING, S.DELIVERED)
+# T5: "클레임 진행 중인 주문도 취소가 가능" also covers the statuses an open claim has moved
+# the line to (pickup under way or done, replacement on its way).
+_SELLER_CANCEL_IN_CLAIM = (
+    S.RETURN_COLLECTING,
+    S.RETURN_COLLECTED,
+    S.EXCHANGE_COLLECTING,
+    S.EXCHANGE_COLLECTED,
+    S.REDELIVERING,
+)
+SELLER_CANCEL_PENALTY = 3  # Toss: a seller cancel costs the shop 3 penalty points (client)
 
 CANCEL_RULES: tuple[Rule, ...] = (
     _rule("T1", TOSS, A.CANCEL_REQUEST, BUYER, [S.PAID], NO_CLAIM, S.CANCELED, O.NONE, DOC,
-          SRC_TOSS_CANCEL, params=(p.REASON,), effects=(EK.REFUND,),
+          SRC_TOSS_CANCEL, params=(p.REASON, p.QUANTITY), effects=(EK.REFUND,),
           note="결제완료: cancelled at once, no claim is recorded"),
     _rule("T2", TOSS, A.CANCEL_REQUEST, BUYER, [S.PREPARING, S.DELAYED], NO_CLAIM, SAME,
           O.CREATE, DOC, SRC_TOSS_CANCEL, claim_type=CT.CANCEL, claim_status=CS.REQUESTED,
-          params=(p.REASON,)),
+          params=(p.REASON, p.QUANTITY)),
     _rule("T3", TOSS, A.CANCEL_APPROVE, SELLER, None, open_claim(CT.CANCEL, CS.REQUESTED),
           S.CANCELED, O.CLOSE, DOC, SRC_TOSS_CANCEL, claim_status=CS.APPROVED,
           effects=(EK.REFUND,)),
+    _rule("T3", TOSS, A.CANCEL_APPROVE, SYSTEM, None, open_claim(CT.CANCEL, CS.REQUESTED),
+          S.CANCELED, O.CLOSE, CLIENT, SRC_MARKETPLACES, claim_status=CS.APPROVED,
+          effects=(EK.REFUND,),
+          note="automatic approval of a cancel request left 7 business days (D1; integration "
+               "notes, marketplaces.md §5.1)"),
     _rule("T4", TOSS, A.CANCEL_REJECT, SELLER, None, open_claim(CT.CANCEL, CS.REQUESTED),
           S.SHIPPING, O.CLOSE, DOC, SRC_TOSS_CANCEL, claim_status=CS.REJECTED, params=DELIVERY,
           effects=(EK.REGISTER_DELIVERY,)),
     _rule("T5", TOSS, A.CANCEL_BY_SELLER, SELLER, _SELLER_CANCEL_FROM, NO_CLAIM, S.CANCELED,
-          O.NONE, DOC, SRC_TOSS_CANCEL, params=_SELLER_CANCEL, effects=(EK.REFUND,)),
-    _rule("T5", TOSS, A.CANCEL_BY_SELLER, SELLER, _SELLER_CANCEL_FROM, ANY_OPEN, S.CANCELED,
-          O.CLOSE, DOC, SRC_TOSS_CANCEL, claim_status=CS.CLOSED_BY_SELLER_CANCEL,
-          params=_SELLER_CANCEL, effects=(EK.REFUND,),
-          note="allowed while a claim is in progress (doc); closing it as "
-               "CLOSED_BY_SELLER_CANCEL is decided"),
+          O.NONE, DOC, SRC_TOSS_CANCEL, params=_SELLER_CANCEL, effects=(EK.REFUND,),
+          penalty_points=SELLER_CANCEL_PENALTY,
+          note="not from EXCHANGED without a claim, CONFIRMED or a terminal status: decided; "
+               "costs the shop 3 penalty points (client)"),
+    _rule("T5", TOSS, A.CANCEL_BY_SELLER, SELLER,
+          _SELLER_CANCEL_FROM + _SELLER_CANCEL_IN_CLAIM, ANY_OPEN, S.CANCELED, O.CLOSE, DOC,
+          SRC_TOSS_CANCEL, claim_status=CS.CLOSED_BY_SELLER_CANCEL, params=_SELLER_CANCEL,
+          effects=(EK.REFUND,), penalty_points=SELLER_CANCEL_PENALTY,
+          note="allowed while a claim is in progress, also once it moved the line on (doc: "
+               "클레임 진행 중인 주문도 취소가 가능); closing it as CLOSED_BY_SELLER_CANCEL is "
+               "decided; costs the shop 3 penalty points (client)"),
     # imweb: PATCH /orders/{order_no}/cancel/{reject|accept|retry|force_cancel}
     _rule("I1", IMWEB, A.CANCEL_REQUEST, BUYER, [S.PAID, S.PREPARING], NO_CLAIM, SAME, O.CREATE,
           DOC, SRC_MARKETPLACES, claim_type=CT.CANCEL, claim_status=CS.REQUESTED,
@@ -256,13 +298,23 @@ CANCEL_RULES: tuple[Rule, ...] = (
           S.SHIPPING, O.CLOSE, DOC, SRC_MARKETPLACES, claim_status=CS.REJECTED, params=DELIVERY,
           effects=(EK.REGISTER_DELIVERY,)),
     _rule("I3", IMWEB, A.CANCEL_APPROVE, SELLER, None, open_claim(CT.CANCEL, CS.REQUESTED),
-          S.CANCELED, O.CLOSE, DOC, SRC_MARKETPLACES, claim_status=CS.COMPLETED,
+          SAME, O.MOVE, DOC, SRC_MARKETPLACES, claim_status=CS.REFUNDING,
           params=IMWEB_REFUND, guards=(_auto_refund(A.CANCEL_FORCE),),
           effects=(EK.REFUND, EK.CHARGE_EXTRA, EK.REFUND_POINTS),
-          note="accept; a gateway failure arrives from the wire as CANCEL_FAILED (REFUND_FAILED)"),
+          note="accept: the claim is REFUNDING (wire CANCELING 취소요청중) until the gateway "
+               "answers (I3a)"),
+    _rule("I3a", IMWEB, A.CANCEL_REFUND_SUCCEEDED, SYSTEM, None,
+          open_claim(CT.CANCEL, CS.REFUNDING), S.CANCELED, O.CLOSE, DOC, SRC_MARKETPLACES,
+          claim_status=CS.COMPLETED,
+          note="the statuses are documented; the SYSTEM action mirrors I14 (decided)"),
+    _rule("I3a", IMWEB, A.CANCEL_REFUND_FAILED, SYSTEM, None,
+          open_claim(CT.CANCEL, CS.REFUNDING), SAME, O.MOVE, DOC, SRC_MARKETPLACES,
+          claim_status=CS.REFUND_FAILED,
+          note="wire CANCEL_FAILED 취소실패; the SYSTEM action mirrors I14 (decided)"),
     _rule("I4", IMWEB, A.CANCEL_RETRY_REFUND, SELLER, None,
-          open_claim(CT.CANCEL, CS.REFUND_FAILED), S.CANCELED, O.CLOSE, DOC, SRC_MARKETPLACES,
-          claim_status=CS.COMPLETED, effects=(EK.REFUND,), note="retry"),
+          open_claim(CT.CANCEL, CS.REFUND_FAILED), SAME, O.MOVE, DOC, SRC_MARKETPLACES,
+          claim_status=CS.REFUNDING, effects=(EK.REFUND,),
+          note="retry: refunding again, the gateway answers as after I3 (I3a)"),
     _rule("I5", IMWEB, A.CANCEL_FORCE, SELLER, None,
           open_claim(CT.CANCEL, CS.REQUESTED, CS.REFUND_FAILED), S.CANCELED, O.CLOSE, DOC,
           SRC_MARKETPLACES, claim_status=CS.COMPLETED,
@@ -271,7 +323,7 @@ CANCEL_RULES: tuple[Rule, ...] = (
     _rule("X1", X2BEE, A.CANCEL_REQUEST, BUYER, [S.PAID, S.PREPARING], NO_CLAIM, S.CANCELED,
           O.CREATE_CLOSED, DOC, SRC_X2BEE_CANCEL, claim_type=CT.CANCEL,
           claim_status=CS.COMPLETED,
-          params=(p.REASON, p.REFUND_AMOUNT, p.EXTRA_PAYMENT),
+          params=(p.REASON, *STATED, p.QUANTITY),
           effects=(EK.REFUND, EK.RESTORE_COUPONS, EK.RESTORE_STOCK, EK.NOTIFY_BUYER),
           note="the statuses it is open in (not yet shipped) are decided; the cost calculation "
                "may turn the refund into an extra payment"),
@@ -297,7 +349,7 @@ def _toss_return(mp: Marketplace, prefix: str, src: str) -> tuple[Rule, ...]:
     )
     return (
         _rule(prefix + "T6", mp, A.RETURN_REQUEST, BUYER, _RETURN_FROM, NO_CLAIM, SAME, O.CREATE,
-              DOC, src, claim_type=CT.RETURN, claim_status=CS.REQUESTED, params=(p.REASON,)),
+              DOC, src, claim_type=CT.RETURN, claim_status=CS.REQUESTED, params=CLAIM_REQUEST),
         _rule(prefix + "T7", mp, A.RETURN_WITHDRAW, BUYER, None,
               open_claim(CT.RETURN, CS.REQUESTED), SAME, O.CLOSE, DOC, src,
               claim_status=CS.WITHDRAWN, note="withdraw only while REQUESTED: decided"),
@@ -313,8 +365,10 @@ def _toss_return(mp: Marketplace, prefix: str, src: str) -> tuple[Rule, ...]:
         _rule(prefix + "T11", mp, A.RETURN_COMPLETE, SELLER, [S.RETURN_COLLECTED],
               open_claim(CT.RETURN, CS.COLLECTED), S.RETURNED, O.CLOSE, DOC, src,
               claim_status=CS.COMPLETED, effects=complete_effects,
+              params=(*STATED, p.EXCHANGE_MID_RETURN) if x2bee else STATED,
               note="x2bee saveRefundBundleApproMgmt: only from 회수완료; restores coupons and "
-                   "stock, refunds and notifies" if x2bee else ""),
+                   "stock, refunds and notifies; no RESTORE_STOCK for a return made during an "
+                   "exchange (exchange_mid_return, wire exchMidRtnYn)" if x2bee else ""),
         _rule(prefix + "T12", mp, A.RETURN_REJECT_COLLECTED, SELLER, [S.RETURN_COLLECTED],
               open_claim(CT.RETURN, CS.COLLECTED), ORIGIN, O.CLOSE, DOC, src,
               claim_status=CS.COLLECTION_REJECTED, params=(p.REASON,)),
@@ -329,6 +383,11 @@ RETURN_RULES: tuple[Rule, ...] = (
     _rule("I6", IMWEB, A.RETURN_REQUEST, BUYER, [S.SHIPPING, S.DELIVERED], NO_CLAIM, SAME,
           O.CREATE, DOC, SRC_IMWEB_RETURN, claim_type=CT.RETURN, claim_status=CS.REQUESTED,
           params=IMWEB_REQUEST),
+    _rule("I6", IMWEB, A.RETURN_REQUEST, BUYER, [S.EXCHANGED], NO_CLAIM, SAME, O.CREATE,
+          DECIDED, SRC_RULES, claim_type=CT.RETURN, claim_status=CS.REQUESTED,
+          params=IMWEB_REQUEST,
+          note="a return of an exchanged item: decided, as Toss T6 and as I16 allows a "
+               "re-exchange"),
     _rule("I7", IMWEB, A.RETURN_REJECT, SELLER, None, open_claim(CT.RETURN, CS.REQUESTED),
           ORIGIN, O.CLOSE, DOC, SRC_IMWEB_RETURN, claim_status=CS.REJECTED, params=(p.REASON,),
           note="reject"),
@@ -345,7 +404,9 @@ RETURN_RULES: tuple[Rule, ...] = (
           claim_status=CS.COLLECTED, note="collect_done"),
     _rule("I11", IMWEB, A.RETURN_HOLD, SELLER, None, open_claim(CT.RETURN, *_RETURN_HOLDABLE),
           SAME, O.HOLD, DOC, SRC_IMWEB_RETURN, claim_status=CS.HELD, params=(p.REASON,),
-          guards=(NAVER_PAY_ONLY,), note="withhold; Naver Pay orders only"),
+          guards=(NAVER_PAY_ONLY,),
+          note="withhold; Naver Pay orders only; only before any refund went out, not while "
+               "REFUNDING/REFUND_FAILED (decided)"),
     _rule("I12", IMWEB, A.RETURN_RELEASE, SELLER, None, open_claim(CT.RETURN, CS.HELD), SAME,
           O.RELEASE, DOC, SRC_IMWEB_RETURN, note="releasehold"),
     _rule("I13", IMWEB, A.RETURN_COMPLETE, SELLER, [S.RETURN_COLLECTED],
@@ -381,10 +442,11 @@ def _exchange(mp: Marketplace, prefix: str, src: str) -> tuple[Rule, ...]:
     rules = [
         _rule(prefix + "T13", mp, A.EXCHANGE_REQUEST, BUYER, _RETURN_FROM, NO_CLAIM, SAME,
               O.CREATE, DOC, src, claim_type=CT.EXCHANGE, claim_status=CS.REQUESTED,
-              params=IMWEB_REQUEST if imweb else (p.REASON,)),
+              params=IMWEB_REQUEST if imweb else CLAIM_REQUEST),
         _rule(prefix + "T15", mp, A.EXCHANGE_APPROVE, SELLER, None,
               open_claim(CT.EXCHANGE, CS.REQUESTED), S.EXCHANGE_COLLECTING, O.MOVE, DOC, src,
-              claim_status=CS.APPROVED),
+              claim_status=CS.APPROVED, effects=(EK.CHARGE_EXTRA,),
+              note="M5: the round-trip fee is charged (CHARGE_EXTRA) when the buyer bears it"),
         _rule(prefix + "T16", mp, A.EXCHANGE_REJECT, SELLER, None,
               open_claim(CT.EXCHANGE, CS.REQUESTED), ORIGIN, O.CLOSE, DOC, src,
               claim_status=CS.REJECTED, params=(p.REASON,)),
@@ -405,7 +467,9 @@ def _exchange(mp: Marketplace, prefix: str, src: str) -> tuple[Rule, ...]:
         rules += [
             _rule(prefix + "HOLD", mp, A.EXCHANGE_HOLD, SELLER, None,
                   open_claim(CT.EXCHANGE, *_RETURN_HOLDABLE), SAME, O.HOLD, DOC, src,
-                  claim_status=CS.HELD, params=(p.REASON,), note="withhold"),
+                  claim_status=CS.HELD, params=(p.REASON,),
+                  note="withhold; only before the replacement ships (REQUESTED/APPROVED/"
+                       "COLLECTED): decided"),
             _rule(prefix + "RELEASE", mp, A.EXCHANGE_RELEASE, SELLER, None,
                   open_claim(CT.EXCHANGE, CS.HELD), SAME, O.RELEASE, DOC, src,
                   note="releasehold"),
@@ -413,10 +477,11 @@ def _exchange(mp: Marketplace, prefix: str, src: str) -> tuple[Rule, ...]:
     else:
         rules += [
             _rule(prefix + "T14", mp, A.EXCHANGE_WITHDRAW, BUYER, None,
-                  open_claim(CT.EXCHANGE, CS.REQUESTED), SAME, O.CLOSE,
-                  DOC if mp is X2BEE else DECIDED, src if mp is X2BEE else SRC_RULES,
+                  open_claim(CT.EXCHANGE, CS.REQUESTED), SAME, O.CLOSE, DECIDED, SRC_RULES,
                   claim_status=CS.WITHDRAWN,
-                  note="x2bee withdrawalExchange (교환 철회)" if mp is X2BEE else ""),
+                  note="x2bee documents no call for a buyer's withdrawal (withdrawalExchange is "
+                       "a pickup-side step, marketplaces.md §5.3): carried out locally only"
+                  if mp is X2BEE else ""),
             _rule(prefix + "T19", mp, A.EXCHANGE_REJECT_COLLECTED, SELLER,
                   [S.EXCHANGE_COLLECTED], open_claim(CT.EXCHANGE, CS.COLLECTED), ORIGIN,
                   O.CLOSE, DOC, src, claim_status=CS.COLLECTION_REJECTED, params=(p.REASON,)),

@@ -177,6 +177,8 @@ class Action(StrEnum):
     CANCEL_BY_SELLER = "cancel.by_seller"
     CANCEL_RETRY_REFUND = "cancel.retry_refund"
     CANCEL_FORCE = "cancel.force"
+    CANCEL_REFUND_FAILED = "cancel.refund_failed"
+    CANCEL_REFUND_SUCCEEDED = "cancel.refund_succeeded"
     RETURN_REQUEST = "return.request"
     RETURN_WITHDRAW = "return.withdraw"
     RETURN_APPROVE = "return.approve"
@@ -226,6 +228,8 @@ _ACTION_LABELS = {
     Action.CANCEL_BY_SELLER: "판매자 직접 취소",
     Action.CANCEL_RETRY_REFUND: "취소 환불 재시도",
     Action.CANCEL_FORCE: "강제 취소(수동 환불)",
+    Action.CANCEL_REFUND_FAILED: "취소 환불 실패",
+    Action.CANCEL_REFUND_SUCCEEDED: "취소 환불 성공",
     Action.RETURN_REQUEST: "반품 요청",
     Action.RETURN_WITHDRAW: "반품 철회",
     Action.RETURN_APPROVE: "반품 승인(수거 지시)",
@@ -307,3 +311,4 @@ class Tag(StrEnum):
 
     DOCUMENTED = "documented"  # a source document says it
     DECIDED = "decided"  # no document says it; the product decided it
+    CLIENT = "client"  # seen in public client code / integration notes, not in official docs

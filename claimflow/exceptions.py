@@ -9,6 +9,7 @@
     │   └── InconsistentStateError            a state the marketplace's rules can never produce
     ├── ActionRefusedError                    apply() of a refused action; carries the Decision
     ├── StaleVersionError                     apply() with an expected version that is not current
+    ├── MissingExtraError (also ImportError)  an optional extra is not installed; names it
     └── MarketplaceError                      a marketplace call failed (claimflow.adapters)
         ├── AuthenticationError               credentials or token refused (after one re-issue)
         ├── RateLimitedError                  slow down; retry_after when the marketplace says
@@ -47,6 +48,7 @@ __all__ = [
     "MarketplaceError",
     "MarketplaceRefusedError",
     "MarketplaceUnavailableError",
+    "MissingExtraError",
     "NotSupportedError",
     "OutcomeUnknownError",
     "RateLimitedError",
@@ -97,6 +99,18 @@ class StaleVersionError(ClaimflowError):
         super().__init__(msg)
         self.expected = expected
         self.actual = actual
+
+
+class MissingExtraError(ClaimflowError, ImportError):
+    """A feature needs an optional extra that is not installed: ``pip install 'claimflow[extra]'``.
+
+    ``extra`` names the extra (``adapters``, ``emulators``, ``json``, ``time`` for the Korean
+    public holidays of the business-day calendar, ...).
+    """
+
+    def __init__(self, msg: str, *, extra: str) -> None:
+        super().__init__(msg)
+        self.extra = extra
 
 
 # --- marketplace calls (claimflow.adapters) -------------------------------------------------

@@ -110,11 +110,19 @@ def _valid_value(name: str, op: cf.OrderProduct) -> st.SearchStrategy[Any]:
     if name == "reason_code":
         return st.sampled_from(list(cf.ImwebReasonCode))
     if name == "shipping_deadline":
-        return st.integers(3, 60).map(lambda d: _today_kst() + dt.timedelta(days=d))
-    if name in ("extra_charge", "refund_points", "refund_amount", "extra_payment"):
+        return st.integers(1, 14).map(lambda d: _today_kst() + dt.timedelta(days=d))
+    if name in ("extra_charge", "extra_payment"):
         return st.integers(0, 3_000)
+    if name == "refund_amount":  # M8: never more than the buyer paid
+        return st.integers(0, max(op.paid, 0))
+    if name == "refund_points":  # M8: never more points than were used (when known)
+        return st.integers(0, 3_000 if op.money is None else op.money.points_used)
+    if name == "quantity":  # Q1-Q3: part of the line only where the order allows it
+        return st.integers(1, op.quantity) if op.partial_claims else st.just(op.quantity)
     if name == "new_item":
         return _new_item(op)
+    if name == "exchange_mid_return":
+        return st.booleans()
     msg = f"no valid-value strategy for parameter {name!r}: add one to tests/conftest.py"
     raise AssertionError(msg)
 
@@ -130,12 +138,17 @@ def _invalid_value(name: str, op: cf.OrderProduct) -> st.SearchStrategy[Any]:
         return st.integers(0, 30).map(lambda d: _today_kst() - dt.timedelta(days=d))
     if name in ("extra_charge", "refund_points", "refund_amount", "extra_payment"):
         return st.sampled_from((-1, -500, 1.5, "100"))
+    if name == "quantity":
+        return st.sampled_from((0, -1, op.quantity + 1, 1.0, "1"))
     if name == "new_item":
         same = cf.CandidateItem(op.item_id, op.unit_price, True, op.quantity)
         off_sale = cf.CandidateItem("ITEM-Z", op.unit_price, False, op.quantity)
         no_stock = cf.CandidateItem("ITEM-Z", op.unit_price, True, op.quantity - 1)
         dearer = cf.CandidateItem("ITEM-Z", op.unit_price + 1, True, op.quantity)
-        return st.sampled_from((same, off_sale, no_stock, dearer, "ITEM-Z"))
+        reserved = cf.CandidateItem("ITEM-Z", op.unit_price, True, op.quantity, reservation=True)
+        return st.sampled_from((same, off_sale, no_stock, dearer, reserved, "ITEM-Z"))
+    if name == "exchange_mid_return":
+        return st.sampled_from(("Y", 1))
     msg = f"no invalid-value strategy for parameter {name!r}: add one to tests/conftest.py"
     raise AssertionError(msg)
 
@@ -204,9 +217,11 @@ class ActionParams:
             "reason_code": cf.ImwebReasonCode.INTENT_CHANGED,
             "shipping_deadline": _today_kst() + dt.timedelta(days=7),
             "extra_charge": 500,
-            "refund_points": 100,
+            "refund_points": 100 if op.money is None else min(100, op.money.points_used),
             "refund_amount": op.amount,
             "extra_payment": 0,
+            "exchange_mid_return": False,
+            "quantity": op.quantity,
             "new_item": cf.CandidateItem(
                 op.item_id + "-OTHER", op.unit_price, True, op.quantity + 5
             ),

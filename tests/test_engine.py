@@ -427,7 +427,7 @@ class TestShippingDeadline:
         """A Toss order product in 상품준비중."""
         return cf.apply(fresh(), "order.prepare", "SELLER").order_product
 
-    @pytest.mark.parametrize("days", [1, 2, 30])
+    @pytest.mark.parametrize("days", [1, 2, 14])
     def test_after_today_is_allowed(self, days: int) -> None:
         """A deadline after today (KST) delays the shipment and notifies the buyer."""
         deadline = kst_today() + dt.timedelta(days=days)

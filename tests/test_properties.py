@@ -50,6 +50,8 @@ REQUESTS = {
     cf.Action.OPTION_CHANGE,
 }
 TERMINAL = {cf.Status.CANCELED, cf.Status.RETURNED, cf.Status.CONFIRMED}
+# a refund the gateway reported failed was not paid out: a retry (imweb I4) is not a second one
+REFUND_FAILURES = {cf.Action.CANCEL_REFUND_FAILED, cf.Action.RETURN_REFUND_FAILED}
 # rules.md: the statuses a claim of each type may be requested in (its possible origins).
 ORIGINS = {
     cf.ClaimType.CANCEL: {cf.Status.PAID, cf.Status.PREPARING, cf.Status.DELAYED},
@@ -430,7 +432,8 @@ class TestRefund:
     @walks
     @given(data=st.data())
     def test_refund_at_most_once(self, mp, data, make_order_product, action_params):
-        """From a fresh order product at PAID, no sequence of actions emits REFUND twice."""
+        """From a fresh order product at PAID, no sequence of actions emits REFUND twice, a
+        refund the gateway reported failed (I3a, I14) not counting."""
         steps = walk(data, mp, make_order_product, action_params, fresh=True)
         refunds = [
             (s.action, e.amount)
@@ -438,7 +441,8 @@ class TestRefund:
             for e in a.effects
             if e.kind is cf.EffectKind.REFUND
         ]
-        assert len(refunds) <= 1, refunds
+        failed = [s.action for s, _ in applied_steps(steps) if s.action in REFUND_FAILURES]
+        assert len(refunds) - len(failed) <= 1, refunds
 
     @walks
     @pytest.mark.parametrize("auto_refundable", [True, False], ids=["auto", "manual"])
@@ -446,7 +450,8 @@ class TestRefund:
     def test_no_path_refunds_twice(
         self, mp, auto_refundable, channel, make_order_product, action_params
     ):
-        """Exhaustively: along no path of allowed moves from PAID is REFUND emitted twice."""
+        """Exhaustively: along no path of allowed moves from PAID is REFUND emitted twice (a
+        failed refund retried counts once)."""
         start = make_order_product(
             mp, cf.Status.PAID, auto_refundable=auto_refundable, payment_channel=channel
         )
@@ -459,7 +464,11 @@ class TestRefund:
                 for optional in (False, True):
                     params = action_params.example(op, action, optional=optional)
                     applied = cf.apply(op, action, actor, at=AT, **params)
-                    n = refunds + sum(e.kind is cf.EffectKind.REFUND for e in applied.effects)
+                    n = (
+                        refunds
+                        + sum(e.kind is cf.EffectKind.REFUND for e in applied.effects)
+                        - (action in REFUND_FAILURES)
+                    )
                     new = applied.order_product
                     if n > 1:
                         twice.append((*path, action.value))
@@ -580,6 +589,7 @@ class ClaimMachine(RuleBasedStateMachine):
             if s.before.open_claim is not None and s.action in REQUESTS:
                 raise AssertionError(f"{s.action} allowed beside an open claim")
             self.refunds += sum(e.kind is cf.EffectKind.REFUND for e in s.applied.effects)
+            self.refunds -= s.action in REFUND_FAILURES
         self.op = s.after
 
     @rule(data=st.data())

@@ -43,7 +43,10 @@ SELLER_CANCEL = {"fee_payer": "USER", "reason": "재고 소진"}
 REFUND = cf.Effect(EK.REFUND, amount=AMOUNT)
 REGISTER = cf.Effect(EK.REGISTER_DELIVERY, carrier="CJ대한통운", tracking_number="6012-3456-7890")
 REGISTER_NEW = cf.Effect(EK.REGISTER_DELIVERY, carrier="롯데택배", tracking_number="2400-1234-5678")
-RESTORE = (cf.Effect(EK.RESTORE_COUPONS), cf.Effect(EK.RESTORE_STOCK))
+RESTORE = (
+    cf.Effect(EK.RESTORE_COUPONS, restore=cf.Restore()),
+    cf.Effect(EK.RESTORE_STOCK, restore=cf.Restore(item_id="ITEM-A", quantity=QUANTITY)),
+)
 NOTIFY = cf.Effect(EK.NOTIFY_BUYER)
 
 # --- walking to a state ---------------------------------------------------------------------
@@ -177,6 +180,7 @@ class Row:
     open_after: tuple[cf.ClaimType, cf.ClaimStatus, cf.Status] | None
     closed_after: tuple[tuple[cf.ClaimType, cf.ClaimStatus], ...] = ()
     fields: Mapping[str, Any] = dataclasses.field(default_factory=dict)
+    codes: tuple[str, ...] = ("ALLOWED",)
 
 
 def row(  # noqa: PLR0917 - one positional argument per rules.md column, as in _rules.py
@@ -196,11 +200,12 @@ def row(  # noqa: PLR0917 - one positional argument per rules.md column, as in _
     open_after: tuple[cf.ClaimType, cf.ClaimStatus, cf.Status] | None = None,
     closed: tuple[tuple[cf.ClaimType, cf.ClaimStatus], ...] = (),
     fields: Mapping[str, Any] | None = None,
+    codes: tuple[str, ...] = ("ALLOWED",),
 ) -> Any:
     """A pytest param for one allowed case, with *case_id* as its test id."""
     return pytest.param(
         Row(mp, path, action, actor, params, to, claim, effects, rule, tag, source, open_after,
-            closed, fields or {}),
+            closed, fields or {}, codes),
         id=case_id,
     )
 
@@ -238,6 +243,9 @@ def _fulfilment_rows() -> list[Any]:
     return rows
 
 
+PENALTY = ("ALLOWED", "PENALTY_POINTS")  # T5: a seller cancel costs 3 penalty points (client)
+
+
 def _toss_cancel_rows() -> list[Any]:
     rows = [
         row("T1", TOSS, (), "cancel.request", BUYER, REASON, to=S.CANCELED, effects=(REFUND,),
@@ -245,6 +253,10 @@ def _toss_cancel_rows() -> list[Any]:
         row("T3", TOSS, canceling(TOSS), "cancel.approve", SELLER, {}, to=S.CANCELED,
             claim=(CT.CANCEL, CS.APPROVED), effects=(REFUND,), rule="T3", source=SRC_TOSS_CANCEL,
             closed=((CT.CANCEL, CS.APPROVED),)),
+        # T3 by SYSTEM: automatic approval after 7 business days (client, marketplaces.md §5.1)
+        row("T3-system", TOSS, canceling(TOSS, "DELAYED"), "cancel.approve", SYSTEM, {},
+            to=S.CANCELED, claim=(CT.CANCEL, CS.APPROVED), effects=(REFUND,), rule="T3",
+            tag=Tag.CLIENT, source=SRC_MARKETPLACES, closed=((CT.CANCEL, CS.APPROVED),)),
         row("T4", TOSS, canceling(TOSS, "DELAYED"), "cancel.reject", SELLER, DELIVERY,
             to=S.SHIPPING, claim=(CT.CANCEL, CS.REJECTED), effects=(REGISTER,), rule="T4",
             source=SRC_TOSS_CANCEL, closed=((CT.CANCEL, CS.REJECTED),)),
@@ -257,17 +269,24 @@ def _toss_cancel_rows() -> list[Any]:
     for status in ("PAID", "DELAYED", "DELIVERED"):
         rows.append(row(f"T5-from-{status}-no-claim", TOSS, settled(TOSS, status),
                         "cancel.by_seller", SELLER, SELLER_CANCEL, to=S.CANCELED,
-                        effects=(REFUND,), rule="T5", source=SRC_TOSS_CANCEL))
+                        effects=(REFUND,), rule="T5", source=SRC_TOSS_CANCEL,
+                        codes=PENALTY))
     for case_id, path, ctype in (
         ("T5-from-PREPARING-open-cancel", canceling(TOSS), CT.CANCEL),
         ("T5-from-SHIPPING-open-return", returning(TOSS, origin="SHIPPING"), CT.RETURN),
         ("T5-from-DELIVERED-open-exchange", exchanging(TOSS), CT.EXCHANGE),
+        # "클레임 진행 중인 주문도 취소가 가능": also once the claim moved the line on
+        ("T5-from-RETURN_COLLECTING", returning(TOSS, "APPROVED"), CT.RETURN),
+        ("T5-from-RETURN_COLLECTED", returning(TOSS, "COLLECTED"), CT.RETURN),
+        ("T5-from-EXCHANGE_COLLECTING", exchanging(TOSS, "APPROVED"), CT.EXCHANGE),
+        ("T5-from-EXCHANGE_COLLECTED", exchanging(TOSS, "COLLECTED"), CT.EXCHANGE),
+        ("T5-from-REDELIVERING", exchanging(TOSS, "REDELIVERING"), CT.EXCHANGE),
     ):
         rows.append(row(case_id, TOSS, path, "cancel.by_seller", SELLER,
                         {"fee_payer": "MERCHANT", "reason": "품절", "detail_reason": "입고 지연"},
                         to=S.CANCELED, claim=(ctype, CS.CLOSED_BY_SELLER_CANCEL),
                         effects=(REFUND,), rule="T5", source=SRC_TOSS_CANCEL,
-                        closed=((ctype, CS.CLOSED_BY_SELLER_CANCEL),)))
+                        closed=((ctype, CS.CLOSED_BY_SELLER_CANCEL),), codes=PENALTY))
     return rows
 
 
@@ -307,7 +326,8 @@ def _return_rows(mp: str, prefix: str, src: str) -> list[Any]:
 
 def _exchange_rows(mp: str, prefix: str, src: str) -> list[Any]:
     """T13-T21 on Toss (prefix ""), and on x2bee as X3 (prefix "X3.")."""
-    withdraw_tag, withdraw_src = (Tag.DOCUMENTED, src) if mp == X2BEE else (Tag.DECIDED, SRC_RULES)
+    # x2bee documents no buyer withdrawal call (marketplaces.md §5.3): decided, as on Toss
+    withdraw_tag, withdraw_src = Tag.DECIDED, SRC_RULES
     rows = [
         row(f"{prefix}T14", mp, exchanging(mp), "exchange.withdraw", BUYER, {}, to=S.DELIVERED,
             claim=(CT.EXCHANGE, CS.WITHDRAWN), rule=f"{prefix}T14", tag=withdraw_tag,
@@ -347,6 +367,16 @@ def _exchange_rows(mp: str, prefix: str, src: str) -> list[Any]:
     return rows
 
 
+def cancel_refunding() -> Path:
+    """imweb: a cancel request approved, its refund under way (I3, wire CANCELING)."""
+    return (*canceling(IMWEB), ("cancel.approve", SELLER, {}))
+
+
+def cancel_refund_failed() -> Path:
+    """imweb: an approved cancel whose refund failed (I3a, wire CANCEL_FAILED)."""
+    return (*cancel_refunding(), ("cancel.refund_failed", SYSTEM, {}))
+
+
 REFUND_FAILED_CANCEL = {
     "status": "PREPARING",
     "open_claim": cf.Claim("c", "CANCEL", "REFUND_FAILED", "PREPARING"),
@@ -354,9 +384,10 @@ REFUND_FAILED_CANCEL = {
 NO_AUTO_REFUND = {"auto_refundable": False}
 NPAY = {"payment_channel": "npay"}
 IMWEB_EXTRAS = {"extra_charge": 3_000, "refund_points": 500, "memo": "반품 배송비 차감"}
+# M6: the seller's extra charge (etc_price) is deducted from the refund; CHARGE_EXTRA only for
+# what the refund cannot cover
 IMWEB_EXTRA_EFFECTS = (
     cf.Effect(EK.REFUND, amount=AMOUNT - 3_000),
-    cf.Effect(EK.CHARGE_EXTRA, amount=3_000),
     cf.Effect(EK.REFUND_POINTS, amount=500),
 )
 
@@ -370,17 +401,29 @@ def _imweb_rows() -> list[Any]:
         row("I2", IMWEB, canceling(IMWEB), "cancel.reject", SELLER, DELIVERY, to=S.SHIPPING,
             claim=(CT.CANCEL, CS.REJECTED), effects=(REGISTER,), rule="I2",
             source=SRC_MARKETPLACES, closed=((CT.CANCEL, CS.REJECTED),)),
-        row("I3", IMWEB, canceling(IMWEB), "cancel.approve", SELLER, {}, to=S.CANCELED,
-            claim=(CT.CANCEL, CS.COMPLETED), effects=(REFUND,), rule="I3",
-            source=SRC_MARKETPLACES, closed=((CT.CANCEL, CS.COMPLETED),)),
+        row("I3", IMWEB, canceling(IMWEB), "cancel.approve", SELLER, {}, to=S.PREPARING,
+            claim=(CT.CANCEL, CS.REFUNDING), effects=(REFUND,), rule="I3",
+            source=SRC_MARKETPLACES, open_after=(CT.CANCEL, CS.REFUNDING, S.PREPARING)),
         row("I3-extra-charge-and-points", IMWEB, canceling(IMWEB, "PAID"), "cancel.approve",
-            SELLER, IMWEB_EXTRAS, to=S.CANCELED, claim=(CT.CANCEL, CS.COMPLETED),
+            SELLER, IMWEB_EXTRAS, to=S.PAID, claim=(CT.CANCEL, CS.REFUNDING),
             effects=IMWEB_EXTRA_EFFECTS, rule="I3", source=SRC_MARKETPLACES,
-            closed=((CT.CANCEL, CS.COMPLETED),)),
-        row("I4", IMWEB, (), "cancel.retry_refund", SELLER, {}, to=S.CANCELED,
-            claim=(CT.CANCEL, CS.COMPLETED), effects=(REFUND,), rule="I4",
-            source=SRC_MARKETPLACES, closed=((CT.CANCEL, CS.COMPLETED),),
+            open_after=(CT.CANCEL, CS.REFUNDING, S.PAID)),
+        row("I3a-refund-succeeded", IMWEB, cancel_refunding(), "cancel.refund_succeeded",
+            SYSTEM, {}, to=S.CANCELED, claim=(CT.CANCEL, CS.COMPLETED), rule="I3a",
+            source=SRC_MARKETPLACES, closed=((CT.CANCEL, CS.COMPLETED),)),
+        row("I3a-refund-failed", IMWEB, cancel_refunding(), "cancel.refund_failed", SYSTEM, {},
+            to=S.PREPARING, claim=(CT.CANCEL, CS.REFUND_FAILED), rule="I3a",
+            source=SRC_MARKETPLACES, open_after=(CT.CANCEL, CS.REFUND_FAILED, S.PREPARING)),
+        row("I4", IMWEB, (), "cancel.retry_refund", SELLER, {}, to=S.PREPARING,
+            claim=(CT.CANCEL, CS.REFUNDING), effects=(REFUND,), rule="I4",
+            source=SRC_MARKETPLACES, open_after=(CT.CANCEL, CS.REFUNDING, S.PREPARING),
             fields=REFUND_FAILED_CANCEL),
+        row("I4-after-I3a", IMWEB, cancel_refund_failed(), "cancel.retry_refund", SELLER, {},
+            to=S.PREPARING, claim=(CT.CANCEL, CS.REFUNDING), effects=(REFUND,), rule="I4",
+            source=SRC_MARKETPLACES, open_after=(CT.CANCEL, CS.REFUNDING, S.PREPARING)),
+        row("I5-after-I3a", IMWEB, cancel_refund_failed(), "cancel.force", SELLER, {},
+            to=S.CANCELED, claim=(CT.CANCEL, CS.COMPLETED), rule="I5", source=SRC_MARKETPLACES,
+            closed=((CT.CANCEL, CS.COMPLETED),)),
         row("I5-from-REQUESTED", IMWEB, canceling(IMWEB), "cancel.force", SELLER, {},
             to=S.CANCELED, claim=(CT.CANCEL, CS.COMPLETED), rule="I5", source=SRC_MARKETPLACES,
             closed=((CT.CANCEL, CS.COMPLETED),)),
@@ -457,6 +500,10 @@ def _imweb_rows() -> list[Any]:
         rows.append(row(f"I1-from-{status}", IMWEB, settled(IMWEB, status), "cancel.request",
                         BUYER, rq, to=S(status), claim=(CT.CANCEL, CS.REQUESTED), rule="I1",
                         source=SRC_MARKETPLACES, open_after=(CT.CANCEL, CS.REQUESTED, S(status))))
+    rows.append(row("I6-from-EXCHANGED", IMWEB, settled(IMWEB, "EXCHANGED"), "return.request",
+                    BUYER, rq, to=S.EXCHANGED, claim=(CT.RETURN, CS.REQUESTED), rule="I6",
+                    tag=Tag.DECIDED, source=SRC_RULES,
+                    open_after=(CT.RETURN, CS.REQUESTED, S.EXCHANGED)))
     for origin in ("SHIPPING", "DELIVERED"):
         rows += [
             row(f"I6-from-{origin}", IMWEB, settled(IMWEB, origin), "return.request", BUYER, rq,
@@ -489,6 +536,9 @@ def _imweb_rows() -> list[Any]:
 NEW_ITEM = cf.CandidateItem("ITEM-B", UNIT_PRICE, True, 5)
 
 
+DIFFERS = ("ALLOWED", "MARKETPLACE_FIGURE_DIFFERS")  # M7: the stated figure is not the quote
+
+
 def _x2bee_rows() -> list[Any]:
     x1 = (REFUND, *RESTORE, NOTIFY)
     return [
@@ -501,14 +551,18 @@ def _x2bee_rows() -> list[Any]:
         row("X1-refund-amount-from-cost", X2BEE, (), "cancel.request", BUYER,
             {**REASON, "refund_amount": 20_000}, to=S.CANCELED, claim=(CT.CANCEL, CS.COMPLETED),
             effects=(cf.Effect(EK.REFUND, amount=20_000), *RESTORE, NOTIFY), rule="X1",
-            source=SRC_X2BEE, closed=((CT.CANCEL, CS.COMPLETED),)),
+            source=SRC_X2BEE, closed=((CT.CANCEL, CS.COMPLETED),), codes=DIFFERS),
         row("X1-extra-payment", X2BEE, (), "cancel.request", BUYER,
             {**REASON, "extra_payment": 3_000}, to=S.CANCELED, claim=(CT.CANCEL, CS.COMPLETED),
             effects=(cf.Effect(EK.CHARGE_EXTRA, amount=3_000), *RESTORE, NOTIFY), rule="X1",
-            source=SRC_X2BEE, closed=((CT.CANCEL, CS.COMPLETED),)),
+            source=SRC_X2BEE, closed=((CT.CANCEL, CS.COMPLETED),), codes=DIFFERS),
         row("X2", X2BEE, (), "option.change", BUYER, {"new_item": NEW_ITEM}, to=S.PAID,
             claim=(CT.OPTION_CHANGE, CS.COMPLETED), rule="X2", source=SRC_X2BEE,
             closed=((CT.OPTION_CHANGE, CS.COMPLETED),)),
+        row("X3.T11-exchange-mid-return", X2BEE, returning(X2BEE, "COLLECTED"),
+            "return.complete", SELLER, {"exchange_mid_return": True}, to=S.RETURNED,
+            claim=(CT.RETURN, CS.COMPLETED), effects=(REFUND, RESTORE[0], NOTIFY),
+            rule="X3.T11", source=SRC_MARKETPLACES, closed=((CT.RETURN, CS.COMPLETED),)),
         *_return_rows(X2BEE, "X3.", SRC_MARKETPLACES),
         *_exchange_rows(X2BEE, "X3.", SRC_MARKETPLACES),
     ]
@@ -538,7 +592,7 @@ class TestAllowedRows:
 
         d = cf.check(op, row.action, row.actor, **row.params)
 
-        assert (True, ("ALLOWED",)) == (d.allowed, d.codes)
+        assert (True, row.codes) == (d.allowed, d.codes)
         assert row.to_status == d.to_status
         assert row.claim == claim_of(d)
         assert row.effects == d.effects
@@ -700,8 +754,12 @@ REFUSALS = [
             SELLER_CANCEL, TERMINAL, rule="T5"),
     refusal("T5-terminal-CONFIRMED", TOSS, CONFIRMED_PATH, "cancel.by_seller", SELLER,
             SELLER_CANCEL, TERMINAL, rule="T5"),
-    refusal("T5-wrong-status", TOSS, returning(TOSS, "APPROVED"), "cancel.by_seller", SELLER,
-            SELLER_CANCEL, WRONG_STATUS, rule="T5"),
+    refusal("T5-EXCHANGED-without-claim", TOSS, settled(TOSS, "EXCHANGED"), "cancel.by_seller",
+            SELLER, SELLER_CANCEL, WRONG_STATUS, rule="T5"),
+    refusal("T5-missing-fee-payer-in-claim", TOSS, returning(TOSS, "COLLECTED"),
+            "cancel.by_seller", SELLER, REASON, MISSING, rule="T5", field="fee_payer"),
+    refusal("T3-system-no-open-claim", TOSS, (PREPARE,), "cancel.approve", SYSTEM, {},
+            NO_OPEN_CLAIM, rule="T3"),
     refusal("T5-unknown-fee-payer", TOSS, (), "cancel.by_seller", SELLER,
             {"fee_payer": "NOBODY", "reason": "재고 소진"}, INVALID, rule="T5", field="fee_payer"),
     refusal("T5-missing-fee-payer", TOSS, canceling(TOSS), "cancel.by_seller", SELLER, REASON,
@@ -814,6 +872,22 @@ REFUSALS = [
             rule="I3"),
     refusal("I4-from-REQUESTED", IMWEB, canceling(IMWEB), "cancel.retry_refund", SELLER, {},
             WRONG_CLAIM_STATUS, rule="I4"),
+    refusal("I4-from-REFUNDING", IMWEB, cancel_refunding(), "cancel.retry_refund", SELLER, {},
+            WRONG_CLAIM_STATUS, rule="I4"),
+    refusal("I4-wrong-actor", IMWEB, cancel_refund_failed(), "cancel.retry_refund", SYSTEM, {},
+            ACTOR, rule="I4"),
+    refusal("I3-twice", IMWEB, cancel_refunding(), "cancel.approve", SELLER, {},
+            WRONG_CLAIM_STATUS, rule="I3"),
+    refusal("I3a-wrong-actor", IMWEB, cancel_refunding(), "cancel.refund_succeeded", SELLER, {},
+            ACTOR, rule="I3a"),
+    refusal("I3a-not-refunding", IMWEB, canceling(IMWEB), "cancel.refund_failed", SYSTEM, {},
+            WRONG_CLAIM_STATUS, rule="I3a"),
+    refusal("I3a-after-failure", IMWEB, cancel_refund_failed(), "cancel.refund_succeeded",
+            SYSTEM, {}, WRONG_CLAIM_STATUS, rule="I3a"),
+    refusal("I3a-not-offered-toss", TOSS, canceling(TOSS), "cancel.refund_succeeded", SYSTEM,
+            {}, NOT_OFFERED, rule=None),
+    refusal("I5-from-REFUNDING", IMWEB, cancel_refunding(), "cancel.force", SELLER, {},
+            WRONG_CLAIM_STATUS, rule="I5"),
     refusal("I4-not-offered-toss", TOSS, canceling(TOSS), "cancel.retry_refund", SELLER, {},
             NOT_OFFERED, rule=None),
     refusal("I5-wrong-actor", IMWEB, canceling(IMWEB), "cancel.force", BUYER, {}, ACTOR,
@@ -853,6 +927,11 @@ REFUSALS = [
             REASON, NO_OPEN_CLAIM, rule="I11", fields=NPAY),
     refusal("I11-wrong-actor", IMWEB, returning(IMWEB), "return.hold", BUYER, REASON, ACTOR,
             rule="I11", fields=NPAY),
+    # I11 (decided): a hold stops a return before the money moves, not while it is refunding
+    refusal("I11-while-REFUNDING", IMWEB, returning(IMWEB, "REFUNDING"), "return.hold", SELLER,
+            REASON, WRONG_CLAIM_STATUS, rule="I11", fields=NPAY),
+    refusal("I11-after-REFUND_FAILED", IMWEB, returning(IMWEB, "REFUND_FAILED"), "return.hold",
+            SELLER, REASON, WRONG_CLAIM_STATUS, rule="I11", fields=NPAY),
     refusal("I11-not-offered-toss", TOSS, returning(TOSS), "return.hold", SELLER, REASON,
             NOT_OFFERED, rule=None),
     refusal("I12-not-held", IMWEB, returning(IMWEB), "return.release", SELLER, {},
@@ -875,6 +954,11 @@ REFUSALS = [
             MISSING, rule="I16.T13", field="reason_code"),
     refusal("I16-release-not-held", IMWEB, exchanging(IMWEB), "exchange.release", SELLER, {},
             WRONG_CLAIM_STATUS, rule="I16.RELEASE"),
+    # I16 (decided): an exchange hold only before the replacement ships
+    refusal("I16-hold-while-REDELIVERING", IMWEB, exchanging(IMWEB, "REDELIVERING"),
+            "exchange.hold", SELLER, REASON, WRONG_CLAIM_STATUS, rule="I16.HOLD"),
+    refusal("I6-wrong-status-CONFIRMED", IMWEB, (*settled(IMWEB, "DELIVERED"),
+            ("order.confirm", BUYER, {})), "return.request", BUYER, IM, TERMINAL, rule="I6"),
     refusal("I16-hold-not-offered-toss", TOSS, exchanging(TOSS), "exchange.hold", SELLER,
             REASON, NOT_OFFERED, rule=None),
     # x2bee
@@ -899,6 +983,9 @@ REFUSALS = [
     refusal("X2-different-price", X2BEE, (), "option.change", BUYER,
             {"new_item": cf.CandidateItem("ITEM-B", UNIT_PRICE + 1_000, True, 5)}, INVALID,
             rule="X2", field="new_item"),
+    refusal("X2-reservation-item", X2BEE, (), "option.change", BUYER,
+            {"new_item": cf.CandidateItem("ITEM-B", UNIT_PRICE, True, 5, reservation=True)},
+            INVALID, rule="X2", field="new_item"),
     refusal("X2-not-an-item", X2BEE, (), "option.change", BUYER, {"new_item": "ITEM-B"},
             INVALID, rule="X2", field="new_item"),
     refusal("X2-missing-item", X2BEE, (), "option.change", BUYER, {}, MISSING, rule="X2",
@@ -911,6 +998,9 @@ REFUSALS = [
             NOT_OFFERED, rule=None),
     refusal("X3.T11-wrong-status", X2BEE, returning(X2BEE, "APPROVED"), "return.complete",
             SELLER, {}, WRONG_STATUS, rule="X3.T11"),
+    refusal("X3.T11-exchange-mid-return-not-a-bool", X2BEE, returning(X2BEE, "COLLECTED"),
+            "return.complete", SELLER, {"exchange_mid_return": "Y"}, INVALID, rule="X3.T11",
+            field="exchange_mid_return"),
     refusal("X3.T14-wrong-actor", X2BEE, exchanging(X2BEE), "exchange.withdraw", SELLER, {},
             ACTOR, rule="X3.T14"),
     refusal("X3-return-hold-not-offered", X2BEE, returning(X2BEE), "return.hold", SELLER,
@@ -1008,6 +1098,61 @@ class TestSellerCancel:
         assert (
             (claim.id, ctype, CS.CLOSED_BY_SELLER_CANCEL, claim.origin_status),
         ) == tuple((c.id, c.type, c.status, c.origin_status) for c in new.closed_claims)
+
+
+class TestSellerCancelPenalty:
+    @pytest.mark.parametrize(
+        "path",
+        [pytest.param((), id="PAID"), pytest.param(returning(TOSS, "COLLECTED"), id="in-claim")],
+    )
+    def test_t5_decision_says_three_penalty_points(self, path: Path) -> None:
+        """T5: the allowed decision says the seller cancel costs the shop 3 penalty points, a
+        client fact (marketplaces.md §5.1), in Korean and English."""
+        op = walk(TOSS, path)
+
+        d = cf.check(op, "cancel.by_seller", SELLER, **SELLER_CANCEL)
+        penalty = d.reasons[1]
+
+        assert ("PENALTY_POINTS", "T5", Tag.CLIENT, SRC_MARKETPLACES) == (
+            penalty.code,
+            penalty.rule_id,
+            penalty.tag,
+            penalty.source,
+        )
+        assert "벌점 3점이" in penalty.message_ko
+        assert "3 penalty points" in penalty.message_en
+
+    def test_other_actions_carry_no_penalty(self) -> None:
+        """Only T5 names penalty points: a buyer's cancel at PAID (T1) does not."""
+        d = cf.check(fresh(TOSS), "cancel.request", BUYER, **REASON)
+
+        assert ("ALLOWED",) == d.codes
+
+
+class TestImwebCancelRefunding:
+    def test_retry_refund_is_reachable(self) -> None:
+        """I3, I3a, I4: approve -> REFUNDING, the gateway fails -> REFUND_FAILED, retry ->
+        REFUNDING, the gateway succeeds -> CANCELED; each action reached by a walk."""
+        op = walk(IMWEB, cancel_refund_failed())
+
+        retried = cf.apply(op, "cancel.retry_refund", SELLER).order_product
+        done = cf.apply(retried, "cancel.refund_succeeded", SYSTEM).order_product
+
+        assert (A.CANCEL_RETRY_REFUND, A.CANCEL_FORCE) == cf.allowed_actions(op, SELLER)
+        assert (A.CANCEL_REFUND_FAILED, A.CANCEL_REFUND_SUCCEEDED) == cf.allowed_actions(
+            retried, SYSTEM
+        )
+        assert (S.CANCELED, None, CS.COMPLETED) == (
+            done.status,
+            done.open_claim,
+            done.closed_claims[-1].status,
+        )
+
+    def test_refunding_allows_the_seller_nothing(self) -> None:
+        """I3: while the refund is under way the seller waits for the gateway (I3a)."""
+        op = walk(IMWEB, cancel_refunding())
+
+        assert () == cf.allowed_actions(op, SELLER)
 
 
 class TestBackToOrigin:
@@ -1362,6 +1507,7 @@ TERMINALS = [
     for mp in (TOSS, IMWEB, X2BEE)
     for name, path in (
         ("CANCELED", (*canceling(mp), ("cancel.approve", SELLER, {}))
+         + ((("cancel.refund_succeeded", SYSTEM, {}),) if mp == IMWEB else ())
          if mp != X2BEE else CANCELED_PATH),
         ("RETURNED", returning(mp, "COLLECTED") + (
             (("return.complete", SELLER, {}), ("return.refund_succeeded", SYSTEM, {}))

@@ -450,7 +450,10 @@ class ImwebEmulator(EmulatorControls):
             "orderProductId": op.id,
             "orderNo": record.order_id,
             "status": op.status.value,
-            "openClaim": None if op.open_claim is None else attrs.asdict(op.open_claim),
+            "openClaim": None
+            if op.open_claim is None
+            # JSON as before: the claim's requested_at (a datetime, rules.md D1/D4) stays out
+            else attrs.asdict(op.open_claim, filter=lambda a, _: a.name != "requested_at"),
             "version": op.version,
             "wire": attrs.asdict(wire_state(op)),
             "refunds": self.store.refunds(op.id),

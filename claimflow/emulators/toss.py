@@ -411,7 +411,10 @@ class TossEmulator(EmulatorControls):
             "orderId": record.order_id,
             "orderedAt": record.ordered_at.isoformat(),
             "status": op.status.value,
-            "openClaim": None if op.open_claim is None else attrs.asdict(op.open_claim),
+            "openClaim": None
+            if op.open_claim is None
+            # JSON as before: the claim's requested_at (a datetime, rules.md D1/D4) stays out
+            else attrs.asdict(op.open_claim, filter=lambda a, _: a.name != "requested_at"),
             "version": op.version,
             "wireStatus": self.wire_status(op.id),
             "refunds": self.store.refunds(op.id),

@@ -702,7 +702,10 @@ class X2beeEmulator(EmulatorControls):
             "goodsNo": self._line(op.id).goods_no,
             "itemId": op.item_id,
             "status": op.status.value,
-            "openClaim": None if op.open_claim is None else attrs.asdict(op.open_claim),
+            "openClaim": None
+            if op.open_claim is None
+            # JSON as before: the claim's requested_at (a datetime, rules.md D1/D4) stays out
+            else attrs.asdict(op.open_claim, filter=lambda a, _: a.name != "requested_at"),
             "version": op.version,
             "wireStatus": self.wire_status(op.id),
             "refunds": self.store.refunds(op.id),

@@ -79,7 +79,7 @@ def params_for(op: OrderProduct, action: Action | str) -> st.SearchStrategy[dict
         "carrier": st.sampled_from(["CJ대한통운", "롯데택배", "한진택배", "우체국택배"]),
         "tracking_number": _TRACKING,
         "fee_payer": st.sampled_from(list(FeePayer)),
-        "shipping_deadline": st.integers(1, 30).map(lambda d: today + dt.timedelta(days=d)),
+        "shipping_deadline": st.integers(1, 14).map(lambda d: today + dt.timedelta(days=d)),
         "extra_charge": st.integers(0, max(op.amount, 0)),
         "refund_points": st.integers(0, 5_000),
         "memo": _TEXT,
