@@ -1,9 +1,10 @@
-"""check, allowed_actions, refused_actions and apply: the questions an OMS asks.
+"""check, quote, allowed_actions, refused_actions and apply: the questions an OMS asks.
 
 All answers come from the table compiled from the ``transitions`` machines
 (:mod:`claimflow._machine`). ``check`` is pure; ``apply`` returns a *new* order product, so a
 refused action (or a failed marketplace call the caller wraps around it) leaves the old one
-untouched.
+untouched. A decision that moves money carries a :class:`~claimflow.Quote` (rules.md M1-M7,
+:mod:`claimflow._money`); a request for part of a line's units splits it (Q1) in the same step.
 """
 
 from __future__ import annotations
@@ -476,7 +477,8 @@ def _quote(op: OrderProduct, action: Action, values: Params) -> Quote:
     rule = MONEY_RULES.get(action, MoneyRule.CANCEL)
     delivery = claim.delivery if claim is not None else None
     if action is Action.CANCEL_BY_SELLER:
-        delivery = ClaimDelivery(FeePayer(str(v["fee_payer"])))  # T5 deliveryPenaltyCharger
+        payer = v.get("fee_payer")  # T5 deliveryPenaltyCharger
+        delivery = None if payer is None else ClaimDelivery(FeePayer(str(payer)))
         if op.status not in _NOT_SHIPPED:
             rule = MoneyRule.RETURN
     units = v.get("quantity", op.quantity)
