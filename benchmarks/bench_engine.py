@@ -496,7 +496,7 @@ def dict_decide(  # noqa: PLR0915 - one inline function, as a hand-written table
             isinstance(stated, int) and stated > op.paid
         ):
             # Q3 / M8 refusals: the reasons are claimflow's own text (a rare path, not timed)
-            why = _partial_or_overpaid(op, None, tuple(checked.items()))  # type: ignore[arg-type]
+            why = _partial_or_overpaid(op, tuple(checked.items()))
             return Decision(False, op.marketplace, action, actor, op.status, why), None
         dest = row.dest
         to = op.status if dest is SAME else c.origin_status if dest is ORIGIN else dest  # type: ignore[union-attr]

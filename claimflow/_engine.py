@@ -355,14 +355,14 @@ def _decide(
             reasons += problems
             continue
         if check_params and values:
-            why = _partial_or_overpaid(op, step, values)
+            why = _partial_or_overpaid(op, values)
             if why:
                 return _refused(op, action, actor, why), None
         return _allowed(op, action, actor, step, values), step
     return _refused(op, action, actor, tuple(dict.fromkeys(reasons))), None
 
 
-def _partial_or_overpaid(op: OrderProduct, step: Step, values: Params) -> tuple[Reason, ...]:
+def _partial_or_overpaid(op: OrderProduct, values: Params) -> tuple[Reason, ...]:
     """Refusals that need more than one parameter at a time: a partial quantity where the
     marketplace takes whole lines (Q1-Q3), and money beyond what was paid or used (M8)."""
     v = dict(values)
