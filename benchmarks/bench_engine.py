@@ -170,10 +170,7 @@ P_FEE = ("fee_payer", "배송비 부담", True, _fee_payer)
 P_DEADLINE = ("shipping_deadline", "발송 기한", True, _future_date)
 P_FEE_OPT = ("fee_payer", "배송비 부담", False, _fee_payer)
 P_QUANTITY = ("quantity", "수량", False, _quantity)
-P_REFUND_AMOUNT = ("refund_amount", "환불 예정 금액", False, _won)
-P_EXTRA_PAYMENT = ("extra_payment", "추가 결제 금액", False, _won)
 DELIVERY = (P_CARRIER, P_TRACKING)
-STATED = (P_REFUND_AMOUNT, P_EXTRA_PAYMENT)  # M7: the marketplace's own figure
 REQUEST = (P_REASON, P_FEE_OPT, P_QUANTITY)  # a buyer's return / exchange request
 
 
@@ -306,7 +303,7 @@ _CANCEL_REQ = _claim(CT.CANCEL, CS.REQUESTED, S.PREPARING, S.DELAYED)
 _SHIPPING_REQ = _claim(CT.RETURN, CS.REQUESTED, S.SHIPPING) + _claim(
     CT.EXCHANGE, CS.REQUESTED, S.SHIPPING
 )
-_SELLER_CANCEL = (P_FEE, P_REASON_100, P_DETAIL, *STATED)
+_SELLER_CANCEL = (P_FEE, P_REASON_100, P_DETAIL)
 M3, M4, M5 = MoneyRule.CANCEL, MoneyRule.RETURN, MoneyRule.EXCHANGE
 
 # fmt: off
@@ -354,7 +351,7 @@ _RULES: list[tuple[Any, ...]] = [
      _claim(CT.RETURN, CS.APPROVED, S.RETURN_COLLECTING), S.RETURN_COLLECTED,
      MOVE, None, CS.COLLECTED, (), ()),
     ("T11", SRC_RETURN, DOC, A.RETURN_COMPLETE, (SELLER,), _RET_COLLECTED, S.RETURNED,
-     CLOSE, None, CS.COMPLETED, STATED, (EK.REFUND,), 0, M4),
+     CLOSE, None, CS.COMPLETED, (), (EK.REFUND,), 0, M4),
     ("T12", SRC_RETURN, DOC, A.RETURN_REJECT_COLLECTED, (SELLER,), _RET_COLLECTED, ORIGIN,
      CLOSE, None, CS.COLLECTION_REJECTED, (P_REASON,), ()),
     # exchange T13-T21
@@ -499,7 +496,7 @@ def dict_decide(  # noqa: PLR0915 - one inline function, as a hand-written table
             isinstance(stated, int) and stated > op.paid
         ):
             # Q3 / M8 refusals: the reasons are claimflow's own text (a rare path, not timed)
-            why = _partial_or_overpaid(op, None, tuple(checked.items()))  # type: ignore[arg-type]
+            why = _partial_or_overpaid(op, tuple(checked.items()))
             return Decision(False, op.marketplace, action, actor, op.status, why), None
         dest = row.dest
         to = op.status if dest is SAME else c.origin_status if dest is ORIGIN else dest  # type: ignore[union-attr]

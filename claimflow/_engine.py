@@ -1,9 +1,10 @@
-"""check, allowed_actions, refused_actions and apply: the questions an OMS asks.
+"""check, quote, allowed_actions, refused_actions and apply: the questions an OMS asks.
 
 All answers come from the table compiled from the ``transitions`` machines
 (:mod:`claimflow._machine`). ``check`` is pure; ``apply`` returns a *new* order product, so a
 refused action (or a failed marketplace call the caller wraps around it) leaves the old one
-untouched.
+untouched. A decision that moves money carries a :class:`~claimflow.Quote` (rules.md M1-M7,
+:mod:`claimflow._money`); a request for part of a line's units splits it (Q1) in the same step.
 """
 
 from __future__ import annotations
@@ -374,14 +375,14 @@ def _decide(
             reasons += problems
             continue
         if check_params and values:
-            why = _partial_or_overpaid(op, step, values)
+            why = _partial_or_overpaid(op, values)
             if why:
                 return _refused(op, action, actor, why), None
         return _allowed(op, action, actor, step, values), step
     return _refused(op, action, actor, tuple(dict.fromkeys(reasons))), None
 
 
-def _partial_or_overpaid(op: OrderProduct, step: Step, values: Params) -> tuple[Reason, ...]:
+def _partial_or_overpaid(op: OrderProduct, values: Params) -> tuple[Reason, ...]:
     """Refusals that need more than one parameter at a time: a partial quantity where the
     marketplace takes whole lines (Q1-Q3), and money beyond what was paid or used (M8)."""
     v = dict(values)
@@ -496,7 +497,8 @@ def _quote(op: OrderProduct, action: Action, values: Params) -> Quote:
     rule = MONEY_RULES.get(action, MoneyRule.CANCEL)
     delivery = claim.delivery if claim is not None else None
     if action is Action.CANCEL_BY_SELLER:
-        delivery = ClaimDelivery(FeePayer(str(v["fee_payer"])))  # T5 deliveryPenaltyCharger
+        payer = v.get("fee_payer")  # T5 deliveryPenaltyCharger
+        delivery = None if payer is None else ClaimDelivery(FeePayer(str(payer)))
         if op.status not in _NOT_SHIPPED:
             rule = MoneyRule.RETURN
     units = v.get("quantity", op.quantity)

@@ -238,6 +238,9 @@ class ClaimDelivery:
     fee_payer: FeePayer = attrs.field(converter=_to_fee_payer)
     one_way_fee: int | None = attrs.field(default=None, validator=_won_or_none)
     round_trip_fee: int | None = attrs.field(default=None, validator=_won_or_none)
+    # Toss claimDeliveryPaymentAmount: what the marketplace says the buyer pays for this claim's
+    # delivery; when known it is what is deducted (M7), and a difference from the quote is said
+    payment_amount: int | None = attrs.field(default=None, validator=_won_or_none)
 
 
 @attrs.frozen
@@ -400,6 +403,15 @@ def quote_money(  # noqa: PLR0917 - one argument per fact the quote reads
         refund, extra, stated_by = 0, stated_extra_payment, "extra_payment"
     elif stated_refund is not None:
         refund, extra, stated_by = stated_refund, 0, "refund_amount"
+    elif (
+        rule is not MoneyRule.CANCEL
+        and delivery is not None
+        and delivery.payment_amount is not None
+        and delivery.fee_payer is FeePayer.USER
+    ):
+        stated_net = net + shipping - delivery.payment_amount
+        refund, extra = max(stated_net, 0), max(-stated_net, 0)
+        stated_by = "claimDeliveryPaymentAmount"
     return Quote(
         rule=rule,
         quantity=quantity,

@@ -207,8 +207,9 @@ DELIVERY = (p.CARRIER, p.TRACKING_NUMBER)
 IMWEB_REQUEST = (p.REASON_CODE, p.REASON.optional(), p.QUANTITY)
 # a buyer's return or exchange request (Toss, x2bee): who bears the delivery cost, when known
 CLAIM_REQUEST = (p.REASON, p.CLAIM_FEE_PAYER, p.QUANTITY)
-# rules.md M7: the marketplace's own result (x2bee claimCalculateCostFO, Toss
-# claimDeliveryPaymentAmount) is what is refunded; a difference from the quote is reported
+# rules.md M7: the marketplace's own result (x2bee claimCalculateCostFO) is what is refunded;
+# a difference from the quote is reported. (Toss states claimDeliveryPaymentAmount on the claim
+# item itself: ClaimDelivery.payment_amount, filled by the adapter.)
 STATED = (p.REFUND_AMOUNT, p.EXTRA_PAYMENT)
 IMWEB_REFUND = (p.EXTRA_CHARGE, p.REFUND_POINTS, p.MEMO)
 SHIPPABLE = (S.PAID, S.PREPARING, S.DELAYED)
@@ -247,7 +248,7 @@ def _fulfilment(mp: Marketplace) -> tuple[Rule, ...]:
 FULFILMENT_RULES = _fulfilment(TOSS) + _fulfilment(IMWEB) + _fulfilment(X2BEE)
 
 # --- Cancel (취소) -------------------------------------------------------------------------
-_SELLER_CANCEL = (p.FEE_PAYER, p.REASON_100, p.DETAIL_REASON, *STATED)
+_SELLER_CANCEL = (p.FEE_PAYER, p.REASON_100, p.DETAIL_REASON)
 _SELLER_CANCEL_FROM = (S.PAID, S.PREPARING, S.DELAYED, S.SHIPPING, S.DELIVERED)
 # T5: "클레임 진행 중인 주문도 취소가 가능" also covers the statuses an open claim has moved
 # the line to (pickup under way or done, replacement on its way).
@@ -365,7 +366,7 @@ def _toss_return(mp: Marketplace, prefix: str, src: str) -> tuple[Rule, ...]:
         _rule(prefix + "T11", mp, A.RETURN_COMPLETE, SELLER, [S.RETURN_COLLECTED],
               open_claim(CT.RETURN, CS.COLLECTED), S.RETURNED, O.CLOSE, DOC, src,
               claim_status=CS.COMPLETED, effects=complete_effects,
-              params=(*STATED, p.EXCHANGE_MID_RETURN) if x2bee else STATED,
+              params=(*STATED, p.EXCHANGE_MID_RETURN) if x2bee else (),
               note="x2bee saveRefundBundleApproMgmt: only from 회수완료; restores coupons and "
                    "stock, refunds and notifies; no RESTORE_STOCK for a return made during an "
                    "exchange (exchange_mid_return, wire exchMidRtnYn)" if x2bee else ""),

@@ -343,6 +343,30 @@ class TestMarketplaceFigureM7:
         assert d.quote is not None
         assert 0 == d.quote.difference
 
+    def test_toss_claim_delivery_payment_amount_wins(self) -> None:
+        """M7 (T11): Toss states 5,000 as the claim's delivery payment (claimDeliveryPaymentAmount,
+        on the claim item the adapter read); claimflow's one-way fee is 3,000: 15,500 is refunded
+        instead of 17,500, and the -2,000 difference is said."""
+        claim = cf.Claim(
+            "CLM-1",
+            "RETURN",
+            "COLLECTED",
+            "DELIVERED",
+            delivery=cf.ClaimDelivery("USER", payment_amount=5_000),
+        )
+        op = attrs.evolve(line("toss"), status="RETURN_COLLECTED", open_claim=claim)
+
+        d = cf.check(op, "return.complete", SELLER)
+
+        assert d.quote is not None
+        assert (15_500, 17_500, -2_000, "claimDeliveryPaymentAmount") == (
+            d.quote.refund,
+            d.quote.computed_refund,
+            d.quote.difference,
+            d.quote.stated_by,
+        )
+        assert "MARKETPLACE_FIGURE_DIFFERS" in d.codes
+
     def test_event_carries_the_quote(self) -> None:
         """M7: the history event's REFUND effect carries the quote with its difference."""
         applied = cf.apply(line("x2bee"), "cancel.request", BUYER, refund_amount=20_000, **REASON)
