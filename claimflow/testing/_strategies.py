@@ -11,13 +11,14 @@ from hypothesis import strategies as st
 
 from .._engine import allowed_actions, apply, check, example_params
 from .._machine import COMPILED, StateKey, state_key
-from .._params import KST, ImwebReasonCode
+from .._params import KST, ImwebReasonCode, example
 from .._values import CandidateItem, OrderProduct
 from .._vocab import Action, Actor, FeePayer, Marketplace, PaymentChannel, Status
 
 __all__ = [
     "Step",
     "actions",
+    "bad_values",
     "fresh_order_products",
     "invalid_params",
     "marketplaces",
@@ -93,6 +94,8 @@ def params_for(op: OrderProduct, action: Action | str) -> st.SearchStrategy[dict
         "refund_amount": st.integers(0, max(op.amount, 0)),
         "extra_payment": st.just(0) | st.integers(1, 10_000),
     }
+    for name, spec in specs.items():  # a parameter added to the rules later: its example value
+        values.setdefault(name, st.just(example(spec, op)))
     required = {n: values[n] for n, s in specs.items() if s.required}
     optional = {n: values[n] for n, s in specs.items() if not s.required}
     return st.fixed_dictionaries(required, optional=optional)
@@ -109,21 +112,7 @@ def invalid_params(op: OrderProduct, action: Action | str) -> st.SearchStrategy[
     if not valid:
         msg = f"{action} takes no required parameter on {op.marketplace}"
         raise ValueError(msg)
-    bad: dict[str, list[object]] = {
-        "reason": ["", "   ", 42, "가" * 300],
-        "carrier": ["", None],
-        "tracking_number": ["", "12", "no spaces allowed", 1234],
-        "fee_payer": ["NOBODY", "user", 1],
-        "reason_code": ["CHANGED_MIND", ""],
-        "shipping_deadline": [dt.date(2000, 1, 1), "2099-01-01"],
-        "new_item": [
-            CandidateItem(op.item_id, op.unit_price, True, op.quantity),  # the same item
-            CandidateItem("SKU-ALT", op.unit_price + 1, True, op.quantity),  # other price
-            CandidateItem("SKU-ALT", op.unit_price, False, op.quantity),  # not on sale
-            CandidateItem("SKU-ALT", op.unit_price, True, 0),  # out of stock
-            "SKU-ALT",
-        ],
-    }
+    bad = bad_values(op)
 
     def spoil(name: str) -> st.SearchStrategy[dict[str, Any]]:
         def with_value(value: object) -> dict[str, Any]:
@@ -138,6 +127,25 @@ def invalid_params(op: OrderProduct, action: Action | str) -> st.SearchStrategy[
 
     # flatmap rather than @composite: a composite made per call costs a source inspection
     return st.sampled_from(sorted(valid)).flatmap(spoil)
+
+
+def bad_values(op: OrderProduct) -> dict[str, list[object]]:
+    """Malformed values per parameter name, for *op* (a missing value is tried besides these)."""
+    return {
+        "reason": ["", "   ", 42, "가" * 300],
+        "carrier": ["", None],
+        "tracking_number": ["", "12", "no spaces allowed", 1234],
+        "fee_payer": ["NOBODY", "user", 1],
+        "reason_code": ["CHANGED_MIND", ""],
+        "shipping_deadline": [dt.date(2000, 1, 1), "2099-01-01"],
+        "new_item": [
+            CandidateItem(op.item_id, op.unit_price, True, op.quantity),  # the same item
+            CandidateItem("SKU-ALT", op.unit_price + 1, True, op.quantity),  # other price
+            CandidateItem("SKU-ALT", op.unit_price, False, op.quantity),  # not on sale
+            CandidateItem("SKU-ALT", op.unit_price, True, 0),  # out of stock
+            "SKU-ALT",
+        ],
+    }
 
 
 def actions(marketplace: Marketplace | str) -> st.SearchStrategy[tuple[Action, Actor]]:
