@@ -126,8 +126,14 @@ def _reachable(mp: Marketplace) -> tuple[frozenset[str], frozenset[Triple], froz
     for path in state_paths(mp):
         states.add(path.state)
         op = drive(fresh(mp, path.profile), path.steps)
+        now = {
+            (action, actor)
+            for actor in Actor
+            for action in allowed_actions(op, actor)
+            if check(op, action, actor, **example_params(op, action)).allowed
+        }
         for action, actor in offered_pairs(mp):
-            ok = check(op, action, actor, **example_params(op, action)).allowed
+            ok = (action, actor) in now
             (allowed if ok else refused).add((path.state, actor, action))
     return frozenset(states), frozenset(allowed), frozenset(refused)
 
