@@ -181,7 +181,7 @@ class _BrokenError(_FoundError):
 
 def _rule_ids(d: Decision) -> tuple[str, ...]:
     ids = [d.rule_id] if d.allowed and d.rule_id else []
-    ids += [r.rule_id for r in d.reasons if r.rule_id]
+    ids += [i for r in d.reasons if r.rule_id for i in r.rule_id.split(", ")]
     return tuple(dict.fromkeys(ids))
 
 

@@ -23,6 +23,7 @@ __all__ = [
     "invalid_params",
     "marketplaces",
     "order_products",
+    "parameters_markdown",
     "params_for",
     "refused_pairs",
     "steps",
@@ -237,3 +238,56 @@ def _try_apply(
     if not check(op, action, actor, **params).allowed:
         return None  # a guard that depends on the parameters (e.g. option change) said no
     return apply(op, action, actor, **params).order_product
+
+
+#: What :func:`params_for` (and the runner) draw for each parameter, in words for docs/testing.md.
+VALID_VALUES: dict[str, str] = {
+    "reason": "one of 단순 변심, 사이즈가 맞지 않음, 상품 불량, 재고 없음, x",
+    "detail_reason": "as reason",
+    "memo": "as reason",
+    "reason_code": "any `ImwebReasonCode`",
+    "carrier": "CJ대한통운, 롯데택배, 한진택배 or 우체국택배",
+    "tracking_number": "`NNNN-NNNN-NNNN` (digits)",
+    "fee_payer": "`USER` or `MERCHANT`",
+    "shipping_deadline": "1 to 30 days after today (KST)",
+    "extra_charge": "0 to the line's amount (won)",
+    "refund_points": "0 to 5,000",
+    "new_item": "another item (SKU-ALT-1/2) at the same unit price, on sale, stock ≥ quantity",
+    "refund_amount": "0 to the line's amount (won)",
+    "extra_payment": "0, or 1 to 10,000 (won)",
+}
+
+
+def parameters_markdown() -> str:
+    """The parameters the oracle sends, generated from the rules: for docs/testing.md.
+
+    One row per parameter name any marketplace's rules take: which actions take it (required
+    or optional), the valid values the oracle draws, and the malformed values it tries besides
+    leaving a required one out.
+    """
+    op = OrderProduct("op", Marketplace.TOSS, Status.PAID, "SKU-0001", 10_000)
+    bad = bad_values(op)
+    taken: dict[str, dict[str, list[str]]] = {}
+    for mp in Marketplace:
+        for action, specs in sorted(COMPILED[mp].param_specs.items()):
+            for spec in specs:
+                where = taken.setdefault(spec.name, {})
+                mark = "" if spec.required else " (optional)"
+                where.setdefault(f"`{action}`{mark}", []).append(str(mp))
+    rows = [
+        "| parameter | taken by | valid values drawn | malformed values tried |",
+        "|---|---|---|---|",
+    ]
+    for name in sorted(taken):
+        by = "; ".join(f"{a} ({', '.join(mps)})" for a, mps in taken[name].items())
+        tried = ", ".join(f"`{_short(v)}`" for v in bad.get(name, [])) or "—"
+        rows.append(
+            f"| `{name}` | {by} | {VALID_VALUES.get(name, 'the engine example')} | {tried} |"
+        )
+    return "\n".join(rows) + "\n"
+
+
+def _short(value: object) -> str:
+    if isinstance(value, str) and len(value) > 20:
+        return f"{value[0]!r} * {len(value)}"
+    return repr(value)
