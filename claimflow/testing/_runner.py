@@ -193,8 +193,9 @@ def sweep(
 ) -> CoverageReport:
     """Ask every reachable (state, actor, action) of *marketplace* at least once; the coverage.
 
-    For each state reachable from 결제완료 and each payment profile that reaches it, a new order
-    product is driven along the shortest path there; then every (action, actor) pair the
+    For each state reachable from 결제완료 and each payment profile that reaches it, a new system
+    is made with *make_system* and a new order product is driven along the shortest path there;
+    then every (action, actor) pair the
     marketplace offers is asked: the refused ones (once per state, and again where the payment
     changes the answer), each one taking parameters also with one of them missing or malformed,
     and each allowed one performed (on a fresh order product driven there again), followed the
@@ -205,11 +206,13 @@ def sweep(
     """
     mp = Marketplace(marketplace)
     coverage = coverage if coverage is not None else Coverage(mp)
-    journey = _Journey(make_system, mp, coverage, random.Random(seed))
+    rng = random.Random(seed)
     refused_asked: set[Triple] = set()
     spoiled_asked: set[Triple] = set()
     followed: set[Triple] = set()
     for path in state_paths(mp):
+        # a new system per state: it stays small, and a counterexample involves one journey
+        journey = _Journey(make_system, mp, coverage, rng)
         i = journey.start(path)
         model = journey.runner.models[i]
         allowed = []
