@@ -6,6 +6,7 @@ import argparse
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 from . import _apidoc, _diagrams, _opsguide
 from ._demo import run as run_demo
@@ -84,7 +85,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         help="fault injection, repeat for several: latency, error_rate, rate_limit_rate, "
         "drop_after_commit_rate, partial_failure_rate, retry_after, token_ttl",
     )
+    _add_oracle_command(sub)  # oracle (issue 11)
     args = parser.parse_args(argv)
+    if args.command == "oracle":
+        return int(args.run_oracle(args))
     if args.command == "emulate":
         return _run_emulate(parser, args)
     if args.command == "demo":
@@ -93,6 +97,35 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command == "docs":
         return _run_docs(args.out, check=args.check)
     return _run_diagrams(parser, args)
+
+
+def _add_oracle_command(sub: Any) -> None:
+    """``claimflow oracle``: check an order system's binding against the rules (testing extra)."""
+    oracle = sub.add_parser(
+        "oracle",
+        help="check your order system (a claimflow.testing binding) against the rules: a "
+        "coverage sweep, then random journeys (needs the testing extra)",
+    )
+    oracle.add_argument("system", metavar="MODULE:FACTORY", help="e.g. my_oms:Binding")
+    oracle.add_argument("--marketplace", required=True, choices=[m.value for m in Marketplace])
+    oracle.add_argument("--steps", type=int, default=5000, help="random steps; default: 5000")
+    oracle.add_argument("--seconds", type=float, default=None, help="time budget of the run")
+    oracle.add_argument("--seed", type=int, default=0, help="default: 0")
+    oracle.add_argument("--no-sweep", action="store_true", help="skip the coverage sweep")
+
+    def run(args: argparse.Namespace) -> int:
+        from .testing._runner import command  # noqa: PLC0415 - needs hypothesis
+
+        return command(
+            args.system,
+            args.marketplace,
+            steps=args.steps,
+            seconds=args.seconds,
+            seed=args.seed,
+            sweep_first=not args.no_sweep,
+        )
+
+    oracle.set_defaults(run_oracle=run)
 
 
 def _run_emulate(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:

@@ -13,6 +13,7 @@ import pytest
 
 import claimflow as cf
 from claimflow import testing as cft
+from claimflow.cli import main
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "docs" / "examples"))
 
@@ -284,3 +285,30 @@ class TestDocs:
             if callable(getattr(cft, name)) and not (getattr(cft, name).__doc__ or "").strip()
         ]
         assert [] == missing
+
+
+class TestCommandLine:
+    def test_claimflow_oracle_passes_a_correct_system(
+        self, capsys: pytest.CaptureFixture[str]
+    ) -> None:
+        """`claimflow oracle module:factory` exits 0 and prints the coverage."""
+        assert 0 == main(
+            ["oracle", "toss_oms:TossOMSBinding", "--marketplace", "toss", "--steps", "50"]
+        )
+        assert "(state, actor, action) 2400/2400 (100 %)" in capsys.readouterr().out
+
+    def test_claimflow_oracle_prints_the_counterexample(
+        self, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        """A planted bug exits 1 with the numbered journey."""
+        bug = toss_oms_bugs.BUGGY["ShipDespiteCancelRequest"]
+        monkeypatch.setattr(toss_oms_bugs, "ShipDespite", bug, raising=False)
+        assert 1 == main(["oracle", "toss_oms_bugs:ShipDespite", "--marketplace", "toss"])
+        assert "SELLER order.ship" in capsys.readouterr().out.splitlines()[-1]
+
+    def test_claimflow_oracle_says_what_it_cannot_load(
+        self, capsys: pytest.CaptureFixture[str]
+    ) -> None:
+        """A factory that is not there exits 2 naming it."""
+        assert 2 == main(["oracle", "toss_oms:Nope", "--marketplace", "toss"])
+        assert "cannot load 'toss_oms:Nope'" in capsys.readouterr().out

@@ -179,6 +179,15 @@ class _BrokenError(_FoundError):
     """The binding misbehaved."""
 
 
+def new_system(make_system: Callable[[], OrderSystem]) -> OrderSystem:
+    """A system from *make_system*, or a :class:`BindingError` saying the factory failed."""
+    try:
+        return make_system()
+    except Exception as e:
+        msg = f"the system factory {make_system!r} raised {type(e).__name__}: {e}"
+        raise BindingError(msg) from e
+
+
 def _rule_ids(d: Decision) -> tuple[str, ...]:
     ids = [d.rule_id] if d.allowed and d.rule_id else []
     ids += [i for r in d.reasons if r.rule_id for i in r.rule_id.split(", ")]
@@ -516,7 +525,7 @@ def oracle(
         def __init__(self) -> None:
             super().__init__()
             self.coverage = Coverage(mp)
-            self.runner = _Runner(make_system(), mp, self.coverage)
+            self.runner = _Runner(new_system(make_system), mp, self.coverage)
             self.events: list[_Event] = []
 
         @initialize(data=st.data())

@@ -24,10 +24,20 @@ from .._params import KST, ImwebReasonCode, example
 from .._values import CandidateItem, OrderProduct
 from .._vocab import Action, Actor, FeePayer, Marketplace, Status
 from ._coverage import Coverage, CoverageReport, StatePath, Triple, offered_pairs, state_paths
-from ._oracle import OrderSystem, _Act, _Create, _Event, _FoundError, _Runner, disagreement
+from ._oracle import (
+    DisagreementError,
+    OrderSystem,
+    _Act,
+    _Create,
+    _Event,
+    _FoundError,
+    _Runner,
+    disagreement,
+    new_system,
+)
 from ._strategies import Step, bad_values
 
-__all__ = ["OracleResult", "run_oracle", "sweep"]
+__all__ = ["OracleResult", "command", "run_oracle", "sweep"]
 
 
 @attrs.frozen
@@ -113,7 +123,7 @@ class _Journey:
         self.make_system = make_system
         self.mp = mp
         self.rng = rng
-        self.runner = _Runner(make_system(), mp, coverage)
+        self.runner = _Runner(new_system(make_system), mp, coverage)
         self.events: list[_Event] = []
         self.of: list[list[_Event]] = []  # the events of each order product, renumbered to 0
 
@@ -329,3 +339,44 @@ def _least(
     """A pair, chosen with weight 1 / (1 + times asked in *state*): new ones first."""
     weights = [1.0 / (1 + coverage.visits(state, actor, action)) for action, actor in pairs]
     return rng.choices(pairs, weights)[0]
+
+
+def command(
+    system: str,
+    marketplace: str,
+    *,
+    steps: int | None,
+    seconds: float | None,
+    seed: int,
+    sweep_first: bool = True,
+) -> int:
+    """``claimflow oracle``: load the binding factory ``module:name`` and run the oracle on it.
+
+    Prints the coverage (exit 0) or the counterexample (exit 1); a factory that cannot be
+    loaded exits 2 with a message. The current directory is importable.
+    """
+    import importlib  # noqa: PLC0415
+    import sys  # noqa: PLC0415
+
+    module_name, _, attr = system.partition(":")
+    if not module_name or not attr:
+        print(f"--system must be module:factory (e.g. my_oms:Binding), got {system!r}")
+        return 2
+    sys.path.insert(0, ".")
+    try:
+        factory = getattr(importlib.import_module(module_name), attr)
+    except (ImportError, AttributeError) as e:
+        print(f"cannot load {system!r}: {type(e).__name__}: {e}")
+        return 2
+    if not callable(factory):
+        print(f"{system!r} is a {type(factory).__name__}, not a factory of bindings")
+        return 2
+    try:
+        result = run_oracle(
+            factory, marketplace, steps=steps, seconds=seconds, seed=seed, sweep_first=sweep_first
+        )
+    except DisagreementError as e:
+        print(e)
+        return 1
+    print(result)
+    return 0
