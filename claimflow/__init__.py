@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from ._engine import allowed_actions, apply, check, refused_actions
 from ._introspect import RuleInfo, machines, reachable_states, rules
+from ._json import from_json, to_json
 from ._params import ImwebReasonCode
 from ._values import (
     Applied,
@@ -43,6 +44,7 @@ from .exceptions import (
     MarketplaceError,
     MarketplaceRefusedError,
     MarketplaceUnavailableError,
+    MissingExtraError,
     NotSupportedError,
     OutcomeUnknownError,
     RateLimitedError,
@@ -76,6 +78,7 @@ __all__ = [
     "MarketplaceError",
     "MarketplaceRefusedError",
     "MarketplaceUnavailableError",
+    "MissingExtraError",
     "NotSupportedError",
     "OrderProduct",
     "OutcomeUnknownError",
@@ -93,8 +96,10 @@ __all__ = [
     "allowed_actions",
     "apply",
     "check",
+    "from_json",
     "machines",
     "reachable_states",
     "refused_actions",
     "rules",
+    "to_json",
 ]

@@ -16,6 +16,7 @@ from typing import Any
 import attrs
 
 from . import _params
+from ._korean import attach
 from ._machine import COMPILED, Compiled, StateKey, Step, state_key, state_name
 from ._rules import Outcome, Rule, rules_for
 from ._values import (
@@ -39,6 +40,7 @@ from ._vocab import (
     Marketplace,
     PaymentChannel,
     Status,
+    Tag,
 )
 from .exceptions import (
     ActionRefusedError,
@@ -345,7 +347,8 @@ def _why_not(  # noqa: PLR0917 - positional so that lru_cache keys stay cheap
     ids = ", ".join(dict.fromkeys(r.id for r in rules))
     sources = ", ".join(dict.fromkeys(r.source for r in rules))
     tags = {r.tag for r in rules}
-    tag = tags.pop() if len(tags) == 1 else None
+    # rules of mixed tags (F4 documented + F4 decided): the answer rests on a decision too
+    tag = tags.pop() if len(tags) == 1 else Tag.DECIDED
     probe = OrderProduct(
         "-",
         mp,
@@ -369,7 +372,8 @@ def _why_not(  # noqa: PLR0917 - positional so that lru_cache keys stay cheap
     if status.terminal:
         return reason(
             TERMINAL,
-            f"{status.label}({status})는 종료 상태라 더 이상 처리할 수 없습니다.",
+            attach(f"{status.label}({status})", "은/는")
+            + " 종료 상태라 더 이상 처리할 수 없습니다.",
             f"{status} ({status.label}) is terminal: no action is possible.",
         )
     if cstatus is ClaimStatus.HELD:
@@ -406,7 +410,8 @@ def _why_not(  # noqa: PLR0917 - positional so that lru_cache keys stay cheap
     who_ko = "/".join(sorted({a.label for r in mine for a in r.actors}))
     return reason(
         WRONG_STATUS,
-        f"{who_ko}는 {', '.join(s.label for s in allowed_in)} 상태에서만 {action.label}할 수 "
+        f"{attach(who_ko, '은/는')} {', '.join(s.label for s in allowed_in)} 상태에서만 "
+        f"{action.label}할 수 "
         f"있습니다. 이 주문상품은 {status.label}입니다.",
         f"{who} may {action} only in {', '.join(s.label for s in allowed_in)}; "
         f"this order product is {status.label} ({status}).",
@@ -418,7 +423,7 @@ def _actor_reason(rule: Rule, actors: frozenset[Actor], actor: Actor) -> Reason:
     who_ko = "/".join(sorted(a.label for a in actors))
     return Reason(
         ACTOR_NOT_ALLOWED,
-        f"{rule.action.label}은(는) {who_ko}만 할 수 있습니다({actor.label} 불가)",
+        f"{attach(rule.action.label, '은/는')} {who_ko}만 할 수 있습니다({actor.label} 불가)",
         f"{rule.action} is done by {who}, not {actor}",
         rule.id,
         rule.source,

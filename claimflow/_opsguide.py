@@ -1,12 +1,17 @@
 """The Korean operations guide (docs/ops-guide.ko.md), generated from the rules the engine runs.
 
-The prose around the tables is fixed text; every table row comes from :func:`claimflow.rules`, so
-the guide cannot say something the code does not do.
+The prose around the tables is fixed text; every table row comes from the same intermediate form
+the diagrams are drawn from (:func:`claimflow._diagrams.rule_rows`), so the guide cannot say
+something the code does not do. Conditions are read from the boxes a rule leaves and from the
+guards' meaning (never from their refusal codes); particles follow the word
+(:func:`claimflow._korean.attach`); notes are Korean (:data:`NOTES_KO`); every rule cites the
+public page it comes from and its seed file.
 """
 
 from __future__ import annotations
 
-from ._introspect import RuleInfo, rules
+from ._diagrams import MARKER, RuleRow, Source, rule_rows
+from ._korean import attach
 from ._vocab import Actor, EffectKind, Marketplace, Status, Tag
 
 __all__ = ["render"]
@@ -32,57 +37,183 @@ MEANING_KO = {
 
 INTRO_KO = {
     Marketplace.TOSS: (
-        "토스쇼핑 판매자 API 가이드(취소 `000_…`, 반품 `001_…`, 교환 `003_…`)를 따릅니다. "
+        "토스쇼핑 판매자 API 가이드(취소·반품·교환 처리하기)를 따릅니다. "
         "결제완료 상태의 구매자 취소는 즉시 처리되어 클레임이 남지 않고, 판매자는 진행 중인 "
         "클레임이 있어도 직접 취소할 수 있습니다."
     ),
     Marketplace.IMWEB: (
-        "아임웹 v2 쇼핑 API(반품 `004_…`, 나머지는 공개 문서)를 따릅니다. 품목 단위로 일부만 "
+        "아임웹 v2 쇼핑 API(반품 처리, 교환 처리 등)를 따릅니다. 품목 단위로 일부만 "
         "성공할 수 있고, 무통장입금·가상계좌처럼 자동 환불이 안 되는 결제는 강제 취소·강제 완료 후 "
         "직접 환불합니다. 반품 보류는 네이버페이 주문만 가능하며, 보류 중에는 보류 해제 외의 "
         "판매자 처리가 막힙니다. 반품 반려와 교환 송장 변경 API는 문서에 없습니다."
     ),
     Marketplace.X2BEE: (
-        "x2bee 스토어프론트 가이드(`002_…`)를 따릅니다. 구매자의 주문취소는 비용 계산 후 즉시 "
-        "처리되며 쿠폰·재고가 복원되고 알림이 나갑니다. 주문완료 상태에서만 같은 가격의 판매 중·"
-        "재고 있는 다른 단품으로 옵션을 바꿀 수 있습니다."
+        "x2bee 스토어프론트 가이드(주문취소/옵션변경)를 따릅니다. 구매자의 주문취소는 비용 계산 후 "
+        "즉시 처리되며 쿠폰·재고가 복원되고 알림이 나갑니다. 결제완료(x2bee의 주문완료) 상태에서만 "
+        "같은 가격의 판매 중·재고 있는 다른 단품으로 옵션을 바꿀 수 있습니다."
     ),
 }
+
+#: The rules' notes (English in the rule tables) as operators read them. Keyed by the note's text;
+#: a note without an entry is shown in English, marked, until it is translated here.
+NOTES_KO = {
+    "imweb place; Toss PREPARING_PRODUCT": (
+        "아임웹 place(상품준비), 토스쇼핑 PREPARING_PRODUCT에 해당합니다."
+    ),
+    "Toss DELAY_SHIPPING with shippingDeadlineAt": (
+        "토스쇼핑 DELAY_SHIPPING: 새 발송 기한(shippingDeadlineAt)을 함께 보냅니다."
+    ),
+    "imweb send; with an open cancel request, reject it with the invoice instead "
+    "(cancel.reject): decided": (
+        "아임웹 send(발송)에 해당합니다. 취소 요청이 열려 있으면 발송 대신 송장과 함께 취소를 "
+        "거절(cancel.reject)합니다 (claimflow 결정)."
+    ),
+    "imweb complete": "아임웹 complete(배송완료)에 해당합니다.",
+    "delivery while a request is pending: its origin becomes DELIVERED": (
+        "반품·교환 요청이 열려 있는 동안 배송이 끝나면, 그 요청의 '요청 당시 상태'가 "
+        "배송완료가 됩니다."
+    ),
+    "Toss CONFIRMED_ORDER (client code); no claim and no seller cancel after it": (
+        "토스쇼핑 CONFIRMED_ORDER(공개 클라이언트 코드 기준)에 해당합니다. 구매확정 뒤에는 "
+        "클레임도 판매자 직접 취소도 할 수 없습니다."
+    ),
+    "결제완료: cancelled at once, no claim is recorded": (
+        "결제완료 상태의 취소 요청은 즉시 취소되며 클레임이 남지 않습니다."
+    ),
+    "allowed while a claim is in progress (doc); closing it as CLOSED_BY_SELLER_CANCEL is "
+    "decided": (
+        "진행 중인 클레임이 있어도 직접 취소할 수 있습니다(문서). 그 클레임을 '판매자 취소로 "
+        "종료'로 닫는 것은 claimflow 결정입니다."
+    ),
+    "withdraw only while REQUESTED: decided": (
+        "요청 단계에서만 철회할 수 있습니다 (claimflow 결정)."
+    ),
+    "claim_status CANCEL_REQUEST": "아임웹 claim_status CANCEL_REQUEST에 해당합니다.",
+    "accept; a gateway failure arrives from the wire as CANCEL_FAILED (REFUND_FAILED)": (
+        "아임웹 accept. 결제사 환불이 실패하면 아임웹이 CANCEL_FAILED(환불실패)로 알려 줍니다."
+    ),
+    "retry": "아임웹 retry(환불 재시도)에 해당합니다.",
+    "force_cancel: marked refunded without the gateway (manual refund)": (
+        "아임웹 force_cancel: 결제사를 거치지 않고 환불된 것으로 표시합니다 (판매자가 직접 환불)."
+    ),
+    "reject": "아임웹 reject(거절)에 해당합니다.",
+    "교환으로 변경 through reject: the return closes as REJECTED and an exchange request opens "
+    "with the same origin": (
+        "거절(reject)을 통한 교환으로 변경: 반품은 거절로 닫히고, 같은 요청 당시 상태로 교환 "
+        "요청이 열립니다."
+    ),
+    "accept (수거지시)": "아임웹 accept(수거지시)에 해당합니다.",
+    "collect_done": "아임웹 collect_done(수거완료)에 해당합니다.",
+    "withhold; Naver Pay orders only": "아임웹 withhold(보류): 네이버페이 주문만 가능합니다.",
+    "releasehold": "아임웹 releasehold(보류 해제)에 해당합니다.",
+    "return_done: the claim is REFUNDING (RETURN_REFUNDING) until the gateway answers; the order "
+    "product becomes RETURNED with return.refund_succeeded (I14)": (
+        "아임웹 return_done: 결제사가 답할 때까지 클레임은 환불진행중(RETURN_REFUNDING)이고, "
+        "환불 성공(return.refund_succeeded, I14)으로 주문상품이 반품완료가 됩니다."
+    ),
+    "RETURN_REFUND_FAILED": "아임웹 RETURN_REFUND_FAILED(환불실패)에 해당합니다.",
+    "return_force_done: no automatic refund (the seller refunds by agreement)": (
+        "아임웹 return_force_done: 자동 환불 없이 완료합니다 (판매자가 구매자와 협의해 직접 환불)."
+    ),
+    "from 반품수거완료 when the payment cannot be refunded automatically, else such orders could "
+    "never finish": (
+        "자동 환불이 안 되는 결제는 반품수거완료에서 바로 강제 완료할 수 있습니다. 그렇지 않으면 "
+        "이런 주문은 끝낼 방법이 없습니다."
+    ),
+    "imweb resend": "아임웹 resend(교환 재발송)에 해당합니다.",
+    "imweb exchange_done": "아임웹 exchange_done(교환완료)에 해당합니다.",
+    "withhold": "아임웹 withhold(보류)에 해당합니다.",
+    "the statuses it is open in (not yet shipped) are decided; the cost calculation may turn the "
+    "refund into an extra payment": (
+        "가능한 상태(발송 전)는 claimflow 결정입니다. 비용 계산 결과 환불 대신 추가 결제가 "
+        "될 수 있습니다."
+    ),
+    "x2bee saveRefundBundleApproMgmt: only from 회수완료; restores coupons and stock, refunds and "
+    "notifies": (
+        "x2bee saveRefundBundleApproMgmt: 회수완료에서만 가능하며, 쿠폰·재고를 복원하고 환불한 뒤 "
+        "구매자에게 알립니다."
+    ),
+    "x2bee withdrawalExchange (교환 철회)": "x2bee withdrawalExchange(교환 철회)에 해당합니다.",
+    "ordChangeFO: only 주문완료, one item at a time, an on-sale in-stock item of the same price, "
+    "not the same item": (
+        "x2bee ordChangeFO: 주문완료(결제완료)에서만, 한 번에 한 단품씩, 같은 가격의 판매 중이고 "
+        "재고 있는 다른 단품으로만 바꿀 수 있습니다."
+    ),
+}
+
+TAG_KO = {Tag.DOCUMENTED: "문서", Tag.DECIDED: "결정"}
+
+EFFECT_MEANING_KO = {
+    EffectKind.REFUND: "구매자에게 환불합니다 (금액은 결정에 들어 있습니다).",
+    EffectKind.REGISTER_DELIVERY: "택배사와 송장번호를 등록합니다.",
+    EffectKind.RESTORE_COUPONS: "사용한 쿠폰을 되돌립니다.",
+    EffectKind.RESTORE_STOCK: "재고를 되돌립니다.",
+    EffectKind.NOTIFY_BUYER: "구매자에게 알립니다 (알림톡, 알림함, 이메일).",
+    EffectKind.CHARGE_EXTRA: "추가 비용을 청구하거나 환불에서 뺍니다.",
+    EffectKind.REFUND_POINTS: "포인트를 환불합니다.",
+}
+
+
+def note_ko(note: str) -> str:
+    """A rule's note in Korean (an untranslated one is shown in English, marked)."""
+    return NOTES_KO.get(note, f"(영문) {note}")
 
 
 def _cell(text: str) -> str:
     return text.replace("|", "\\|").replace("\n", " ")
 
 
-def _from(r: RuleInfo) -> str:
-    sts = "어느 상태든" if r.from_statuses is None else ", ".join(s.label for s in r.from_statuses)
-    return f"{sts} ({r.claim_condition_ko})"
+def _source(src: Source) -> str:
+    if src.url is None:
+        return "claimflow 결정 (공개 문서 없음)"
+    seed = f" (`{src.seed}`)" if src.seed else ""
+    return f"[{src.url.removeprefix('https://')}]({src.url}){seed}"
 
 
-def _to(r: RuleInfo) -> str:
-    if r.to_status is not None:
-        return r.to_status.label
-    return "그대로" if r.to == "same" else "요청 당시 상태로"
+def _effects(effects: tuple[str, ...]) -> str:
+    return ", ".join(EffectKind(e).label for e in effects) or "—"
 
 
-def _money(effects: tuple[EffectKind, ...]) -> str:
-    return ", ".join(e.label for e in effects) or "—"
+def _row(r: RuleRow) -> str:
+    tags = "·".join(TAG_KO[t] for t in r.tags)
+    return (
+        "| "
+        + " | ".join(
+            _cell(x)
+            for x in (
+                r.when_text(),
+                f"{r.action.label} `{r.action}`",
+                ", ".join(r.required_params) or "—",
+                r.to_text(),
+                _effects(r.effects),
+                r.rule_id,
+                f"{tags} · " + "; ".join(_source(s) for s in r.sources),
+            )
+        )
+        + " |"
+    )
 
 
 def render() -> str:
     """The whole guide as Markdown."""
     out = [
+        f"<!-- {MARKER} docs: do not edit; run `claimflow docs` -->",
         "# 클레임 처리 운영 가이드",
         "",
         "이 문서는 `claimflow docs`가 claimflow의 규칙에서 만듭니다. 손으로 고치지 마세요: "
-        "표의 모든 줄은 엔진이 실제로 판단하는 규칙입니다. "
-        "CI가 문서와 코드가 같은지 확인합니다.",
+        "표의 모든 줄은 엔진이 실제로 판단하는 규칙이고, 다이어그램과 같은 중간 형태에서 "
+        "나옵니다. CI가 문서와 코드가 같은지 확인합니다.",
         "",
-        "- **근거**: `documented`는 마켓 문서에 있는 규칙, "
-        "`decided`는 문서에 없어 claimflow가 정한 규칙입니다 (다이어그램에서는 점선).",
+        "- **근거**: `문서`는 마켓의 공개 문서에 있는 규칙(링크와 원문 파일 이름), "
+        "`결정`은 문서에 없어 claimflow가 정한 규칙입니다 (다이어그램에서는 점선).",
         "- **누가**: 구매자(BUYER), 판매자(SELLER), 시스템(SYSTEM: 마켓이 스스로 하는 일).",
+        "- **언제**: 주문상품 상태, 진행 중인 클레임, 그리고 결제 조건입니다. "
+        "조건이 맞지 않으면 엔진은 그 이유와 규칙 id를 함께 돌려줍니다.",
         "- 요청(클레임)은 주문상품 상태를 바꾸지 않습니다. 상태 옆에 열린 클레임으로 남고, "
         "거절·반려는 요청 당시 상태로 돌아갑니다. 한 주문상품에는 열린 클레임이 하나만 있습니다.",
+        "- 셸에서 바로 물어볼 수 있습니다: `claimflow check toss cancel.request --actor BUYER "
+        "--status DELIVERED`, `claimflow actions toss --status DELIVERED` "
+        "([CLI 안내](cli.md)).",
         "",
         "## 주문상품 상태",
         "",
@@ -91,18 +222,9 @@ def render() -> str:
     ]
     out += [f"| {s.label} | `{s}` | {MEANING_KO[s]} |" for s in Status]
     out += ["", "## 돈과 재고에 생기는 일", "", "| 효과 | 뜻 |", "|---|---|"]
-    meaning = {
-        EffectKind.REFUND: "구매자에게 환불합니다 (금액은 결정에 들어 있습니다).",
-        EffectKind.REGISTER_DELIVERY: "택배사와 송장번호를 등록합니다.",
-        EffectKind.RESTORE_COUPONS: "사용한 쿠폰을 되돌립니다.",
-        EffectKind.RESTORE_STOCK: "재고를 되돌립니다.",
-        EffectKind.NOTIFY_BUYER: "구매자에게 알립니다 (알림톡, 알림함, 이메일).",
-        EffectKind.CHARGE_EXTRA: "추가 비용을 청구하거나 환불에서 뺍니다.",
-        EffectKind.REFUND_POINTS: "포인트를 환불합니다.",
-    }
-    out += [f"| {e.label} (`{e}`) | {meaning[e]} |" for e in EffectKind]
+    out += [f"| {e.label} (`{e}`) | {EFFECT_MEANING_KO[e]} |" for e in EffectKind]
     for mp in Marketplace:
-        rs = rules(mp)
+        rows = rule_rows(mp)
         out += ["", f"## {mp.label} ({mp})", "", INTRO_KO[mp], ""]
         out += [
             f"다이어그램: [diagrams/{mp}/](../diagrams/{mp}/) "
@@ -110,36 +232,23 @@ def render() -> str:
             "",
         ]
         for actor in Actor:
-            mine = [r for r in rs if actor in r.actors]
+            mine = [r for r in rows if actor in r.actors]
             if not mine:
                 continue
+            who = attach(f"{actor.label}({actor})", "이/가")
             out += [
-                f"### {actor.label}({actor})가 할 수 있는 일",
+                f"### {who} 할 수 있는 일",
                 "",
                 "| 언제 | 작업 | 필요한 값 | 결과 상태 | 돈·재고 | 규칙 | 근거 |",
                 "|---|---|---|---|---|---|---|",
             ]
-            for r in mine:
-                guard = f" (조건: {', '.join(r.guards)})" if r.guards else ""
-                out.append(
-                    "| "
-                    + " | ".join(
-                        _cell(x)
-                        for x in (
-                            _from(r),
-                            f"{r.action.label} `{r.action}`{guard}",
-                            ", ".join(r.required_params) or "—",
-                            _to(r),
-                            _money(r.effects),
-                            r.id,
-                            f"{r.tag} `{r.source}`",
-                        )
-                    )
-                    + " |"
-                )
+            out += [_row(r) for r in mine]
             out.append("")
-        decided = [r for r in rs if r.tag is Tag.DECIDED or r.note]
-        if decided:
+        noted = [(r, note, tag) for r in rows for note, tag in r.notes]
+        if noted:
             out += ["### 비고", ""]
-            out += [f"- **{r.id}** `{r.action}` ({r.tag}): {r.note}" for r in decided if r.note]
+            out += [
+                f"- **{r.rule_id}** `{r.action}` ({TAG_KO[tag]}): {note_ko(note)}"
+                for r, note, tag in noted
+            ]
     return "\n".join(out) + "\n"

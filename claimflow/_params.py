@@ -16,6 +16,7 @@ from enum import StrEnum
 
 import attrs
 
+from ._korean import attach
 from ._values import CandidateItem, OrderProduct, Params, Reason
 from ._vocab import FeePayer, Tag
 from .exceptions import UnknownParameterError
@@ -207,7 +208,7 @@ def validate(
                 problems.append(
                     Reason(
                         MISSING,
-                        f"{spec.label_ko}({spec.name})이(가) 필요합니다",
+                        f"{attach(f'{spec.label_ko}({spec.name})', '이/가')} 필요합니다",
                         f"parameter {spec.name!r} is required",
                         *rule,
                         field=spec.name,

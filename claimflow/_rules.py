@@ -15,6 +15,7 @@ from enum import Enum
 import attrs
 
 from . import _params as p
+from ._korean import attach
 from ._values import OrderProduct
 from ._vocab import (
     Action,
@@ -80,7 +81,7 @@ def _auto_refund(instead: Action) -> Guard:
     return Guard(
         "AUTO_REFUND_IMPOSSIBLE",
         "자동환불불가: 무통장입금/가상계좌 결제는 자동 환불할 수 없습니다. "
-        f"{instead}을(를) 사용하세요",
+        f"{attach(instead.value, '을/를')} 사용하세요",
         f"auto refund impossible for this payment: use {instead}",
         lambda op: op.auto_refundable,
         "auto refund",

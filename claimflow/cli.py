@@ -1,70 +1,516 @@
-"""The ``claimflow`` command line."""
+"""The ``claimflow`` command line.
+
+Each sub-command is one small block: a ``_add_<name>(sub)`` function that registers its parser and
+sets ``run`` to its handler. Another branch adds a command (``due``, ``worker``, ...) by writing
+its block and one line in :func:`_parser`. Where ``check`` and ``actions`` read the order product
+from is a list of :class:`OrderSource` blocks (flags, ``--order FILE``; the store adds
+``--store URL --id ID``).
+
+Exit status: 0 allowed / done, 1 refused (``check``) or stale (``--check``), 2 bad input.
+Imports of the engine, cattrs and the generators are local to the handlers, so ``--version`` and
+``--help`` do not pay for them.
+"""
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, Protocol
 
-from . import _apidoc, _diagrams, _opsguide
-from ._demo import run as run_demo
-from ._vocab import Marketplace
+from ._vocab import Actor, ClaimStatus, ClaimType, Marketplace, PaymentChannel, Status
 from .exceptions import ClaimflowError
 
+if TYPE_CHECKING:
+    from ._diagrams import Option
+    from ._values import Decision, OrderProduct
+
 __all__ = ["main"]
+
+OK, REFUSED, BAD_INPUT = 0, 1, 2
+#: The JSON output's schema version (docs/cli.md); bumped when a field is removed or renamed.
+JSON_SCHEMA_VERSION = 1
+#: claimflow._diagrams.FORMATS, repeated so that building the parser imports no engine
+DIAGRAM_FORMATS = ("mmd", "dot", "md", "svg")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the ``claimflow`` command; returns the exit status."""
+    parser = _parser()
+    args = parser.parse_args(argv)
+    run: Callable[[argparse.ArgumentParser, argparse.Namespace], int] = args.run
+    try:
+        return run(parser, args)
+    except BrokenPipeError:  # `claimflow actions ... | head`: the reader left; say nothing more
+        import os  # noqa: PLC0415
+
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return OK
+    except ClaimflowError as e:
+        print(f"claimflow {args.command}: {e}", file=sys.stderr)
+        return BAD_INPUT
+
+
+class CommandLineError(ClaimflowError):
+    """A command-line value that is not acceptable (exit status 2)."""
+
+
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version  # noqa: PLC0415
+
+    try:
+        return version("claimflow")
+    except PackageNotFoundError:  # pragma: no cover - running from a source tree
+        return "unknown"
+
+
+def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="claimflow",
         description="Order claim rules for Toss Shopping, imweb and x2bee.",
     )
+    parser.add_argument("--version", action="version", version=f"claimflow {_version()}")
     sub = parser.add_subparsers(dest="command", required=True)
-    sub.add_parser(
+    _add_check(sub)
+    _add_actions(sub)
+    _add_demo(sub)
+    _add_diagrams(sub)
+    _add_docs(sub)
+    _add_site(sub)
+    _add_emulate(sub)
+    _add_oracle(sub)  # claimflow.testing's runner (issue 11)
+    return parser
+
+
+Sub = "argparse._SubParsersAction[argparse.ArgumentParser]"
+
+
+# --- where the order product comes from -----------------------------------------------------------
+
+
+class OrderSource(Protocol):
+    """A way to give ``check``/``actions`` an order product (flags, a JSON file, the store)."""
+
+    def add_arguments(self, parser: argparse.ArgumentParser) -> None:
+        """Register this source's options."""
+
+    def read(self, args: argparse.Namespace) -> OrderProduct | None:
+        """The order product, when this source's options were given; else None."""
+
+
+class JsonOrderSource:
+    """``--order FILE`` or ``--order -`` (stdin): an order product as JSON (docs/cli.md)."""
+
+    def add_arguments(self, parser: argparse.ArgumentParser) -> None:
+        """``--order``."""
+        parser.add_argument(
+            "--order",
+            metavar="FILE",
+            help="the order product as JSON (docs/cli.md), '-' for stdin; instead of --status",
+        )
+
+    def read(self, args: argparse.Namespace) -> OrderProduct | None:
+        """The order product read from the file or stdin."""
+        if args.order is None:
+            return None
+        from ._json import loads  # noqa: PLC0415
+        from ._values import OrderProduct  # noqa: PLC0415
+
+        try:
+            text = sys.stdin.read() if args.order == "-" else Path(args.order).read_text("utf-8")
+        except OSError as e:
+            msg = f"--order {args.order}: {e.strerror}"
+            raise CommandLineError(msg) from None
+        op = loads(text, OrderProduct)
+        if op.marketplace != args.marketplace:
+            msg = f"--order is a {op.marketplace} order product, not {args.marketplace}"
+            raise CommandLineError(msg)
+        return op
+
+
+class FlagsOrderSource:
+    """``--status S [--claim TYPE:STATUS[:ORIGIN]] ...``: an order product described by flags."""
+
+    def add_arguments(self, parser: argparse.ArgumentParser) -> None:
+        """``--status``, ``--claim``, payment and price options."""
+        parser.add_argument("--status", choices=[s.value for s in Status], metavar="STATUS")
+        parser.add_argument(
+            "--claim",
+            metavar="TYPE:STATUS[:ORIGIN]",
+            help="the open claim, e.g. RETURN:REQUESTED:DELIVERED; ORIGIN (the status it was "
+            "requested in) defaults to the first one the rules allow",
+        )
+        parser.add_argument(
+            "--payment-channel", choices=[c.value for c in PaymentChannel], default="normal"
+        )
+        parser.add_argument(
+            "--no-auto-refund",
+            action="store_true",
+            help="the payment cannot be refunded automatically (bank transfer, virtual account)",
+        )
+        parser.add_argument("--unit-price", type=int, default=10_000, help="won; default 10000")
+        parser.add_argument("--quantity", type=int, default=1)
+        parser.add_argument("--item-id", default="ITEM")
+
+    def read(self, args: argparse.Namespace) -> OrderProduct | None:
+        """The order product the flags describe."""
+        if args.status is None:
+            return None
+        from ._values import OrderProduct  # noqa: PLC0415
+
+        mp, status = Marketplace(args.marketplace), Status(args.status)
+        claim = None if args.claim is None else _claim(mp, status, args.claim)
+        return OrderProduct(
+            "cli",
+            mp,
+            status,
+            args.item_id,
+            args.unit_price,
+            quantity=args.quantity,
+            payment_channel=args.payment_channel,
+            auto_refundable=not args.no_auto_refund,
+            open_claim=claim,
+        )
+
+
+#: Tried in order; the first that returns an order product wins. The store adds its own here.
+ORDER_SOURCES: list[OrderSource] = [JsonOrderSource(), FlagsOrderSource()]
+
+
+def _add_order_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("marketplace", choices=[m.value for m in Marketplace])
+    for source in ORDER_SOURCES:
+        source.add_arguments(parser)
+
+
+def _read_order(args: argparse.Namespace) -> OrderProduct:
+    for source in ORDER_SOURCES:
+        op = source.read(args)
+        if op is not None:
+            return op
+    msg = "say which order product: --status STATUS [--claim ...], or --order FILE"
+    raise CommandLineError(msg)
+
+
+def _claim(mp: Marketplace, status: Status, spec: str) -> Any:
+    from ._introspect import reachable_states  # noqa: PLC0415
+
+    parts = spec.split(":")
+    if not 2 <= len(parts) <= 3:
+        msg = f"--claim {spec!r}: expected TYPE:STATUS[:ORIGIN], e.g. RETURN:REQUESTED:DELIVERED"
+        raise CommandLineError(msg)
+    ctype = _member(ClaimType, parts[0], "--claim TYPE")
+    cstatus = _member(ClaimStatus, parts[1], "--claim STATUS")
+    origin = _member(Status, parts[2], "--claim ORIGIN") if len(parts) == 3 else None
+    fits = [
+        c
+        for s, c, _ in reachable_states(mp)
+        if s is status and c is not None and (c.type, c.status) == (ctype, cstatus)
+    ]
+    match = [c for c in fits if origin is None or c.origin_status is origin]
+    if not match:
+        known = sorted(
+            {f"{c.type}:{c.status}:{c.origin_status}" for s, c, _ in reachable_states(mp) if c}
+            if not fits
+            else {f"{c.type}:{c.status}:{c.origin_status}" for c in fits}
+        )
+        here = [
+            f"{c.type}:{c.status}:{c.origin_status}"
+            for s, c, _ in reachable_states(mp)
+            if s is status and c is not None
+        ]
+        msg = (
+            f"--claim {spec}: no {mp} order product is {status} with that open claim; "
+            + (f"with {status}: {', '.join(here)}" if here else f"{status} has no open claim")
+            + ("" if here else f" (claims {mp} knows: {', '.join(known)})")
+        )
+        raise CommandLineError(msg)
+    return match[0]
+
+
+def _member(enum: Any, value: str, what: str) -> Any:
+    try:
+        return enum(value)
+    except ValueError:
+        known = ", ".join(m.value for m in enum)
+        msg = f"{what}: unknown {value!r}; expected one of {known}"
+        raise CommandLineError(msg) from None
+
+
+def _params(op: OrderProduct, action: Any, items: Sequence[str]) -> dict[str, object]:
+    """``--param k=v`` values, typed as the action's parameter takes them (ints, dates, JSON)."""
+    import datetime as dt  # noqa: PLC0415
+
+    from ._engine import example_params  # noqa: PLC0415
+    from ._values import CandidateItem  # noqa: PLC0415
+
+    examples: dict[str, object] = {}
+    with contextlib.suppress(ClaimflowError):
+        examples = example_params(op, action)
+    out: dict[str, object] = {}
+    for item in items:
+        name, eq, raw = item.partition("=")
+        if not eq or not name:
+            msg = f"--param {item!r}: expected NAME=VALUE"
+            raise CommandLineError(msg)
+        like = examples.get(name)
+        try:
+            if isinstance(like, bool) or like is None or isinstance(like, str):
+                out[name] = raw
+            elif isinstance(like, int):
+                out[name] = int(raw)
+            elif isinstance(like, dt.date):
+                out[name] = dt.date.fromisoformat(raw)
+            elif isinstance(like, CandidateItem):
+                from ._json import loads  # noqa: PLC0415
+
+                out[name] = loads(raw, CandidateItem)
+            else:
+                out[name] = raw
+        except ValueError as e:
+            msg = f"--param {name}: {raw!r} is not a {type(like).__name__}: {e}"
+            raise CommandLineError(msg) from None
+    # optional parameters are not in the examples: integers are the only typed ones (won)
+    return {k: (int(v) if isinstance(v, str) and _is_won(k, v) else v) for k, v in out.items()}
+
+
+def _is_won(name: str, value: str) -> bool:
+    return name in {"extra_charge", "refund_points", "refund_amount", "extra_payment"} and (
+        value.isdigit()
+    )
+
+
+# --- check --------------------------------------------------------------------------------------
+
+
+def _add_output_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--lang", choices=["ko", "en"], default="ko", help="default: ko")
+    parser.add_argument("--json", action="store_true", help="JSON (schema: docs/cli.md)")
+
+
+def _add_check(sub: Any) -> None:
+    p = sub.add_parser(
+        "check",
+        help="may ACTOR do ACTION on this order product now? exit 0 allowed, 1 refused, "
+        "2 bad input",
+    )
+    _add_order_arguments(p)
+    p.add_argument("action", metavar="ACTION", help="e.g. cancel.request")
+    p.add_argument("--actor", required=True, choices=[a.value for a in Actor])
+    p.add_argument(
+        "--param", action="append", default=[], metavar="NAME=VALUE", help="repeat for several"
+    )
+    _add_output_arguments(p)
+    p.set_defaults(run=_run_check)
+
+
+def _action(mp: Marketplace, value: str) -> Any:
+    from ._machine import COMPILED  # noqa: PLC0415
+    from ._vocab import Action  # noqa: PLC0415
+
+    offered = [a.value for a in Action if a in COMPILED[mp].offered]
+    try:
+        action = Action(value)
+    except ValueError:
+        msg = f"unknown action {value!r}; {mp} offers: {', '.join(offered)}"
+        raise CommandLineError(msg) from None
+    return action
+
+
+def _run_check(_parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
+    from ._engine import check  # noqa: PLC0415
+
+    op = _read_order(args)
+    action = _action(op.marketplace, args.action)
+    decision = check(op, action, args.actor, **_params(op, action, args.param))
+    if args.json:
+        from ._json import to_json  # noqa: PLC0415
+
+        _print_json(
+            {
+                "schema": "claimflow.check",
+                "version": JSON_SCHEMA_VERSION,
+                "order_product": to_json(op),
+                "decision": to_json(decision),
+            }
+        )
+    else:
+        print(_decision_text(op, decision, args.lang))
+    return OK if decision.allowed else REFUSED
+
+
+def _print_json(data: object) -> None:
+    import json  # noqa: PLC0415
+
+    print(json.dumps(data, ensure_ascii=False, indent=2))
+
+
+def _status(s: Status | None, lang: str) -> str:
+    if s is None:
+        return "—"
+    return f"{s.label}({s})" if lang == "ko" else s.value
+
+
+def _state_text(op: OrderProduct, lang: str) -> str:
+    c = op.open_claim
+    if lang == "ko":
+        claim = (
+            "진행 중인 클레임 없음"
+            if c is None
+            else f"진행 중인 {c.type.label} {c.status.label} 클레임"
+            f" ({c.origin_status.label}에서 요청"
+            + (f", {c.held_from.label} 단계에서 보류" if c.held_from else "")
+            + ")"
+        )
+        return f"{op.marketplace.label} · {_status(op.status, lang)} · {claim}"
+    claim = (
+        "no open claim"
+        if c is None
+        else f"open {c.type} claim {c.status} (requested in {c.origin_status}"
+        + (f", held from {c.held_from}" if c.held_from else "")
+        + ")"
+    )
+    return f"{op.marketplace} · {op.status} · {claim}"
+
+
+def _leads_to(
+    to_status: Status | None,
+    ctype: ClaimType | None,
+    cstatus: ClaimStatus | None,
+    lang: str,
+) -> str:
+    text = _status(to_status, lang)
+    if ctype is not None and cstatus is not None:
+        text += (
+            f", 클레임 {ctype.label} {cstatus.label}"
+            if lang == "ko"
+            else f", claim {ctype} {cstatus}"
+        )
+    return text
+
+
+def _decision_text(op: OrderProduct, d: Decision, lang: str) -> str:
+    ko = lang == "ko"
+    who = f"{d.actor.label}({d.actor})" if ko else d.actor.value
+    head = f"{d.action} ({d.action.label})" if ko else d.action.value
+    lines = [_state_text(op, lang)]
+    if d.allowed:
+        rule = "규칙" if ko else "rule"
+        lines.append(f"✓ {'가능' if ko else 'allowed'}: {head} · {who} · {rule} {d.rule_id}")
+        arrow = _leads_to(d.to_status, d.claim_type, d.claim_status, lang)
+        lines.append(f"  → {arrow}")
+        for e in d.effects:
+            detail = [f"{e.amount:,}{'원' if ko else ' won'}"] if e.amount is not None else []
+            detail += [x for x in (e.carrier, e.tracking_number) if x]
+            label = e.kind.label if ko else e.kind.value
+            lines.append(f"  {'효과' if ko else 'effect'}: {label} {' '.join(detail)}".rstrip())
+    else:
+        lines.append(f"✗ {'불가' if ko else 'refused'}: {head} · {who}")
+        for r in d.reasons:
+            msg = r.message_ko if ko else r.message_en
+            rule = f" [{r.rule_id}]" if r.rule_id else ""
+            lines.append(f"  - {r.code}: {msg}{rule}")
+    return "\n".join(lines)
+
+
+# --- actions ------------------------------------------------------------------------------------
+
+
+def _add_actions(sub: Any) -> None:
+    p = sub.add_parser(
+        "actions",
+        help="what each actor may do now on this order product, where it leads, and why not",
+    )
+    _add_order_arguments(p)
+    p.add_argument(
+        "--actor",
+        action="append",
+        choices=[a.value for a in Actor],
+        help="repeat for several; default: all",
+    )
+    p.add_argument("--allowed-only", action="store_true", help="leave out the refused actions")
+    _add_output_arguments(p)
+    p.set_defaults(run=_run_actions)
+
+
+def _run_actions(_parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
+    from ._diagrams import options  # noqa: PLC0415
+
+    op = _read_order(args)
+    actors = [Actor(a) for a in args.actor] if args.actor else list(Actor)
+    by_actor = {
+        a: [o for o in options(op, a) if o.allowed or not args.allowed_only] for a in actors
+    }
+    if args.json:
+        from ._json import to_json  # noqa: PLC0415
+
+        _print_json(
+            {
+                "schema": "claimflow.actions",
+                "version": JSON_SCHEMA_VERSION,
+                "order_product": to_json(op),
+                "actors": [
+                    {"actor": a.value, "options": [to_json(o) for o in opts]}
+                    for a, opts in by_actor.items()
+                ],
+            }
+        )
+        return OK
+    print(_state_text(op, args.lang))
+    for a, opts in by_actor.items():
+        print(_actor_text(a, opts, args.lang))
+    return OK
+
+
+def _actor_text(actor: Actor, opts: Sequence[Option], lang: str) -> str:
+    ko = lang == "ko"
+    lines = [f"\n{actor.label}({actor})" if ko else f"\n{actor}"]
+    allowed = [o for o in opts if o.allowed]
+    refused = [o for o in opts if not o.allowed]
+    lines.append(f"  {'가능' if ko else 'allowed'}:" + ("" if allowed else " —"))
+    for o in allowed:
+        name = f"{o.action} ({o.action.label})" if ko else o.action.value
+        needs = (
+            f"  {'필요한 값' if ko else 'needs'}: {', '.join(o.required_params)}"
+            if o.required_params
+            else ""
+        )
+        effects = f"  [{', '.join(o.effects)}]" if o.effects else ""
+        arrow = _leads_to(o.to_status, o.claim_type, o.claim_status, lang)
+        rule = "규칙" if ko else "rule"
+        lines.append(f"    ✓ {name} → {arrow} · {rule} {o.rule_id}{effects}{needs}")
+    if refused:
+        lines.append(f"  {'불가' if ko else 'refused'}:")
+    for o in refused:
+        name = o.action.value
+        why = "; ".join((r.message_ko if ko else r.message_en) for r in o.reasons)
+        rule = f" [{o.rule_id}]" if o.rule_id else ""
+        lines.append(f"    ✗ {name}: {why}{rule}")
+    return "\n".join(lines)
+
+
+# --- demo, emulate ------------------------------------------------------------------------------
+
+
+def _add_demo(sub: Any) -> None:
+    p = sub.add_parser(
         "demo",
         help="walk one order product per marketplace through a cancel, a return and an "
         "exchange (offline)",
     )
-    diagrams = sub.add_parser(
-        "diagrams",
-        help="regenerate the state diagrams and transition tables from the machines",
-    )
-    diagrams.add_argument("--out", type=Path, default=Path("diagrams"), help="default: diagrams")
-    diagrams.add_argument(
-        "--format",
-        action="append",
-        choices=_diagrams.FORMATS,
-        help="repeat for several; default: all (svg needs Graphviz's dot)",
-    )
-    diagrams.add_argument(
-        "--marketplace",
-        action="append",
-        choices=[m.value for m in Marketplace],
-        help="repeat for several; default: all",
-    )
-    diagrams.add_argument(
-        "--check",
-        action="store_true",
-        help="write nothing; exit 1 when the text outputs under --out are not what the code "
-        "generates",
-    )
-    diagrams.add_argument(
-        "--trace",
-        nargs="+",
-        metavar="ACTION[@ACTOR]",
-        help="draw one claim's journey from 결제완료 over the machines of one --marketplace "
-        "(Mermaid to stdout, or files with --out)",
-    )
-    docs = sub.add_parser(
-        "docs", help="regenerate the Korean ops guide and the API reference under docs/"
-    )
-    docs.add_argument("--out", type=Path, default=Path("docs"), help="default: docs")
-    docs.add_argument(
-        "--check", action="store_true", help="write nothing; exit 1 when the files are stale"
-    )
+    p.set_defaults(run=_run_demo)
+
+
+def _run_demo(_parser: argparse.ArgumentParser, _args: argparse.Namespace) -> int:
+    from ._demo import run  # noqa: PLC0415
+
+    run()
+    return OK
+
+
+def _add_emulate(sub: Any) -> None:
     emulate = sub.add_parser(
         "emulate",
         help="serve a marketplace emulator on 127.0.0.1 (needs the emulators extra); Toss "
@@ -85,21 +531,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         help="fault injection, repeat for several: latency, error_rate, rate_limit_rate, "
         "drop_after_commit_rate, partial_failure_rate, retry_after, token_ttl",
     )
-    _add_oracle_command(sub)  # oracle (issue 11)
-    args = parser.parse_args(argv)
-    if args.command == "oracle":
-        return int(args.run_oracle(args))
-    if args.command == "emulate":
-        return _run_emulate(parser, args)
-    if args.command == "demo":
-        run_demo()
-        return 0
-    if args.command == "docs":
-        return _run_docs(args.out, check=args.check)
-    return _run_diagrams(parser, args)
+    emulate.set_defaults(run=_run_emulate)
 
 
-def _add_oracle_command(sub: Any) -> None:
+def _add_oracle(sub: Any) -> None:
     """``claimflow oracle``: check an order system's binding against the rules (testing extra)."""
     oracle = sub.add_parser(
         "oracle",
@@ -113,7 +548,7 @@ def _add_oracle_command(sub: Any) -> None:
     oracle.add_argument("--seed", type=int, default=0, help="default: 0")
     oracle.add_argument("--no-sweep", action="store_true", help="skip the coverage sweep")
 
-    def run(args: argparse.Namespace) -> int:
+    def run(_parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
         from .testing._runner import command  # noqa: PLC0415 - needs hypothesis
 
         return command(
@@ -125,7 +560,7 @@ def _add_oracle_command(sub: Any) -> None:
             sweep_first=not args.no_sweep,
         )
 
-    oracle.set_defaults(run_oracle=run)
+    oracle.set_defaults(run=run)
 
 
 def _run_emulate(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
@@ -163,29 +598,109 @@ def _run_emulate(parser: argparse.ArgumentParser, args: argparse.Namespace) -> i
     return 0
 
 
+# --- generators: docs, diagrams, site -----------------------------------------------------------
+
+
+def _add_generator_arguments(p: argparse.ArgumentParser, default_out: str) -> None:
+    p.add_argument(
+        "--out",
+        type=Path,
+        default=Path(default_out),
+        help=f"default: ./{default_out}; files there that claimflow did not generate are never "
+        "overwritten",
+    )
+    p.add_argument(
+        "--force",
+        action="store_true",
+        help="overwrite files even when they lack claimflow's 'generated' marker",
+    )
+
+
+def _add_docs(sub: Any) -> None:
+    p = sub.add_parser(
+        "docs", help="regenerate the Korean ops guide and the API reference under docs/"
+    )
+    _add_generator_arguments(p, "docs")
+    p.add_argument(
+        "--check", action="store_true", help="write nothing; exit 1 when the files are stale"
+    )
+    p.set_defaults(run=_run_docs)
+
+
 def generated_docs() -> dict[str, str]:
     """The generated documents, by file name under docs/."""
+    from . import _apidoc, _opsguide  # noqa: PLC0415
+
     return {"ops-guide.ko.md": _opsguide.render(), "api.md": _apidoc.render()}
 
 
-def _run_docs(out: Path, *, check: bool) -> int:
-    stale = []
-    for name, text in generated_docs().items():
-        path = out / name
-        if check:
-            if not path.exists() or path.read_text(encoding="utf-8") != text:
-                stale.append(name)
-        else:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_text(text, encoding="utf-8")
-    for name in stale:
-        print(
-            f"{out}/{name}: differs from the generated text; run `claimflow docs`", file=sys.stderr
-        )
-    return 1 if stale else 0
+def _run_docs(_parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
+    from ._diagrams import stale_files  # noqa: PLC0415
+
+    files: dict[str, str | bytes] = dict(generated_docs())
+    if args.check:
+        stale = stale_files(args.out, files)
+        for p in stale:
+            print(f"{args.out}/{p}; run `claimflow docs`", file=sys.stderr)
+        return 1 if stale else OK
+    return _write(args, files, "docs")
+
+
+def _write(args: argparse.Namespace, files: dict[str, str | bytes], command: str) -> int:
+    from ._diagrams import NotGeneratedError, write_generated  # noqa: PLC0415
+
+    try:
+        written = write_generated(args.out, files, force=args.force)
+    except NotGeneratedError as e:
+        print(f"claimflow {command}: {e}", file=sys.stderr)
+        return BAD_INPUT
+    print(f"wrote {len(written)} files under {args.out}")
+    return OK
+
+
+def _add_diagrams(sub: Any) -> None:
+    p = sub.add_parser(
+        "diagrams",
+        help="regenerate the state diagrams and transition tables from the machines",
+    )
+    _add_generator_arguments(p, "diagrams")
+    p.add_argument(
+        "--format",
+        action="append",
+        choices=DIAGRAM_FORMATS,
+        help="repeat for several; default: all (svg needs Graphviz's dot)",
+    )
+    p.add_argument(
+        "--marketplace",
+        action="append",
+        choices=[m.value for m in Marketplace],
+        help="repeat for several; default: all",
+    )
+    p.add_argument(
+        "--lang",
+        choices=["ko", "en"],
+        default="ko",
+        help="edge labels in Korean (default) or English; the checked-in files are Korean",
+    )
+    p.add_argument(
+        "--check",
+        action="store_true",
+        help="write nothing; exit 1 when the text outputs under --out are not what the code "
+        "generates",
+    )
+    p.add_argument(
+        "--trace",
+        nargs="+",
+        metavar="ACTION[@ACTOR]",
+        help="draw one claim's journey from 결제완료 over the machines of one --marketplace "
+        "(Mermaid to stdout, or files with --out)",
+    )
+    p.set_defaults(run=_run_diagrams)
 
 
 def _run_diagrams(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
+    from . import _diagrams  # noqa: PLC0415
+
     mps = [Marketplace(m) for m in args.marketplace] if args.marketplace else list(Marketplace)
     formats = args.format or list(_diagrams.FORMATS)
     if args.trace:
@@ -198,7 +713,7 @@ def _run_diagrams(parser: argparse.ArgumentParser, args: argparse.Namespace) -> 
             return 1
         for g in graphs:
             if g.highlighted:
-                print(_diagrams.to_mermaid(g))
+                print(_diagrams.to_mermaid(g, lang=args.lang))
         return 0
     if args.check:
         problems = _diagrams.stale(args.out, mps)
@@ -208,15 +723,35 @@ def _run_diagrams(parser: argparse.ArgumentParser, args: argparse.Namespace) -> 
             print("run `claimflow diagrams` and commit the result", file=sys.stderr)
         return 1 if problems else 0
     try:
-        written = _diagrams.write_all(args.out, mps, formats)
+        files = _diagrams.outputs(mps, formats, lang=args.lang)
     except FileNotFoundError as e:
         print(
             f"claimflow diagrams: {e}; or pass --format mmd --format dot --format md",
             file=sys.stderr,
         )
         return 1
-    print(f"wrote {len(written)} files under {args.out}")
-    return 0
+    return _write(args, files, "diagrams")
+
+
+def _add_site(sub: Any) -> None:
+    p = sub.add_parser(
+        "site",
+        help="generate the rule explorer: a static HTML site (offline, file:// works); needs "
+        "Graphviz's dot",
+    )
+    _add_generator_arguments(p, "site")
+    p.set_defaults(run=_run_site)
+
+
+def _run_site(_parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
+    from ._site import build  # noqa: PLC0415
+
+    try:
+        files = build()
+    except FileNotFoundError as e:
+        print(f"claimflow site: {e}", file=sys.stderr)
+        return 1
+    return _write(args, files, "site")
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -9,6 +9,7 @@
     │   └── InconsistentStateError            a state the marketplace's rules can never produce
     ├── ActionRefusedError                    apply() of a refused action; carries the Decision
     ├── StaleVersionError                     apply() with an expected version that is not current
+    ├── MissingExtraError (also ImportError)  an optional extra is not installed; names it
     └── MarketplaceError                      a marketplace call failed (claimflow.adapters)
         ├── AuthenticationError               credentials or token refused (after one re-issue)
         ├── RateLimitedError                  slow down; retry_after when the marketplace says
@@ -46,6 +47,7 @@ __all__ = [
     "MarketplaceError",
     "MarketplaceRefusedError",
     "MarketplaceUnavailableError",
+    "MissingExtraError",
     "NotSupportedError",
     "OutcomeUnknownError",
     "RateLimitedError",
@@ -276,3 +278,14 @@ class OutcomeUnknownError(MarketplaceError):
             msg, marketplace=marketplace, order_product_id=order_product_id, action=action
         )
         self.pending = pending
+
+
+class MissingExtraError(ClaimflowError, ImportError):
+    """An optional part of claimflow needs an extra that is not installed; ``extra`` names it.
+
+    ``pip install 'claimflow[<extra>]'`` installs it (``adapters``, ``emulators``, ``json``, ...).
+    """
+
+    def __init__(self, msg: str, *, extra: str) -> None:
+        super().__init__(msg)
+        self.extra = extra

@@ -17,6 +17,18 @@ satisfy the :class:`Adapter` / :class:`AsyncAdapter` protocols.
 
 from __future__ import annotations
 
+try:  # without the extra, say which one instead of a bare ModuleNotFoundError deep inside
+    import httpx  # noqa: F401
+    import stamina  # noqa: F401
+except ImportError as e:
+    from ..exceptions import MissingExtraError
+
+    msg = (
+        f"claimflow.adapters needs the 'adapters' extra ({e.name or 'httpx/stamina'} is "
+        "missing): pip install 'claimflow[adapters]'"
+    )
+    raise MissingExtraError(msg, extra="adapters") from None
+
 from . import imweb, toss, x2bee
 from ._commit import (
     BatchApplied,

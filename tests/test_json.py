@@ -1,0 +1,123 @@
+"""JSON through one cattrs converter (claimflow._json): shapes, round trips, strict reading."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+
+import pytest
+
+import claimflow as cf
+from claimflow._json import dumps, loads
+
+
+def _walk(mp: cf.Marketplace) -> list[cf.Applied]:
+    """A return journey on *mp*: request, approve, collect, complete (the events and values)."""
+    op = cf.OrderProduct("op-1", mp, "DELIVERED", "SKU-1", 12_000, quantity=2)
+    steps = [
+        (
+            "return.request",
+            "BUYER",
+            {"reason": "사이즈"} if mp != "imweb" else {"reason_code": "INTENT_CHANGED"},
+        ),
+        ("return.approve", "SELLER", {}),
+        ("return.collect", "SELLER", {}),
+        ("return.complete", "SELLER", {}),
+    ]
+    out = []
+    for action, actor, params in steps:
+        done = cf.apply(
+            op, action, actor, at=dt.datetime(2026, 12, 1, 9, 0, tzinfo=dt.UTC), **params
+        )
+        out.append(done)
+        op = done.order_product
+    return out
+
+
+class TestRoundTrip:
+    @pytest.mark.parametrize("mp", list(cf.Marketplace))
+    def test_values_of_a_journey_round_trip(self, mp: cf.Marketplace) -> None:
+        """Every order product, event and decision of a journey reads back equal from JSON."""
+        for done in _walk(mp):
+            for value, cls in (
+                (done.order_product, cf.OrderProduct),
+                (done.event, cf.HistoryEvent),
+                (done.decision, cf.Decision),
+            ):
+                assert value == loads(dumps(value), cls)  # type: ignore[arg-type]
+
+    @pytest.mark.parametrize("mp", list(cf.Marketplace))
+    def test_every_reachable_state_round_trips(self, mp: cf.Marketplace) -> None:
+        """An order product in any state the rules can produce reads back equal."""
+        for status, claim, _ in cf.reachable_states(mp):
+            op = cf.OrderProduct("op", mp, status, "I", 1_000, open_claim=claim)
+            assert op == cf.from_json(cf.to_json(op), cf.OrderProduct)
+
+
+class TestShape:
+    def test_documented_shape(self) -> None:
+        """Enums are their values, params an object, datetimes ISO with offset, money ints."""
+        done = _walk(cf.Marketplace.TOSS)[-1]
+        event = json.loads(dumps(done.event))
+        assert "return.complete" == event["action"]
+        assert "2026-12-01T09:00:00+00:00" == event["at"]
+        assert [
+            {"kind": "REFUND", "amount": 24_000, "carrier": None, "tracking_number": None}
+        ] == event["effects"]
+        request = json.loads(dumps(_walk(cf.Marketplace.TOSS)[0].decision))
+        assert {"reason": "사이즈"} == request["params"]
+
+    def test_date_and_item_params_become_json(self) -> None:
+        """A date parameter is an ISO string; an x2bee candidate item an object."""
+        op = cf.OrderProduct("op", "toss", "PREPARING", "I", 1_000)
+        d = cf.check(op, "order.delay", "SELLER", shipping_deadline=dt.date(2099, 1, 31))
+        assert {"shipping_deadline": "2099-01-31"} == cf.to_json(d)["params"]
+        x = cf.OrderProduct("op", "x2bee", "PAID", "I", 1_000)
+        item = cf.CandidateItem("J", 1_000, True, 5)
+        d = cf.check(x, "option.change", "BUYER", new_item=item)
+        expected = {"item_id": "J", "unit_price": 1_000, "on_sale": True, "stock": 5}
+        assert {"new_item": expected} == cf.to_json(d)["params"]
+
+
+class TestStrict:
+    @pytest.mark.parametrize(
+        ("change", "path"),
+        [
+            ({"status": "SHIPPED"}, "$.status"),
+            ({"unit_price": "1000"}, "$.unit_price"),
+            ({"item_id": 7}, "$.item_id"),
+            ({"auto_refundable": "false"}, "$.auto_refundable"),
+            ({"quantity": True}, "$.quantity"),
+            ({"colour": "red"}, "$"),
+            (
+                {
+                    "open_claim": {
+                        "id": "c",
+                        "type": "RETURN",
+                        "status": "NOPE",
+                        "origin_status": "DELIVERED",
+                    }
+                },
+                "$.open_claim.status",
+            ),
+        ],
+    )
+    def test_bad_input_names_the_path(self, change: dict[str, object], path: str) -> None:
+        """A wrong value, type or key is InvalidInputError naming where it is."""
+        data = {
+            "id": "op",
+            "marketplace": "toss",
+            "status": "DELIVERED",
+            "item_id": "I",
+            "unit_price": 1_000,
+            **change,
+        }
+        with pytest.raises(cf.InvalidInputError) as exc:
+            cf.from_json(data, cf.OrderProduct)
+        assert path == exc.value.field
+        assert path in str(exc.value)
+
+    def test_not_json_is_bad_input(self) -> None:
+        """Text that is not JSON at all is InvalidInputError too."""
+        with pytest.raises(cf.InvalidInputError, match="not JSON"):
+            loads("{oops", cf.OrderProduct)
