@@ -20,12 +20,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "docs" / "exampl
 import imweb_oms_bugs
 import toss_oms_bugs
 from imweb_oms import ImwebOMSBinding
-from imweb_rules_compat import binding_for, engine_rows
+from rules_compat import binding_for, engine_rows
 from sqlite_binding import SqliteTossBinding
 from toss_oms import TossOMSBinding
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "docs" / "examples"
-NEW_IMWEB_ROWS = all(engine_rows().values())
+NEW_IMWEB_ROWS = engine_rows()["REFUND_IS_ASYNC"]
 
 
 class EngineBinding:
@@ -182,17 +182,20 @@ class TestRunner:
             cft.run_oracle(EngineBinding, "toss", steps=None, seconds=None)
 
     def test_the_runner_counts_its_steps_and_coverage(self) -> None:
-        """After the sweep, the runner takes the random steps asked for, and reports them."""
+        """After the sweep, the runner takes the random steps asked for (finishing the start of
+        its last order product), and reports them."""
         result = cft.run_oracle(EngineBinding, "x2bee", steps=500, seed=3)
         assert result.coverage.complete
         assert result.steps == result.coverage.steps
         swept = cft.sweep(EngineBinding, "x2bee", seed=3).steps
-        assert swept + 500 == result.steps
+        # the last journey may finish driving an order product to its start state
+        longest = max(len(p.steps) for p in cft.state_paths("x2bee"))
+        assert swept + 500 <= result.steps <= swept + 500 + longest
 
     def test_the_factory_is_called_again_for_every_replay(self) -> None:
         """Minimizing replays the journey through new systems from the factory."""
         made: list[object] = []
-        bug = toss_oms_bugs.BUGGY["RejectionAfterCollectionToDelivered"]
+        bug = binding_for(toss_oms_bugs.BUGGY["RejectionAfterCollectionToDelivered"])
 
         def factory() -> Any:
             made.append(object())
@@ -206,7 +209,7 @@ class TestRunner:
         """The SQLite example binding agrees with the model; every instance has its own file."""
         a, b = SqliteTossBinding(), SqliteTossBinding()
         assert a.tmp.name != b.tmp.name
-        result = cft.run_oracle(SqliteTossBinding, "toss", steps=300)
+        result = cft.run_oracle(binding_for(SqliteTossBinding), "toss", steps=300)
         assert result.coverage.complete
 
 
@@ -214,7 +217,7 @@ class TestCounterexample:
     def test_the_counterexample_is_data(self) -> None:
         """A disagreement carries its journey, rule ids and values side by side as data."""
         with pytest.raises(cft.DisagreementError) as exc:
-            cft.sweep(toss_oms_bugs.BUGGY["BuyerCancelWhileShipping"], "toss")
+            cft.sweep(binding_for(toss_oms_bugs.BUGGY["BuyerCancelWhileShipping"]), "toss")
         cx = exc.value.counterexample
         assert cx is not None
         assert 3 == cx.length
@@ -229,7 +232,7 @@ class TestPlantedBugs:
     @pytest.mark.parametrize("bug", sorted(toss_oms_bugs.BUGGY))
     def test_every_toss_bug_is_caught_by_the_test_case(self, bug: str) -> None:
         """Under the loaded (ci) profile, the oracle's TestCase catches each planted Toss bug."""
-        case = cft.oracle(toss_oms_bugs.BUGGY[bug], marketplace="toss").TestCase()
+        case = cft.oracle(binding_for(toss_oms_bugs.BUGGY[bug]), marketplace="toss").TestCase()
         with pytest.raises(cft.DisagreementError) as exc:
             case.runTest()
         assert exc.value.counterexample is not None
@@ -254,7 +257,7 @@ class TestPlantedBugs:
 
     def test_the_correct_toss_example_passes_the_test_case(self) -> None:
         """The Toss example passes the whole TestCase (sweep, then hypothesis) under ci."""
-        cft.oracle(TossOMSBinding, marketplace="toss").TestCase().runTest()
+        cft.oracle(binding_for(TossOMSBinding), marketplace="toss").TestCase().runTest()
 
 
 class TestDocs:
@@ -293,7 +296,7 @@ class TestCommandLine:
     ) -> None:
         """`claimflow oracle module:factory` exits 0 and prints the coverage."""
         assert 0 == main(
-            ["oracle", "toss_oms:TossOMSBinding", "--marketplace", "toss", "--steps", "50"]
+            ["oracle", "rules_compat:TossOMSBinding", "--marketplace", "toss", "--steps", "50"]
         )
         assert "(state, actor, action) 2400/2400 (100 %)" in capsys.readouterr().out
 
@@ -301,7 +304,7 @@ class TestCommandLine:
         self, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
     ) -> None:
         """A planted bug exits 1 with the numbered journey."""
-        bug = toss_oms_bugs.BUGGY["ShipDespiteCancelRequest"]
+        bug = binding_for(toss_oms_bugs.BUGGY["ShipDespiteCancelRequest"])
         monkeypatch.setattr(toss_oms_bugs, "ShipDespite", bug, raising=False)
         assert 1 == main(["oracle", "toss_oms_bugs:ShipDespite", "--marketplace", "toss"])
         assert "SELLER order.ship" in capsys.readouterr().out.splitlines()[-1]

@@ -255,6 +255,9 @@ VALID_VALUES: dict[str, str] = {
     "new_item": "another item (SKU-ALT-1/2) at the same unit price, on sale, stock ≥ quantity",
     "refund_amount": "0 to the line's amount (won)",
     "extra_payment": "0, or 1 to 10,000 (won)",
+    # parameters the engine's update adds (rules.md Q1-Q3, X3): the engine's example value
+    "quantity": "the line's whole quantity (the engine's example)",
+    "exchange_mid_return": "False (the engine's example)",
 }
 
 
@@ -291,3 +294,18 @@ def _short(value: object) -> str:
     if isinstance(value, str) and len(value) > 20:
         return f"{value[0]!r} * {len(value)}"
     return repr(value)
+
+
+if __name__ == "__main__":  # python -m claimflow.testing._strategies docs/testing.md
+    import re
+    import sys
+    from pathlib import Path
+
+    doc = Path(sys.argv[1])
+    text = re.sub(
+        r"(<!-- BEGIN parameters -->\n).*?(<!-- END parameters -->)",
+        lambda m: m.group(1) + parameters_markdown() + m.group(2),
+        doc.read_text(encoding="utf-8"),
+        flags=re.DOTALL,
+    )
+    doc.write_text(text, encoding="utf-8")

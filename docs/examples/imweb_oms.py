@@ -18,8 +18,9 @@ What it implements, row by row:
 - exchange (I16): as Toss but imweb's names; the rejection ships the item back (carrier and
   invoice); a hold is possible for any payment, before the replacement ships.
 
-Three class attributes name the rows ``spec/rules.md`` changed this turn, so that the same code
-can be checked against an engine that has not caught up yet (see ``imweb_rules_compat.py``).
+Four class attributes name the rows ``spec/rules.md`` changed this turn (I3/I3a/I4, I6, I16,
+M6), so that the same code can be checked against an engine that has not caught up yet (see
+``rules_compat.py``).
 """
 
 from __future__ import annotations
@@ -85,6 +86,7 @@ class ImwebOMS:
     REFUND_IS_ASYNC = True  # I3: approve → 환불중; I3a: the gateway answers; I4: retry → 환불중
     RETURN_FROM_EXCHANGED = True  # I6: a return may be requested in 교환완료
     EXCHANGE_REJECT_SHIPS_BACK = True  # I16: exchange.reject takes carrier + invoice
+    CHARGE_EXTRA_IS_REMAINDER = True  # M6: only what the refund cannot cover is charged
 
     def __init__(self) -> None:
         self.items: dict[str, Item] = {}
@@ -106,9 +108,15 @@ class ImwebOMS:
         it.claim = None
 
     def _refund(self, it: Item, extra_charge: int, points: int) -> Effects:
-        effects: Effects = [{"kind": "REFUND", "amount": max(it.paid - extra_charge, 0)}]
-        if extra_charge:
-            effects.append({"kind": "CHARGE_EXTRA"})
+        effects: Effects
+        if not self.CHARGE_EXTRA_IS_REMAINDER:
+            effects = [{"kind": "REFUND", "amount": max(it.paid - extra_charge, 0)}]
+            if extra_charge:
+                effects.append({"kind": "CHARGE_EXTRA"})
+        elif extra_charge > it.paid:  # M6: what the refund cannot cover is charged
+            effects = [{"kind": "CHARGE_EXTRA", "amount": extra_charge - it.paid}]
+        else:
+            effects = [{"kind": "REFUND", "amount": it.paid - extra_charge}]
         if points:
             effects.append({"kind": "REFUND_POINTS", "amount": points})
         return effects
@@ -197,9 +205,13 @@ class ImwebOMS:
     # -- return (I6-I15) ---------------------------------------------------------------------
     def return_request(self, it: Item) -> Effects:
         self._need(it.claim is None, "a claim is open")
-        allowed = (SHIPPING, DELIVERED, EXCHANGED) if self.RETURN_FROM_EXCHANGED else (
-            SHIPPING,
-            DELIVERED,
+        allowed = (
+            (SHIPPING, DELIVERED, EXCHANGED)
+            if self.RETURN_FROM_EXCHANGED
+            else (
+                SHIPPING,
+                DELIVERED,
+            )
         )
         self._need(it.status in allowed, "not delivered yet")
         self._open(it, "RETURN")
@@ -362,7 +374,7 @@ class ImwebOMSBinding:
                 return Refused("the seller cannot confirm a purchase")
         elif who != ACTORS.get(a, "SELLER"):
             return Refused(f"{who} may not {a}")
-        problem = _check_params(a, p, oms)
+        problem = _check_params(a, p, oms, it)
         if problem:
             return Refused(problem)
         extra, points = p.get("extra_charge", 0), p.get("refund_points", 0)
@@ -417,7 +429,7 @@ class ImwebOMSBinding:
         return Observed(it.status, c["type"] if c else None, c["status"] if c else None)
 
 
-def _check_params(action: str, p: Any, oms: ImwebOMS) -> str:
+def _check_params(action: str, p: Any, oms: ImwebOMS, item: Item) -> str:
     """What is wrong with the parameters, or ""."""
     needed: list[str] = []
     if action in ("cancel.request", "return.request", "exchange.request"):
@@ -431,6 +443,8 @@ def _check_params(action: str, p: Any, oms: ImwebOMS) -> str:
     for name in needed:
         if p.get(name) is None:
             return f"{name} is required"
+    if "quantity" in p and p["quantity"] != item.quantity:  # Q2: a claim takes the whole item
+        return f"imweb claims take the whole item order ({item.quantity}), not {p['quantity']!r}"
     for name, value in p.items():
         ok = {
             "reason_code": lambda v: v in REASON_CODES,

@@ -13,7 +13,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import imweb_oms_bugs
 import toss_oms_bugs
-from imweb_rules_compat import binding_for
+from rules_compat import binding_for
 
 from claimflow.testing import DisagreementError, load_profile, oracle
 
@@ -25,7 +25,7 @@ for mp, bugs in planted:
         continue
     for name, binding in bugs.items():
         print(f"### {name} ({mp})\n\n{binding.oms_class.__doc__}\n\n```text")
-        system = binding_for(binding) if mp == "imweb" else binding
+        system = binding_for(binding)
         try:
             oracle(system, marketplace=mp).TestCase().runTest()
             if name in imweb_oms_bugs.NEEDS_NEW_ENGINE:

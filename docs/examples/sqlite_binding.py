@@ -61,10 +61,12 @@ class _Rows:
 class SqliteTossBinding(TossOMSBinding):
     """The Toss binding over a fresh SQLite database per instance (one per replay)."""
 
+    oms_class = SqliteTossOMS
+
     def __init__(self) -> None:
         self.tmp = tempfile.TemporaryDirectory(prefix="claimflow-oracle-")
         weakref.finalize(self, self.tmp.cleanup)
-        self.oms = SqliteTossOMS(Path(self.tmp.name) / "oms.sqlite3")
+        self.oms = self.oms_class(Path(self.tmp.name) / "oms.sqlite3")  # type: ignore[call-arg]
 
     def perform(self, handle: str, action: Any, actor: Any, params: Any) -> Any:
         db = self.oms.db
