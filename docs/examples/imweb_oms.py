@@ -167,8 +167,10 @@ class ImwebOMS:
         self._need(self._is(it, "CANCEL", "REQUESTED"), "no cancel request")
         self._need(it.auto_refundable, "auto refund impossible: use cancel.force")
         effects = self._refund(it, extra_charge, points)
+        assert it.claim is not None
+        # a retry sends the same refund again (I4)
+        it.claim["refund"] = sum(e["amount"] for e in effects if e["kind"] == "REFUND")
         if self.REFUND_IS_ASYNC:
-            assert it.claim is not None
             it.claim["status"] = "REFUNDING"
         else:
             self._close(it, "COMPLETED")
@@ -189,12 +191,13 @@ class ImwebOMS:
     def cancel_retry(self, it: Item) -> Effects:
         self._need(self._is(it, "CANCEL", "REFUND_FAILED"), "no failed cancel refund")
         assert it.claim is not None
+        amount = it.claim.get("refund", it.paid)
         if self.REFUND_IS_ASYNC:
             it.claim["status"] = "REFUNDING"
         else:
             self._close(it, "COMPLETED")
             it.status = CANCELED
-        return [{"kind": "REFUND", "amount": it.paid}]
+        return [{"kind": "REFUND", "amount": amount}]
 
     def cancel_force(self, it: Item) -> Effects:
         self._need(self._is(it, "CANCEL", "REQUESTED", "REFUND_FAILED"), "nothing to force")
