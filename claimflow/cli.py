@@ -83,6 +83,7 @@ def _parser() -> argparse.ArgumentParser:
     _add_docs(sub)
     _add_site(sub)
     _add_emulate(sub)
+    _add_oracle(sub)  # claimflow.testing's runner (issue 11)
     return parser
 
 
@@ -745,6 +746,35 @@ def _add_emulate(sub: Any) -> None:
         "drop_after_commit_rate, partial_failure_rate, retry_after, token_ttl",
     )
     emulate.set_defaults(run=_run_emulate)
+
+
+def _add_oracle(sub: Any) -> None:
+    """``claimflow oracle``: check an order system's binding against the rules (testing extra)."""
+    oracle = sub.add_parser(
+        "oracle",
+        help="check your order system (a claimflow.testing binding) against the rules: a "
+        "coverage sweep, then random journeys (needs the testing extra)",
+    )
+    oracle.add_argument("system", metavar="MODULE:FACTORY", help="e.g. my_oms:Binding")
+    oracle.add_argument("--marketplace", required=True, choices=[m.value for m in Marketplace])
+    oracle.add_argument("--steps", type=int, default=5000, help="random steps; default: 5000")
+    oracle.add_argument("--seconds", type=float, default=None, help="time budget of the run")
+    oracle.add_argument("--seed", type=int, default=0, help="default: 0")
+    oracle.add_argument("--no-sweep", action="store_true", help="skip the coverage sweep")
+
+    def run(_parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
+        from .testing._runner import command  # noqa: PLC0415 - needs hypothesis
+
+        return command(
+            args.system,
+            args.marketplace,
+            steps=args.steps,
+            seconds=args.seconds,
+            seed=args.seed,
+            sweep_first=not args.no_sweep,
+        )
+
+    oracle.set_defaults(run=run)
 
 
 def _run_emulate(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:

@@ -2,7 +2,8 @@
 
 Strategies build marketplaces, order products in reachable states, steps with valid and invalid
 parameters; :func:`oracle` builds a stateful test that drives your system (through a three-method
-:class:`OrderSystem` binding) and the claimflow model side by side. See ``docs/testing.md``.
+:class:`OrderSystem` binding) and the claimflow model side by side; :func:`run_oracle` and
+:func:`sweep` do the same outside pytest, with a budget. See ``docs/testing.md``.
 Needs the ``testing`` extra (hypothesis).
 """
 
@@ -11,14 +12,29 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING
 
-from ._oracle import Observed, OrderSystem, Performed, Refused, load_profile, oracle
+from ._coverage import Coverage, CoverageReport, Profile, StatePath, state_paths
+from ._oracle import (
+    BindingError,
+    Counterexample,
+    DisagreementError,
+    Mismatch,
+    Observed,
+    OrderSystem,
+    Performed,
+    Refused,
+    load_profile,
+    oracle,
+)
+from ._runner import OracleResult, run_oracle, sweep
 from ._strategies import (
     Step,
     actions,
+    bad_values,
     fresh_order_products,
     invalid_params,
     marketplaces,
     order_products,
+    parameters_markdown,
     params_for,
     refused_pairs,
     steps,
@@ -51,18 +67,28 @@ def __getattr__(name: str) -> object:
 __all__ = [
     "KINDS",
     "SOAK_FAULTS",
+    "BindingError",
+    "Counterexample",
+    "Coverage",
+    "CoverageReport",
+    "DisagreementError",
     "EmulatedMarketplace",
     "Malformed",
+    "Mismatch",
     "Observed",
+    "OracleResult",
     "OrderSystem",
     "Performed",
     "Problem",
+    "Profile",
     "Refused",
     "SoakReport",
+    "StatePath",
     "Step",
     "SyncASGITransport",
     "WirePayload",
     "actions",
+    "bad_values",
     "fresh_order_products",
     "invalid_params",
     "load_profile",
@@ -70,9 +96,13 @@ __all__ = [
     "marketplaces",
     "oracle",
     "order_products",
+    "parameters_markdown",
     "params_for",
     "refused_pairs",
+    "run_oracle",
     "soak",
+    "state_paths",
     "steps",
+    "sweep",
     "wire_payloads",
 ]

@@ -11,17 +11,19 @@ from hypothesis import strategies as st
 
 from .._engine import allowed_actions, apply, check, example_params
 from .._machine import COMPILED, StateKey, state_key
-from .._params import KST, ImwebReasonCode
+from .._params import KST, ImwebReasonCode, example
 from .._values import CandidateItem, OrderProduct
 from .._vocab import Action, Actor, FeePayer, Marketplace, PaymentChannel, Status
 
 __all__ = [
     "Step",
     "actions",
+    "bad_values",
     "fresh_order_products",
     "invalid_params",
     "marketplaces",
     "order_products",
+    "parameters_markdown",
     "params_for",
     "refused_pairs",
     "steps",
@@ -93,6 +95,8 @@ def params_for(op: OrderProduct, action: Action | str) -> st.SearchStrategy[dict
         "refund_amount": st.integers(0, max(op.amount, 0)),
         "extra_payment": st.just(0) | st.integers(1, 10_000),
     }
+    for name, spec in specs.items():  # a parameter added to the rules later: its example value
+        values.setdefault(name, st.just(example(spec, op)))
     required = {n: values[n] for n, s in specs.items() if s.required}
     optional = {n: values[n] for n, s in specs.items() if not s.required}
     return st.fixed_dictionaries(required, optional=optional)
@@ -109,21 +113,7 @@ def invalid_params(op: OrderProduct, action: Action | str) -> st.SearchStrategy[
     if not valid:
         msg = f"{action} takes no required parameter on {op.marketplace}"
         raise ValueError(msg)
-    bad: dict[str, list[object]] = {
-        "reason": ["", "   ", 42, "가" * 300],
-        "carrier": ["", None],
-        "tracking_number": ["", "12", "no spaces allowed", 1234],
-        "fee_payer": ["NOBODY", "user", 1],
-        "reason_code": ["CHANGED_MIND", ""],
-        "shipping_deadline": [dt.date(2000, 1, 1), "2099-01-01"],
-        "new_item": [
-            CandidateItem(op.item_id, op.unit_price, True, op.quantity),  # the same item
-            CandidateItem("SKU-ALT", op.unit_price + 1, True, op.quantity),  # other price
-            CandidateItem("SKU-ALT", op.unit_price, False, op.quantity),  # not on sale
-            CandidateItem("SKU-ALT", op.unit_price, True, 0),  # out of stock
-            "SKU-ALT",
-        ],
-    }
+    bad = bad_values(op)
 
     def spoil(name: str) -> st.SearchStrategy[dict[str, Any]]:
         def with_value(value: object) -> dict[str, Any]:
@@ -138,6 +128,25 @@ def invalid_params(op: OrderProduct, action: Action | str) -> st.SearchStrategy[
 
     # flatmap rather than @composite: a composite made per call costs a source inspection
     return st.sampled_from(sorted(valid)).flatmap(spoil)
+
+
+def bad_values(op: OrderProduct) -> dict[str, list[object]]:
+    """Malformed values per parameter name, for *op* (a missing value is tried besides these)."""
+    return {
+        "reason": ["", "   ", 42, "가" * 300],
+        "carrier": ["", None],
+        "tracking_number": ["", "12", "no spaces allowed", 1234],
+        "fee_payer": ["NOBODY", "user", 1],
+        "reason_code": ["CHANGED_MIND", ""],
+        "shipping_deadline": [dt.date(2000, 1, 1), "2099-01-01"],
+        "new_item": [
+            CandidateItem(op.item_id, op.unit_price, True, op.quantity),  # the same item
+            CandidateItem("SKU-ALT", op.unit_price + 1, True, op.quantity),  # other price
+            CandidateItem("SKU-ALT", op.unit_price, False, op.quantity),  # not on sale
+            CandidateItem("SKU-ALT", op.unit_price, True, 0),  # out of stock
+            "SKU-ALT",
+        ],
+    }
 
 
 def actions(marketplace: Marketplace | str) -> st.SearchStrategy[tuple[Action, Actor]]:
@@ -229,3 +238,74 @@ def _try_apply(
     if not check(op, action, actor, **params).allowed:
         return None  # a guard that depends on the parameters (e.g. option change) said no
     return apply(op, action, actor, **params).order_product
+
+
+#: What :func:`params_for` (and the runner) draw for each parameter, in words for docs/testing.md.
+VALID_VALUES: dict[str, str] = {
+    "reason": "one of 단순 변심, 사이즈가 맞지 않음, 상품 불량, 재고 없음, x",
+    "detail_reason": "as reason",
+    "memo": "as reason",
+    "reason_code": "any `ImwebReasonCode`",
+    "carrier": "CJ대한통운, 롯데택배, 한진택배 or 우체국택배",
+    "tracking_number": "`NNNN-NNNN-NNNN` (digits)",
+    "fee_payer": "`USER` or `MERCHANT`",
+    "shipping_deadline": "1 to 30 days after today (KST)",
+    "extra_charge": "0 to the line's amount (won)",
+    "refund_points": "0 to 5,000",
+    "new_item": "another item (SKU-ALT-1/2) at the same unit price, on sale, stock ≥ quantity",
+    "refund_amount": "0 to the line's amount (won)",
+    "extra_payment": "0, or 1 to 10,000 (won)",
+    # parameters the engine's update adds (rules.md Q1-Q3, X3): the engine's example value
+    "quantity": "the line's whole quantity (the engine's example)",
+    "exchange_mid_return": "False (the engine's example)",
+}
+
+
+def parameters_markdown() -> str:
+    """The parameters the oracle sends, generated from the rules: for docs/testing.md.
+
+    One row per parameter name any marketplace's rules take: which actions take it (required
+    or optional), the valid values the oracle draws, and the malformed values it tries besides
+    leaving a required one out.
+    """
+    op = OrderProduct("op", Marketplace.TOSS, Status.PAID, "SKU-0001", 10_000)
+    bad = bad_values(op)
+    taken: dict[str, dict[str, list[str]]] = {}
+    for mp in Marketplace:
+        for action, specs in sorted(COMPILED[mp].param_specs.items()):
+            for spec in specs:
+                where = taken.setdefault(spec.name, {})
+                mark = "" if spec.required else " (optional)"
+                where.setdefault(f"`{action}`{mark}", []).append(str(mp))
+    rows = [
+        "| parameter | taken by | valid values drawn | malformed values tried |",
+        "|---|---|---|---|",
+    ]
+    for name in sorted(taken):
+        by = "; ".join(f"{a} ({', '.join(mps)})" for a, mps in taken[name].items())
+        tried = ", ".join(f"`{_short(v)}`" for v in bad.get(name, [])) or "—"
+        rows.append(
+            f"| `{name}` | {by} | {VALID_VALUES.get(name, 'the engine example')} | {tried} |"
+        )
+    return "\n".join(rows) + "\n"
+
+
+def _short(value: object) -> str:
+    if isinstance(value, str) and len(value) > 20:
+        return f"{value[0]!r} * {len(value)}"
+    return repr(value)
+
+
+if __name__ == "__main__":  # python -m claimflow.testing._strategies docs/testing.md
+    import re
+    import sys
+    from pathlib import Path
+
+    doc = Path(sys.argv[1])
+    text = re.sub(
+        r"(<!-- BEGIN parameters -->\n).*?(<!-- END parameters -->)",
+        lambda m: m.group(1) + parameters_markdown() + m.group(2),
+        doc.read_text(encoding="utf-8"),
+        flags=re.DOTALL,
+    )
+    doc.write_text(text, encoding="utf-8")

@@ -6,8 +6,10 @@ names as claimflow so the binding at the bottom stays a few lines.
 
 Rules, from the guides (취소 000_…, 반품 001_…, 교환 003_…):
 - buyer cancel in 결제완료 is immediate (refund, no claim); in 상품준비중/발송지연 it is a request
-  the seller approves (refund) or rejects with an invoice (→ 배송중);
-- the seller may cancel directly up to 배송완료, even with a claim in progress;
+  the seller approves (refund) or rejects with an invoice (→ 배송중); Toss approves it by itself
+  after 7 business days;
+- the seller may cancel directly up to 배송완료, even with a claim in progress (also in the
+  statuses a return or exchange moved the line to);
 - returns and exchanges are requested in 배송중/배송완료 (and 교환완료), approved, collected, then
   completed (return: refund) or rejected after collection (반려: back to where they started).
 """
@@ -48,6 +50,10 @@ class Line:
 
 class TossOMS:
     """The OMS: one method per thing a person or Toss can do. Each returns the effects caused."""
+
+    # rows rules.md changed this turn (see rules_compat.py)
+    SYSTEM_APPROVES_CANCEL = True  # T3: Toss approves a cancel request left 7 business days
+    SELLER_CANCEL_DURING_CLAIM = True  # T5: also from the statuses an open claim moved to
 
     def __init__(self) -> None:
         self.lines: dict[str, Line] = {}
@@ -124,7 +130,9 @@ class TossOMS:
         return ["REGISTER_DELIVERY"]
 
     def seller_cancel(self, line: Line) -> list[str]:
-        self._need(line.status in (PAID, PREPARING, DELAYED, SHIPPING, DELIVERED), "too late")
+        during = (RC, RCD, EC, ECD, REDELIVERING) if self.SELLER_CANCEL_DURING_CLAIM else ()
+        allowed = (PAID, PREPARING, DELAYED, SHIPPING, DELIVERED, *during)
+        self._need(line.status in allowed, "too late")
         if line.claim is not None:
             self._close(line, "CLOSED_BY_SELLER_CANCEL")
         line.status = CANCELED
@@ -241,7 +249,10 @@ class TossOMSBinding:
 
     def perform(self, handle: str, action: Any, actor: Any, params: Any) -> Any:
         line, oms, a, who = self.oms.lines[handle], self.oms, str(action), str(actor)
-        if (a in SELLER_ONLY and who != "SELLER") or (a in BUYER_ONLY and who != "BUYER"):
+        system_approval = a == "cancel.approve" and who == "SYSTEM" and oms.SYSTEM_APPROVES_CANCEL
+        if (a in SELLER_ONLY and who != "SELLER" and not system_approval) or (
+            a in BUYER_ONLY and who != "BUYER"
+        ):
             return Refused(f"{who} may not {a}")
         if a == "order.deliver" and who != "SYSTEM":
             return Refused("only the carrier delivers")
