@@ -90,6 +90,19 @@ def _begin_immediate(conn: sa.Connection) -> None:
     conn.exec_driver_sql("BEGIN IMMEDIATE")
 
 
+def _check_sqlite_connection(conn: sa.Connection) -> None:
+    """pysqlite's own transaction handling breaks SAVEPOINTs (SQLAlchemy's pysqlite docs): a
+    Connection of a SQLite engine must come from an engine with the store's hooks."""
+    engine = conn.engine
+    if engine.dialect.name == "sqlite" and not sa.event.contains(engine, "begin", _begin_immediate):
+        msg = (
+            "store: this SQLite Connection's engine lacks the store's transaction hooks "
+            "(pysqlite would break SAVEPOINTs); make the engine with "
+            "claimflow.store.make_engine(url), or pass it once to Store.open(engine)"
+        )
+        raise InvalidStoreURLError(msg, field="url")
+
+
 def _url(url: str, *, asynchronous: bool) -> sa.URL:
     try:
         u = sa.make_url(url)
@@ -381,10 +394,12 @@ class Store:
         owns = isinstance(target, str)
         if isinstance(target, str):
             bind: sa.Engine | sa.Connection = make_engine(target, **engine_kwargs)
-        elif isinstance(target, (sa.Engine, sa.Connection)):
+        elif isinstance(target, sa.Engine):
             bind = target
-            if isinstance(target, sa.Engine):
-                _sqlite_hooks(target)
+            _sqlite_hooks(target)
+        elif isinstance(target, sa.Connection):
+            bind = target
+            _check_sqlite_connection(target)
         else:
             msg = f"store: expected a URL, an Engine or a Connection, got {type(target).__name__}"
             raise InvalidStoreURLError(msg, field="url")
