@@ -87,6 +87,7 @@ __all__ = [
     "apply_remote_async",
     "apply_remote_many",
     "apply_remote_many_async",
+    "explain",
     "pending_action",
     "reconcile",
     "reconcile_async",
@@ -607,7 +608,8 @@ def _adopt_current(op: OrderProduct, remote: RemoteOrderProduct) -> OrderProduct
 
 # --- judging by the intent ----------------------------------------------------------------------
 
-_ACTORS = (Actor.SELLER, Actor.BUYER, Actor.SYSTEM)  # who may have acted, in order of preference
+#: who may have acted, in order of preference: reconcile looks at the seller's console first
+_ACTORS = (Actor.SELLER, Actor.BUYER, Actor.SYSTEM)
 
 
 def _key(op: OrderProduct) -> tuple[object, ...]:
@@ -691,7 +693,9 @@ def _find_path(
     op: OrderProduct,
     remote: RemoteOrderProduct,
     at: dt.datetime,
+    *,
     max_steps: int = MAX_ADOPTED_STEPS,
+    actors: Sequence[Actor] = _ACTORS,
 ) -> tuple[Applied, ...] | None:
     """The shortest chain of actions (by anyone) leading from *op* to what *remote* shows, each
     as :func:`claimflow.apply` makes it; () when they agree already; None when none is found."""
@@ -704,7 +708,7 @@ def _find_path(
         current, path = queue.popleft()
         if len(path) >= max_steps:
             continue
-        for actor in _ACTORS:
+        for actor in actors:
             for action in allowed_actions(current, actor):
                 searched += 1
                 if searched > _MAX_SEARCHED:
@@ -720,6 +724,23 @@ def _find_path(
                     seen.add(key)
                     queue.append((after, (*path, done)))
     return None
+
+
+def explain(
+    spec: MarketplaceSpec,
+    order_product: OrderProduct,
+    remote: RemoteOrderProduct,
+    *,
+    actors: Sequence[Actor | str] = _ACTORS,
+    at: dt.datetime | None = None,
+    max_steps: int = MAX_ADOPTED_STEPS,
+) -> tuple[Applied, ...] | None:
+    """The shortest chain of actions (by *actors*, tried in that order) that leads from
+    *order_product* to what *remote* shows, each as :func:`claimflow.apply` makes it with the
+    marketplace's claim ids and the rules' example parameters: ``()`` when they agree already,
+    None when no chain of at most *max_steps* actions does. For ingesting remote changes."""
+    who = tuple(Actor(a) for a in actors)
+    return _find_path(spec, order_product, remote, at or _now(), max_steps=max_steps, actors=who)
 
 
 def _judge(
@@ -749,7 +770,7 @@ def _judge(
         return Reconciled(op, ReconcileOutcome.IN_FLIGHT, remote)
     # someone else's change: the shortest explanation wins, the intent's on a tie
     limit = MAX_ADOPTED_STEPS if after is None else len(after)
-    others = _find_path(spec, op, remote, at, limit)
+    others = _find_path(spec, op, remote, at, max_steps=limit)
     if mine is not None and after is not None and (others is None or len(after) < len(others)):
         return Reconciled(
             after[-1].order_product, ReconcileOutcome.APPLIED, remote, applied=mine, adopted=after
