@@ -200,7 +200,9 @@ def race(
     for n, op_id in enumerate(op_ids):
         status = Status.DELIVERED if n % 2 == 0 else Status.PAID
         store.put(OrderProduct(op_id, "toss", status, "ITEM-A", 10_000), order_id=f"O-{tag}-{n}")
-    ctx = mp.get_context("spawn")
+    # real processes; the forkserver imports claimflow.store once and forks each worker from it
+    ctx = mp.get_context("forkserver")
+    ctx.set_forkserver_preload(["claimflow.store.testing"])
     barrier = ctx.Barrier(workers)
     out = ctx.Queue()
     procs = [

@@ -19,7 +19,7 @@ THOROUGH = (
     os.environ.get("CLAIMFLOW_THOROUGH") == "1"
     or os.environ.get("CLAIMFLOW_HYPOTHESIS_PROFILE") == "thorough"
 )
-CASES = [(2, "local", 8), (8, "local", 6), (8, "intent", 6)]
+CASES = [(2, "local", 12), (8, "local", 10), (8, "intent", 10)]
 if THOROUGH:
     CASES += [(32, "local", 30), (32, "intent", 30)]
 
