@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from . import _apidoc, _diagrams, _opsguide
+from ._demo import register_store_commands
 from ._demo import run as run_demo
 from ._vocab import Marketplace
 from .exceptions import ClaimflowError
@@ -84,7 +85,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         help="fault injection, repeat for several: latency, error_rate, rate_limit_rate, "
         "drop_after_commit_rate, partial_failure_rate, retry_after, token_ttl",
     )
+    register_store_commands(sub)  # `worker`, `demo --store` (claimflow.store; store-flow's)
     args = parser.parse_args(argv)
+    if getattr(args, "run", None) is not None:
+        return int(args.run(args))
     if args.command == "emulate":
         return _run_emulate(parser, args)
     if args.command == "demo":

@@ -59,8 +59,16 @@ __all__ = ["SyncReport", "sync"]
 #: buyer in the app, the marketplace by itself, the seller in the web console.
 SYNC_ACTORS = (Actor.BUYER, Actor.SYSTEM, Actor.SELLER)
 
-#: Statuses a new order product may hide under a Toss code that folds a pending claim in.
-_HIDDEN = (Status.DELIVERED, Status.SHIPPING, Status.PREPARING, Status.PAID, Status.EXCHANGED)
+#: Where a new order product's claims may have started from, tried in this order after the status
+#: the wire shows (a code that folds a pending claim in hides it; a claim that ended moved it).
+_BASES = (
+    Status.DELIVERED,
+    Status.SHIPPING,
+    Status.PREPARING,
+    Status.DELAYED,
+    Status.PAID,
+    Status.EXCHANGED,
+)
 
 
 @attrs.frozen
@@ -75,6 +83,7 @@ class SyncReport:
     unexplained: int  # remote states no chain of actions leads to (left as they were)
     busy: int  # skipped: an intent in flight (the reconcile worker's)
     unreadable: int  # could not be read back (left for the next pass)
+    conflicts: int  # the store holds another marketplace's order product under the same id
     cursor: Mapping[str, Any]  # the cursor written at the end of the pass
     seconds: float
 
@@ -83,7 +92,9 @@ class SyncReport:
         return (
             f"{self.marketplace}: {self.seen} seen, {self.created} new, {self.changed} changed "
             f"({self.events} events), {self.unexplained} unexplained, {self.busy} busy, "
-            f"{self.unreadable} unreadable in {self.seconds:.2f} s"
+            f"{self.unreadable} unreadable"
+            + (f", {self.conflicts} id conflicts" if self.conflicts else "")
+            + f" in {self.seconds:.2f} s"
         )
 
 
@@ -137,13 +148,14 @@ def _new_order_product(
 def _create(
     adapter: Adapter, remote: RemoteOrderProduct, at: dt.datetime
 ) -> tuple[OrderProduct, tuple[Applied, ...]]:
-    """A new order product for *remote*: its status without claims (version 0), then the chain of
-    actions to what the marketplace shows; without one, the remote state taken over as version 0."""
+    """A new order product for *remote*: a status without claims (version 0; the one the wire
+    shows, else the first of :data:`_BASES` a chain of actions leads from), then that chain to
+    what the marketplace shows; without one, the remote state taken over as version 0."""
     spec = adapter.spec
-    bases = (remote.status,) if remote.status is not None else _HIDDEN
+    shown = (remote.status,) if remote.status is not None else ()
+    bases = shown + (tuple(s for s in _BASES if s not in shown) if remote.claims else ())
     first: OrderProduct | None = None
-    for status in bases:
-        assert status is not None
+    for status in bases or _BASES:
         base = _new_order_product(spec.marketplace, remote, status)
         first = first or base
         try:
@@ -252,6 +264,9 @@ def _ingest(
                 )
                 local[op.id] = op
                 tally["created"] += 1
+            elif op.marketplace is not mp:  # another marketplace's order product, same id
+                tally["conflict"] += 1
+                continue
             elif remote.id in held:
                 tally["busy"] += 1
                 continue
@@ -502,6 +517,7 @@ def sync(
         unexplained=tally["unexplained"],
         busy=tally["busy"],
         unreadable=tally["unreadable"],
+        conflicts=tally["conflict"],
         cursor=new,
         seconds=time.perf_counter() - started,
     )

@@ -22,35 +22,46 @@ transaction.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import logging
 import os
+import signal
+import threading
+import time
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
+import attrs
 import sqlalchemy as sa
 
-from .._vocab import Marketplace
+from .._vocab import EffectKind, Marketplace
 from ..adapters import Client, OrderRef, Reconciled, ReconcileOutcome, RetryPolicy, reconcile
 from ..adapters._commit import IN_FLIGHT_SECONDS, pending_action
 from ..exceptions import (
     ActionRefusedError,
+    ClaimflowError,
     InvalidInputError,
     MarketplaceError,
     StaleVersionError,
     StoreError,
 )
 from . import _protocol
+from ._effects import EffectHandler, StoredEffect, run_effects
 from ._protocol import Intent, IntentOutcome, Shard
 from ._schema import intents
 from ._store import Store
 
 __all__ = [
     "CREDENTIAL_ENV",
+    "Worker",
+    "WorkerConfig",
     "make_adapter",
+    "print_effect",
     "reconcile_intent",
     "reconcile_pending",
     "ref_of",
+    "run_worker",
 ]
 
 log = logging.getLogger("claimflow.worker")
@@ -262,3 +273,226 @@ def reconcile_pending(
             continue
         stats[f"reconcile:{synced.outcome}"] += 1
     return len(claimed)
+
+
+# --- one process: the three loops -----------------------------------------------------------------
+
+
+@attrs.frozen
+class WorkerConfig:
+    """How a :class:`Worker` paces its loops.
+
+    *reconcile_every* / *sync_every*: seconds between rounds (``sync_every`` None: no sync loop);
+    *idle* / *max_idle*: the sleep after a round that found nothing to do, doubling up to
+    *max_idle* (no busy loop); *lease*: the lease of claimed intents and effects; *in_flight_for*:
+    how long a write without an answer may still arrive (:func:`claimflow.adapters.reconcile`);
+    *shard*: this worker's share of the order ids; *limit*: intents / effects per round;
+    *sync_options*: keyword arguments for :func:`claimflow.store.sync` (``pace``, ``batch``, …).
+    """
+
+    reconcile_every: float = 1.0
+    sync_every: float | None = 60.0
+    idle: float = 0.2
+    max_idle: float = 5.0
+    lease: dt.timedelta = dt.timedelta(seconds=60)
+    in_flight_for: float = IN_FLIGHT_SECONDS
+    shard: Shard | None = None
+    limit: int = 20
+    sync_options: Mapping[str, Any] = attrs.field(factory=dict)
+
+
+class Worker:
+    """The reconcile, sync and effect loops of one process, interleaved in one thread.
+
+    *adapters*: one per marketplace this worker serves; *handlers*: the OMS's effect handler per
+    effect kind (none: no effect loop). :meth:`run` goes round until *stop* is set (SIGTERM and
+    SIGINT set it under :func:`run_worker`); ``stats`` counts what each round did.
+    """
+
+    def __init__(
+        self,
+        store: Store,
+        adapters: Client | Mapping[Marketplace, Client],
+        *,
+        handlers: Mapping[EffectKind, EffectHandler] | None = None,
+        config: WorkerConfig | None = None,
+    ) -> None:
+        self.store = store
+        self.adapters = _by_marketplace(adapters)
+        self.handlers = dict(handlers or {})
+        self.config = config or WorkerConfig()
+        self.stats: Counter[str] = Counter()
+        self._next_sync = 0.0
+        self._next_reconcile = 0.0
+
+    def round(self) -> int:
+        """One round of each loop that is due; returns how much work it found."""
+        cfg = self.config
+        work = 0
+        now = time.monotonic()
+        if now >= self._next_reconcile:
+            self._next_reconcile = now + cfg.reconcile_every
+            work += self._guarded(
+                "reconcile",
+                lambda: reconcile_pending(
+                    self.store,
+                    self.adapters,
+                    shard=cfg.shard,
+                    limit=cfg.limit,
+                    lease=cfg.lease,
+                    in_flight_for=cfg.in_flight_for,
+                    stats=self.stats,
+                ),
+            )
+        if cfg.sync_every is not None and now >= self._next_sync:
+            self._next_sync = now + cfg.sync_every
+            for adapter in self.adapters.values():
+                work += self._guarded("sync", functools.partial(self._sync, adapter))
+        if self.handlers:
+            work += self._guarded(
+                "effects",
+                lambda: (
+                    run_effects(
+                        self.store, self.handlers, limit=cfg.limit, lease=cfg.lease, shard=cfg.shard
+                    ).delivered
+                ),
+            )
+        return work
+
+    def _sync(self, adapter: Client) -> int:
+        from ._sync import sync  # noqa: PLC0415 - sync imports this module's neighbours
+
+        report = sync(self.store, adapter, **dict(self.config.sync_options))
+        self.stats["sync:events"] += report.events
+        self.stats["sync:created"] += report.created
+        return report.events + report.created
+
+    def _guarded(self, loop: str, step: Callable[[], int]) -> int:
+        """Run one loop's step; a failure is counted and logged, the worker goes on."""
+        try:
+            n = step()
+        except (ClaimflowError, sa.exc.SQLAlchemyError, OSError) as e:
+            self.stats[f"{loop}:failed"] += 1
+            log.warning("%s round failed: %s", loop, type(e).__name__)
+            return 0
+        self.stats[f"{loop}:rounds"] += 1
+        return n
+
+    def run(self, stop: threading.Event) -> Counter[str]:
+        """Go round until *stop* is set; an idle round sleeps, doubling up to ``max_idle``."""
+        wait = self.config.idle
+        while not stop.is_set():
+            if self.round():
+                wait = self.config.idle
+                continue
+            stop.wait(wait)
+            wait = min(self.config.max_idle, wait * 2)
+        return self.stats
+
+
+def run_worker(
+    store: Store,
+    adapters: Client | Mapping[Marketplace, Client],
+    *,
+    handlers: Mapping[EffectKind, EffectHandler] | None = None,
+    config: WorkerConfig | None = None,
+    stop: threading.Event | None = None,
+) -> Counter[str]:
+    """Run a :class:`Worker` in this process until SIGTERM or SIGINT (or *stop*): the signal
+    ends the current round, then this returns the worker's stats (graceful shutdown)."""
+    stop = stop or threading.Event()
+    previous = {}
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        previous[sig] = signal.signal(sig, lambda *_: stop.set())
+    try:
+        return Worker(store, adapters, handlers=handlers, config=config).run(stop)
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+
+
+def print_effect(effect: StoredEffect) -> None:
+    """An effect handler that prints the effect with its idempotency key (for demos)."""
+    e = effect.effect
+    amount = f" {e.amount:,}원" if e.amount is not None else ""
+    delivery = f" {e.carrier} {e.tracking_number}" if e.carrier else ""
+    print(f"  effect {effect.key}: {e.kind}{amount}{delivery}", flush=True)
+
+
+# --- claimflow worker -----------------------------------------------------------------------------
+
+
+def _handlers(spec: str | None, print_all: bool) -> dict[EffectKind, EffectHandler]:
+    """The effect handlers of ``--handlers module:attr`` (a mapping, or a callable returning
+    one) and ``--print-effects``."""
+    import importlib  # noqa: PLC0415
+
+    out: dict[EffectKind, EffectHandler] = {}
+    if print_all:
+        out = dict.fromkeys(EffectKind, print_effect)
+    if spec:
+        module, _, attr = spec.partition(":")
+        if not module or not attr:
+            msg = f"--handlers {spec!r}: expected MODULE:ATTRIBUTE"
+            raise InvalidInputError(msg, field="handlers")
+        found = getattr(importlib.import_module(module), attr)
+        table = found() if callable(found) else found
+        out.update({EffectKind(k): v for k, v in dict(table).items()})
+    return out
+
+
+def _base_urls(items: list[str], marketplaces: list[Marketplace]) -> dict[Marketplace, str]:
+    urls: dict[Marketplace, str] = {}
+    for item in items:
+        name, sep, url = item.partition("=")
+        if sep and name in {m.value for m in Marketplace}:
+            urls[Marketplace(name)] = url
+        elif len(marketplaces) == 1:
+            urls[marketplaces[0]] = item
+        else:
+            msg = f"--base-url {item!r}: with several marketplaces write MARKETPLACE=URL"
+            raise InvalidInputError(msg, field="base_url")
+    return urls
+
+
+def worker_command(args: Any) -> int:
+    """``claimflow worker``: parse what :func:`add_worker_arguments` declared and run."""
+    from ..adapters import imweb, toss, x2bee  # noqa: PLC0415
+
+    defaults = {
+        Marketplace.TOSS: toss.DEFAULT_BASE_URL,
+        Marketplace.IMWEB: imweb.DEFAULT_BASE_URL,
+        Marketplace.X2BEE: x2bee.DEFAULT_ORDER_URL,
+    }
+    mps = [Marketplace(m) for m in dict.fromkeys(args.marketplace)]
+    urls = _base_urls(args.base_url, mps)
+    shard = None
+    if args.shard:
+        index, _, count = args.shard.partition("/")
+        shard = Shard(int(index), int(count))
+    config = WorkerConfig(
+        reconcile_every=args.reconcile_every,
+        sync_every=args.sync_every or None,
+        lease=dt.timedelta(seconds=args.lease),
+        in_flight_for=args.in_flight_for,
+        shard=shard,
+        sync_options={"pace": args.pace} if args.pace is not None else {},
+    )
+    handlers = _handlers(args.handlers, args.print_effects)
+    adapters = {
+        mp: make_adapter(mp, urls.get(mp, defaults[mp]), emulator=args.emulator) for mp in mps
+    }
+    with Store.open(args.store, upgrade=args.upgrade) as store:
+        if args.once:
+            worker = Worker(store, adapters, handlers=handlers, config=config)
+            worker.round()
+            stats = worker.stats
+        else:
+            log.info("claimflow worker: %s on %s", ", ".join(mps), store.dialect)
+            stats = run_worker(store, adapters, handlers=handlers, config=config)
+    for adapter in adapters.values():
+        adapter.close()
+    print(
+        "claimflow worker: " + (", ".join(f"{k} {v}" for k, v in sorted(stats.items())) or "idle")
+    )
+    return 0
