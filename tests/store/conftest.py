@@ -4,8 +4,8 @@ PostgreSQL comes from ``CLAIMFLOW_TEST_PG_URL`` (default
 ``postgresql://claimflow:claimflow@127.0.0.1:5432/claimflow_test``; ``.ci/run`` starts the server
 and creates that role and database). Each test gets its own PostgreSQL schema (``search_path`` in
 the URL), dropped afterwards, and its own SQLite file. When PostgreSQL cannot be reached the
-PostgreSQL half is skipped with a message saying how to start it — except under ``CI=true``, where
-a missing PostgreSQL fails the run.
+PostgreSQL half is skipped with a message saying how to start it — except under ``CI=true`` or
+``CLAIMFLOW_REQUIRE_PG=1`` (set by ``.ci/run``), where a missing PostgreSQL fails the run.
 
 Fixtures (store-flow's tests use them too):
 
@@ -65,7 +65,7 @@ def require_pg() -> None:
         f"PostgreSQL not reachable at CLAIMFLOW_TEST_PG_URL ({problem}); start it with "
         "`pg_ctlcluster 15 main start` and create the role and database as .ci/run does"
     )
-    if os.environ.get("CI", "").lower() == "true":
+    if os.environ.get("CI", "").lower() == "true" or os.environ.get("CLAIMFLOW_REQUIRE_PG") == "1":
         pytest.fail(text)
     pytest.skip(text)
 
