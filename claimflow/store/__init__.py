@@ -61,6 +61,16 @@ by the order id's bucket): no table locks, no advisory locks, no global sequence
 
 from __future__ import annotations
 
+from ..exceptions import (
+    BusyError,
+    CorruptRowError,
+    DuplicateOrderProductError,
+    InvalidStoreURLError,
+    SchemaVersionError,
+    StoreError,
+    StoreUnavailableError,
+    UnknownOrderProductError,
+)
 from ._async import AsyncStore
 from ._effects import (
     DeliveryReport,
@@ -87,20 +97,28 @@ from ._store import CommitHook, InTransactionHandler, Row, Store, make_engine
 __all__ = [
     "SCHEMA_VERSION",
     "AsyncStore",
+    "BusyError",
     "CommitHook",
+    "CorruptRowError",
     "DeliveryReport",
+    "DuplicateOrderProductError",
     "EffectHandler",
     "EffectStatus",
     "InTransactionHandler",
     "Intent",
     "IntentOutcome",
     "IntentStatus",
+    "InvalidStoreURLError",
     "PermanentEffectError",
     "Row",
+    "SchemaVersionError",
     "Settlement",
     "Shard",
     "Store",
+    "StoreError",
+    "StoreUnavailableError",
     "StoredEffect",
+    "UnknownOrderProductError",
     "backoff",
     "bucket_of",
     "create_version",
