@@ -300,7 +300,13 @@ class AsyncStore:
         intent = await self.begin_intent(order_product_id, action, actor, lease=lease, **params)
         try:
             done = await apply_remote_async(
-                adapter, intent.order_product, intent.action, intent.actor, ref=ref, **params
+                adapter,
+                intent.order_product,
+                intent.action,
+                intent.actor,
+                ref=ref,
+                expected_version=intent.base_version,
+                **params,
             )
         except OutcomeUnknownError as e:
             await self.finish_intent(intent, IntentOutcome.UNKNOWN, error=_safe(e))

@@ -697,7 +697,13 @@ class Store:
         )
         try:
             done = apply_remote(
-                adapter, intent.order_product, intent.action, intent.actor, ref=ref, **params
+                adapter,
+                intent.order_product,
+                intent.action,
+                intent.actor,
+                ref=ref,
+                expected_version=intent.base_version,
+                **params,
             )
         except OutcomeUnknownError as e:
             self.finish_intent(intent, IntentOutcome.UNKNOWN, error=_safe(e))
