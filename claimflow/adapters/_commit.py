@@ -670,20 +670,30 @@ def _external_step(
     """*action* by *actor* on *op*, as an external change would have made it (the rules' example
     parameters, the marketplace's claim id and reason), or None if it cannot have happened."""
     params = example_params(op, action)
+
+    def redo(claim_id: str | None) -> Applied:
+        values = dict(params)
+        shown = next((c for c in remote.claims if c.id == claim_id), None)
+        if "reason" in values and shown is not None and shown.reason:
+            values["reason"] = shown.reason
+        try:
+            return apply(op, action, actor, claim_id=claim_id, at=at, **values)
+        except ActionRefusedError:  # the wire's reason does not fit: the rules' example
+            return apply(op, action, actor, claim_id=claim_id, at=at, **params)
+
     try:
-        plain = apply(op, action, actor, at=at, **params)
-
-        def redo(claim_id: str) -> Applied:
-            values = dict(params)
-            shown = next((c for c in remote.claims if c.id == claim_id), None)
-            if "reason" in values and shown is not None and shown.reason:
-                values["reason"] = shown.reason
-            try:
-                return apply(op, action, actor, claim_id=claim_id, at=at, **values)
-            except ActionRefusedError:  # the wire's reason does not fit: the rules' example
-                return apply(op, action, actor, claim_id=claim_id, at=at, **params)
-
-        return _with_claim_id(spec, op, remote, plain, redo)
+        # guess the claim it may open: the oldest the wire shows that op does not know (the
+        # engine uses the id only for an action that opens a claim), checked right after
+        known = _known_claims(op)
+        guess = next((c.id for c in remote.claims if c.id not in known), None)
+        first = redo(guess)
+        opened = first.event.claim_id
+        if opened is None or opened in known:
+            return first
+        wanted = _new_claim_id(spec, op, first.event.claim_type, remote, set())
+        if wanted == opened:
+            return first
+        return _with_claim_id(spec, op, remote, first, redo)
     except ClaimflowError:
         return None
 

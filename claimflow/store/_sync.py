@@ -44,13 +44,21 @@ import attrs
 import sqlalchemy as sa
 
 from .._params import KST
-from .._values import Applied, OrderProduct
-from .._vocab import Actor, Marketplace, PaymentChannel, Status
+from .._values import Applied, HistoryEvent, OrderProduct
+from .._vocab import Actor, ClaimType, Marketplace, PaymentChannel, Status
 from ..adapters import Adapter, ClaimQuery, OrderQuery, OrderRef, RemoteClaim, RemoteOrderProduct
 from ..adapters._commit import adopt, consistent, explain
-from ..exceptions import ClaimflowError, MarketplaceError
-from . import _codec
-from ._schema import IN_FLIGHT, intents, order_products, remote_claims, sync_cursors
+from ..exceptions import ClaimflowError, MarketplaceError, StaleVersionError
+from . import _codec, _effects
+from ._schema import (
+    IN_FLIGHT,
+    bucket_of,
+    events,
+    intents,
+    order_products,
+    remote_claims,
+    sync_cursors,
+)
 from ._store import Store
 
 __all__ = ["SyncReport", "sync"]
@@ -69,6 +77,15 @@ _BASES = (
     Status.PAID,
     Status.EXCHANGED,
 )
+
+
+#: Where a claim of each type is usually requested from (tried first for a new order product).
+_ORIGINS: Mapping[ClaimType, tuple[Status, ...]] = {
+    ClaimType.CANCEL: (Status.PREPARING, Status.PAID, Status.DELAYED),
+    ClaimType.RETURN: (Status.DELIVERED, Status.SHIPPING),
+    ClaimType.EXCHANGE: (Status.DELIVERED, Status.EXCHANGED),
+    ClaimType.OPTION_CHANGE: (Status.PAID,),
+}
 
 
 @attrs.frozen
@@ -153,7 +170,15 @@ def _create(
     what the marketplace shows; without one, the remote state taken over as version 0."""
     spec = adapter.spec
     shown = (remote.status,) if remote.status is not None else ()
-    bases = shown + (tuple(s for s in _BASES if s not in shown) if remote.claims else ())
+    first_claim = remote.claims[0] if remote.claims else None
+    likely: tuple[Status, ...] = ()
+    if first_claim is not None:
+        likely = (
+            (first_claim.origin_status,)
+            if first_claim.origin_status is not None
+            else _ORIGINS.get(first_claim.type, ())
+        )
+    bases = tuple(dict.fromkeys(shown + likely + (_BASES if remote.claims else ())))
     first: OrderProduct | None = None
     for status in bases or _BASES:
         base = _new_order_product(spec.marketplace, remote, status)
@@ -203,35 +228,143 @@ def _chunks(items: Sequence[str], size: int) -> Iterator[Sequence[str]]:
         yield items[i : i + size]
 
 
-def _claim_rows(
-    conn: sa.Connection, mp: Marketplace, remote: RemoteOrderProduct, version: int, now: dt.datetime
+def _claim_keys(remote: RemoteOrderProduct) -> set[tuple[str, str]]:
+    return {(c.id, f"{c.type}:{c.wire_status}") for c in remote.claims}
+
+
+@attrs.define
+class _Writes:
+    """What one batch writes, gathered first and written with one statement per table."""
+
+    new: list[dict[str, Any]] = attrs.Factory(list)  # order products the store did not know
+    moved: list[dict[str, Any]] = attrs.Factory(list)  # known ones that changed
+    events: list[dict[str, Any]] = attrs.Factory(list)
+    effects: list[tuple[str, int, str, int, tuple[Any, ...]]] = attrs.Factory(list)
+    claims: dict[tuple[str, str], dict[str, Any]] = attrs.Factory(dict)
+    history: list[HistoryEvent] = attrs.Factory(list)  # for the store's commit hooks
+
+
+def _op_row(op: OrderProduct, ref: OrderRef, now: dt.datetime) -> dict[str, Any]:
+    oid = ref.order_id or op.id
+    return {
+        "id": op.id,
+        "marketplace": op.marketplace.value,
+        "order_id": oid,
+        "bucket": bucket_of(oid),
+        "ordered_on": ref.ordered_on,
+        "marketplace_ids": {},
+        "status": op.status.value,
+        "version": op.version,
+        "state": _codec.dump_order_product(op),
+        "updated_at": now,
+    }
+
+
+def _gather(
+    w: _Writes,
+    ref: OrderRef,
+    base: OrderProduct,
+    steps: Sequence[Applied],
+    *,
+    created: bool,
+    now: dt.datetime,
 ) -> None:
-    """Record each (claim id, state) of *remote* once."""
-    keys = {(c.id, f"{c.type}:{c.wire_status}") for c in remote.claims}
-    if not keys:
-        return
-    seen = {
-        (r.claim_id, r.state)
-        for r in conn.execute(
-            sa.select(remote_claims.c.claim_id, remote_claims.c.state).where(
-                remote_claims.c.marketplace == mp.value,
-                remote_claims.c.claim_id.in_([k[0] for k in keys]),
+    oid = ref.order_id or base.id
+    final = steps[-1].order_product if steps else base
+    if created:
+        w.new.append(_op_row(final, ref, now))
+    elif steps:
+        w.moved.append(
+            {
+                "b_id": base.id,
+                "b_version": base.version,
+                "state": _codec.dump_order_product(final),
+                "status": final.status.value,
+                "version": final.version,
+                "updated_at": now,
+            }
+        )
+    for step in steps:
+        e = step.event
+        w.history.append(e)
+        w.events.append(
+            {
+                "order_product_id": e.order_product_id,
+                "version": e.version,
+                "order_id": oid,
+                "action": e.action.value,
+                "actor": e.actor.value,
+                "origin": "SYNC",
+                "intent_id": None,
+                "event": _codec.dump_event(e),
+                "at": e.at,
+            }
+        )
+        if e.effects:
+            w.effects.append((e.order_product_id, e.version, oid, bucket_of(oid), e.effects))
+
+
+def _write(
+    store: Store, conn: sa.Connection, mp: Marketplace, w: _Writes, now: dt.datetime
+) -> None:
+    """Write a batch: new order products, the guarded updates (``UPDATE … WHERE version =``; a
+    row another worker moved first fails the batch, which the next pass does again), events,
+    effects (through the store, for its in-transaction handlers), claim rows, commit hooks."""
+    if w.new:
+        conn.execute(order_products.insert(), w.new)
+    if w.moved:
+        stmt = (
+            order_products.update()
+            .where(
+                order_products.c.id == sa.bindparam("b_id"),
+                order_products.c.version == sa.bindparam("b_version"),
+            )
+            .values(
+                state=sa.bindparam("state"),
+                status=sa.bindparam("status"),
+                version=sa.bindparam("version"),
+                updated_at=sa.bindparam("updated_at"),
             )
         )
-    }
-    new = [
-        {
-            "marketplace": mp.value,
-            "claim_id": cid,
-            "state": state,
-            "order_product_id": remote.id,
-            "version": version,
-            "seen_at": now,
-        }
-        for cid, state in sorted(keys - seen)
-    ]
-    if new:
-        conn.execute(remote_claims.insert(), new)
+        n = conn.execute(stmt, w.moved).rowcount
+        if n != len(w.moved):
+            msg = (
+                f"{mp}: {len(w.moved) - n} of {len(w.moved)} order products changed while the "
+                "sync read them; nothing of this batch was written (the next pass does it again)"
+            )
+            raise StaleVersionError(msg, expected=len(w.moved), actual=n)
+    if w.events:
+        conn.execute(events.insert(), w.events)
+    for op_id, version, oid, bucket, items in w.effects:
+        _effects.insert_effects(
+            conn,
+            order_product_id=op_id,
+            version=version,
+            order_id=oid,
+            bucket=bucket,
+            items=items,
+            in_transaction=store.core.in_transaction,
+            now=now,
+        )
+    if w.claims:
+        seen: set[tuple[str, str]] = set()
+        ids = sorted({cid for cid, _ in w.claims})
+        for chunk in _chunks(ids, 500):
+            seen.update(
+                (r.claim_id, r.state)
+                for r in conn.execute(
+                    sa.select(remote_claims.c.claim_id, remote_claims.c.state).where(
+                        remote_claims.c.marketplace == mp.value,
+                        remote_claims.c.claim_id.in_(chunk),
+                    )
+                )
+            )
+        rows = [row for key, row in w.claims.items() if key not in seen]
+        if rows:
+            conn.execute(remote_claims.insert(), rows)
+    for hook in store.core.commit_hooks:
+        for event in w.history:
+            hook(conn, event)
 
 
 def _ingest(
@@ -244,7 +377,8 @@ def _ingest(
     spec = adapter.spec
     mp = spec.marketplace
     now = dt.datetime.now(dt.UTC)
-    ids = [r.id for r, _ in batch]
+    ids = list(dict.fromkeys(r.id for r, _ in batch))
+    w = _Writes()
     with store.transaction() as conn:
         local = _load_rows(conn, ids)
         held = _held(conn, [i for i in ids if i in local])
@@ -252,17 +386,9 @@ def _ingest(
             tally["seen"] += 1
             op = local.get(remote.id)
             steps: tuple[Applied, ...]
+            created = op is None
             if op is None:
                 op, steps = _create(adapter, remote, now)
-                store.core.put(
-                    conn,
-                    op,
-                    order_id=ref.order_id,
-                    ordered_on=ref.ordered_on,
-                    marketplace_ids=None,
-                    now=now,
-                )
-                local[op.id] = op
                 tally["created"] += 1
             elif op.marketplace is not mp:  # another marketplace's order product, same id
                 tally["conflict"] += 1
@@ -281,22 +407,25 @@ def _ingest(
                     tally["unexplained"] += 1
                     continue
                 steps = found
-            version = op.version
-            for step in steps:
-                store.core.commit_change(
-                    conn,
-                    base_version=version,
-                    new=step.order_product,
-                    event=step.event,
-                    origin="SYNC",
-                    intent_id=None,
-                    now=now,
-                )
-                version += 1
+            _gather(w, ref, op, steps, created=created, now=now)
+            local[op.id] = steps[-1].order_product if steps else op
             if steps:
                 tally["changed"] += 1
                 tally["events"] += len(steps)
-            _claim_rows(conn, mp, remote, version, now)
+            version = local[op.id].version
+            for cid, state in _claim_keys(remote):
+                w.claims.setdefault(
+                    (cid, state),
+                    {
+                        "marketplace": mp.value,
+                        "claim_id": cid,
+                        "state": state,
+                        "order_product_id": remote.id,
+                        "version": version,
+                        "seen_at": now,
+                    },
+                )
+        _write(store, conn, mp, w, now)
 
 
 # --- reading each marketplace's lists -------------------------------------------------------------
