@@ -35,7 +35,7 @@ from ..exceptions import (
 from . import _codec, _effects, _migrate, _protocol
 from ._effects import Settlement, StoredEffect
 from ._protocol import Intent, IntentOutcome, Shard
-from ._schema import EffectStatus, bucket_of, events, order_products
+from ._schema import IN_FLIGHT, EffectStatus, bucket_of, events, intents, order_products
 
 __all__ = ["CommitHook", "InTransactionHandler", "Row", "Store", "StoreCore", "make_engine"]
 
@@ -159,6 +159,29 @@ def make_engine(url: str, **kwargs: Any) -> sa.Engine:
 
 # --- what runs on an open connection --------------------------------------------------------
 
+_LOAD = sa.select(order_products).where(order_products.c.id == sa.bindparam("b_id"))
+_LOAD_FOR_UPDATE = _LOAD.with_for_update()
+_UPDATE = (
+    order_products.update()
+    .where(
+        order_products.c.id == sa.bindparam("b_id"),
+        order_products.c.version == sa.bindparam("b_version"),
+    )
+    .values(
+        state=sa.bindparam("state", type_=sa.JSON),
+        status=sa.bindparam("status"),
+        version=sa.bindparam("version"),
+        updated_at=sa.bindparam("updated_at", type_=order_products.c.updated_at.type),
+    )
+    .returning(order_products.c.order_id, order_products.c.bucket)
+)
+_UPDATE_UNHELD = _UPDATE.where(
+    ~sa.exists().where(
+        intents.c.order_product_id == sa.bindparam("b_id"), intents.c.status.in_(IN_FLIGHT)
+    )
+)
+_INSERT_EVENT = events.insert()
+
 
 @attrs.define
 class StoreCore:
@@ -170,10 +193,8 @@ class StoreCore:
 
     def load(self, conn: sa.Connection, order_product_id: str, *, for_update: bool = False) -> Row:
         """The stored order product *order_product_id* (locked for update on PostgreSQL)."""
-        query = sa.select(order_products).where(order_products.c.id == order_product_id)
-        if for_update and conn.dialect.name == "postgresql":
-            query = query.with_for_update()
-        row = conn.execute(query).first()
+        query = _LOAD_FOR_UPDATE if for_update and conn.dialect.name == "postgresql" else _LOAD
+        row = conn.execute(query, {"b_id": order_product_id}).first()
         if row is None:
             msg = f"order product {order_product_id!r} is not in the store"
             raise UnknownOrderProductError(msg, order_product_id=order_product_id)
@@ -244,9 +265,14 @@ class StoreCore:
         intent_id: str | None,
         now: dt.datetime,
         marketplace_ids: Mapping[str, Any] | None = None,
+        unheld: bool = False,
     ) -> None:
         """``UPDATE … WHERE version = base``, then the history event and its effects, then the
-        in-transaction handlers and commit hooks: all in the caller's one transaction."""
+        in-transaction handlers and commit hooks: all in the caller's one transaction.
+
+        *unheld*: the update also requires that no intent holds the order product (the check is
+        part of the ``UPDATE``, so it costs no extra round trip); else
+        :class:`~claimflow.exceptions.BusyError`."""
         if origin not in ORIGINS:
             msg = f"origin must be one of {', '.join(ORIGINS)}, got {origin!r}"
             raise ValueError(msg)
@@ -257,6 +283,8 @@ class StoreCore:
             )
             raise ValueError(msg)
         values: dict[str, Any] = {
+            "b_id": new.id,
+            "b_version": base_version,
             "state": _codec.dump_order_product(new),
             "status": new.status.value,
             "version": new.version,
@@ -264,13 +292,15 @@ class StoreCore:
         }
         if marketplace_ids is not None:
             values["marketplace_ids"] = dict(marketplace_ids)
-        res = conn.execute(
-            order_products.update()
-            .where(order_products.c.id == new.id, order_products.c.version == base_version)
-            .values(**values)
-            .returning(order_products.c.order_id, order_products.c.bucket)
-        ).first()
+        # prebuilt statements with bind parameters: compiled once, cached by SQLAlchemy
+        update = _UPDATE_UNHELD if unheld else _UPDATE
+        if marketplace_ids is not None:
+            update = update.values(marketplace_ids=sa.bindparam("marketplace_ids"))
+        res = conn.execute(update, values).first()
         if res is None:
+            holder = _protocol.in_flight(conn, new.id) if unheld else None
+            if holder is not None:
+                raise _protocol.busy(new.id, holder)
             actual = conn.execute(
                 sa.select(order_products.c.version).where(order_products.c.id == new.id)
             ).scalar_one_or_none()
@@ -283,17 +313,18 @@ class StoreCore:
             )
             raise StaleVersionError(msg, expected=base_version, actual=actual)
         conn.execute(
-            events.insert().values(
-                order_product_id=new.id,
-                version=new.version,
-                order_id=res.order_id,
-                action=event.action.value,
-                actor=event.actor.value,
-                origin=origin,
-                intent_id=intent_id,
-                event=_codec.dump_event(event),
-                at=event.at,
-            )
+            _INSERT_EVENT,
+            {
+                "order_product_id": new.id,
+                "version": new.version,
+                "order_id": res.order_id,
+                "action": event.action.value,
+                "actor": event.actor.value,
+                "origin": origin,
+                "intent_id": intent_id,
+                "event": _codec.dump_event(event),
+                "at": event.at,
+            },
         )
         _effects.insert_effects(
             conn,
@@ -322,11 +353,9 @@ class StoreCore:
         now: dt.datetime,
     ) -> Applied:
         """Load, apply, commit: one transaction."""
-        row = self.load(conn, order_product_id, for_update=True)
-        op = row.order_product
-        holder = _protocol.in_flight(conn, op.id)
-        if holder is not None:
-            raise _protocol.busy(op.id, holder)
+        # PostgreSQL, READ COMMITTED: the row lock first; the in-flight check then runs inside
+        # the UPDATE, a later statement, so it sees an intent committed while we waited
+        op = self.load(conn, order_product_id, for_update=True).order_product
         done = apply(
             op,
             action,
@@ -344,6 +373,7 @@ class StoreCore:
             origin="LOCAL",
             intent_id=None,
             now=now,
+            unheld=True,
         )
         return done
 
