@@ -21,6 +21,7 @@ transaction.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import functools
 import logging
@@ -252,11 +253,14 @@ def reconcile_pending(
     limit: int = 20,
     lease: dt.timedelta = dt.timedelta(seconds=60),
     in_flight_for: float = IN_FLIGHT_SECONDS,
+    max_attempts: int = 50,
     stats: Counter[str] | None = None,
 ) -> int:
     """One round of the reconcile loop: claim up to *limit* intents whose lease ended and judge
     each with its marketplace's adapter. Returns how many were claimed. An intent that cannot be
-    judged now (the marketplace unreachable, no adapter for it here) waits for its new lease."""
+    judged now (the marketplace unreachable, no adapter for it here) waits for its new lease;
+    after *max_attempts* claims it is marked FAILED for an operator (its order product is
+    released, the intent stays visible)."""
     stats = stats if stats is not None else Counter()
     by_mp = _by_marketplace(adapters)
     claimed = store.pending_intents(shard=shard, limit=limit, lease=lease)
@@ -270,6 +274,15 @@ def reconcile_pending(
         except (MarketplaceError, StoreError, StaleVersionError, ActionRefusedError) as e:
             stats[f"reconcile:error:{type(e).__name__}"] += 1
             log.warning("reconcile of intent %s: %s", intent.id, type(e).__name__)
+            if intent.attempts >= max_attempts:  # visible for an operator, never dropped
+                with contextlib.suppress(StaleVersionError, StoreError):
+                    store.finish_intent(
+                        intent,
+                        IntentOutcome.FAILED,
+                        error=f"reconcile gave up after {intent.attempts} attempts: "
+                        f"{type(e).__name__}",
+                    )
+                stats["reconcile:failed"] += 1
             continue
         stats[f"reconcile:{synced.outcome}"] += 1
     return len(claimed)

@@ -6,12 +6,14 @@ served on 127.0.0.1 by this test process, on SQLite and PostgreSQL.
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import signal
 import subprocess
 import sys
 import threading
 import time
+from collections import Counter
 from collections.abc import Iterator
 
 import pytest
@@ -20,9 +22,9 @@ import claimflow as cf
 from claimflow.adapters import Client, OrderRef, RetryPolicy
 from claimflow.emulators import Fault, RunningServer, serve_in_thread
 from claimflow.emulators.toss import TossEmulator
-from claimflow.store import EffectStatus, Store, StoredEffect
+from claimflow.store import EffectStatus, IntentStatus, Store, StoredEffect
 from claimflow.store._sync import sync
-from claimflow.store._worker import Worker, WorkerConfig, make_adapter
+from claimflow.store._worker import Worker, WorkerConfig, make_adapter, reconcile_pending
 
 FAST = RetryPolicy(attempts=6, timeout=10.0, wait_initial=0.001, wait_max=0.005, wait_jitter=0)
 
@@ -184,3 +186,25 @@ def test_credentials_come_from_the_environment(monkeypatch: pytest.MonkeyPatch) 
 
     assert "CLAIMFLOW_TOSS_CLIENT_SECRET" in str(e.value)
     assert "id" not in os.environ.get("CLAIMFLOW_TOSS_CLIENT_SECRET", "")
+
+
+def test_an_intent_that_cannot_be_judged_ends_failed(
+    toss: tuple[TossEmulator, RunningServer], store: Store
+) -> None:
+    """An intent whose order product the marketplace cannot show is retried each lease, then
+    marked FAILED for an operator (visible, its order product released), not retried forever."""
+    _emulator, server = toss
+    ghost = cf.OrderProduct("T-GHOST", "toss", "PREPARING", "ITEM", 12_000)
+    store.put(ghost, order_id="O-GHOST", ordered_on=dt.date(2026, 11, 1))
+    intent = store.begin_intent(
+        ghost.id, "order.ship", "SELLER", lease=dt.timedelta(0), carrier="CJ대한통운",
+        tracking_number="1022-5765",
+    )  # fmt: skip
+    stats: Counter[str] = Counter()
+    with make_adapter("toss", server.url, emulator=True, retry=FAST) as adapter:
+        for _ in range(3):
+            reconcile_pending(store, adapter, lease=dt.timedelta(0), max_attempts=3, stats=stats)
+
+    assert [IntentStatus.FAILED] == [i.status for i in store.intents(ghost.id)]
+    assert intent.id == store.intents(ghost.id)[0].id
+    assert 1 == stats["reconcile:failed"]
