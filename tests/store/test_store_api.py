@@ -220,6 +220,20 @@ class TestIntentProtocol:
         assert IntentStatus.NOT_APPLIED == stored.status
         assert moved.order_product == store.get("OP-1")
 
+    def test_record_change_updates_marketplace_ids(self, store: Store) -> None:
+        """A synced change may carry the marketplace's ids; they are stored with the state."""
+        op = requested(store)
+        moved = cf.apply(op, "return.approve", "SELLER")
+        store.record_change(
+            moved.order_product,
+            moved.event,
+            expected_version=1,
+            origin="SYNC",
+            marketplace_ids={"claim_no": "X-77"},
+        )
+        row = store.row("OP-1")
+        assert (2, {"claim_no": "X-77"}) == (row.order_product.version, dict(row.marketplace_ids))
+
     def test_shards_split_the_work(self, store: Store) -> None:
         """Two shards claim disjoint intents that together are all of them."""
         ids = [f"OP-{n}" for n in range(12)]
