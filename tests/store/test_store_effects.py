@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import threading
 
 import pytest
 import sqlalchemy as sa
@@ -15,6 +16,7 @@ from claimflow.store import (
     Store,
     StoredEffect,
     backoff,
+    deliver_effects,
     run_effects,
 )
 from claimflow.store._schema import effects, events
@@ -114,6 +116,21 @@ class TestDelivery:
         assert all(backoff(1) <= dt.timedelta(seconds=1) for _ in range(50))
         assert all(backoff(30, cap=5) <= dt.timedelta(seconds=5) for _ in range(50))
         assert max(backoff(6) for _ in range(200)) > dt.timedelta(seconds=1)
+
+
+class TestLoop:
+    def test_deliver_until_stopped(self, store: Store) -> None:
+        """deliver_effects delivers what is due, then idles on the stop event until it is set."""
+        refunded(store)
+        stop = threading.Event()
+        seen: list[str] = []
+
+        def handler(e: StoredEffect) -> None:
+            seen.append(e.key)
+            stop.set()  # the next idle wait returns at once
+
+        report = deliver_effects(store, {cf.EffectKind.REFUND: handler}, stop=stop, idle=0.05)
+        assert (["OP-1:4:REFUND"], 1) == (seen, report.done)
 
 
 class TestInTransaction:
