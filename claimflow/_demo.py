@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import logging
+import os
 import sys
 from collections import Counter
 from collections.abc import Callable
@@ -213,7 +214,7 @@ def run_store_demo(path: str | None = None, out: Callable[[str], None] = print) 
     from .emulators import Fault, serve_in_thread  # noqa: PLC0415
     from .store import Store, run_effects  # noqa: PLC0415
     from .store._sync import sync  # noqa: PLC0415
-    from .store._worker import make_adapter, print_effect, reconcile_pending  # noqa: PLC0415
+    from .store._worker import describe_effect, make_adapter, reconcile_pending  # noqa: PLC0415
 
     emulators, lines, (x1, x2) = _seed_emulators()
     with contextlib.ExitStack() as stack:
@@ -233,8 +234,7 @@ def run_store_demo(path: str | None = None, out: Callable[[str], None] = print) 
             op = OrderProduct(
                 rec.op.id, Marketplace.X2BEE, status, rec.op.item_id, rec.op.unit_price
             )
-            with contextlib.suppress(ClaimflowError):  # a --store file used before
-                store.put(op, order_id=rec.order_id)
+            store.put(op, order_id=rec.order_id)
         for adapter in adapters.values():
             out(f"  {sync(store, adapter, pace=0).summary()}")  # the emulators set no rate limit
 
@@ -263,7 +263,9 @@ def run_store_demo(path: str | None = None, out: Callable[[str], None] = print) 
             out(f"  {key}: {n}")
 
         out("\n[4] effects, through a printing handler (the key is the idempotency key)")
-        delivery = run_effects(store, dict.fromkeys(EffectKind, print_effect))
+        delivery = run_effects(
+            store, dict.fromkeys(EffectKind, lambda effect: out(describe_effect(effect)))
+        )
         out(f"  delivered {delivery.done}, retried {delivery.retried}, dead {delivery.dead}")
 
         out("\n[5] the stored history")
@@ -365,6 +367,13 @@ def add_worker_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def _demo_command(args: argparse.Namespace) -> int:
+    if args.store and os.path.exists(args.store):
+        print(
+            f"claimflow demo --store: {args.store} exists; the demo's emulators start empty on "
+            "every run, so it writes a new file: give another path",
+            file=sys.stderr,
+        )
+        return 1
     run()
     try:
         import claimflow.emulators  # noqa: PLC0415

@@ -424,12 +424,17 @@ def run_worker(
             signal.signal(sig, handler)
 
 
-def print_effect(effect: StoredEffect) -> None:
-    """An effect handler that prints the effect with its idempotency key (for demos)."""
+def describe_effect(effect: StoredEffect) -> str:
+    """One line for an effect: its idempotency key, kind, amount or delivery."""
     e = effect.effect
     amount = f" {e.amount:,}원" if e.amount is not None else ""
     delivery = f" {e.carrier} {e.tracking_number}" if e.carrier else ""
-    print(f"  effect {effect.key}: {e.kind}{amount}{delivery}", flush=True)
+    return f"  effect {effect.key}: {e.kind}{amount}{delivery}"
+
+
+def print_effect(effect: StoredEffect) -> None:
+    """An effect handler that prints the effect with its idempotency key (for demos)."""
+    print(describe_effect(effect), flush=True)
 
 
 # --- claimflow worker -----------------------------------------------------------------------------
