@@ -5,7 +5,7 @@ Run from the repository root::
 
     python benchmarks/bench_sync.py                    # 20,000 claims, SQLite, best of 2
     python benchmarks/bench_sync.py --claims 100000    # the issue's figure (minutes: see below)
-    python benchmarks/bench_sync.py --store-url postgresql://claimflow:claimflow@127.0.0.1/claimflow_test
+    python benchmarks/bench_sync.py --store-url postgresql://user@127.0.0.1/bench_db   # emptied!
 
 A Toss emulator (in-process, ASGI: no sockets) holds *N* order products, each with a buyer's
 cancel request made today. Both sides read the same pages through the same adapter (claims in
@@ -162,7 +162,11 @@ def main(argv: list[str] | None = None) -> int:
     """Run both sides, alternating, and print the best times and the ratio."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--claims", type=int, default=20_000, help="default 20,000")
-    parser.add_argument("--store-url", help="default: SQLite files in a temporary directory")
+    parser.add_argument(
+        "--store-url",
+        help="a database of its own: claimflow's tables in it are emptied before each side "
+        "(default: SQLite files in a temporary directory)",
+    )
     parser.add_argument("--batch", type=int, default=500, help="order products per transaction")
     parser.add_argument("--rounds", type=int, default=2, help="alternating rounds; best of each")
     args = parser.parse_args(argv)
