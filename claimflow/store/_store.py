@@ -9,9 +9,12 @@ change); :class:`Store` opens one transaction per step around it. The async twin
 from __future__ import annotations
 
 import datetime as dt
+import functools
+import random
+import time
 from collections.abc import Callable, Collection, Iterator, Mapping
 from contextlib import contextmanager
-from typing import Any
+from typing import Any, Concatenate, ParamSpec, TypeVar
 
 import attrs
 import sqlalchemy as sa
@@ -47,8 +50,45 @@ InTransactionHandler = Callable[[sa.Connection, StoredEffect], None]
 ORIGINS = ("LOCAL", "REMOTE", "ADOPTED", "SYNC")
 
 
+#: SQLSTATEs after which the whole transaction may simply run again: serialization failure
+#: (CockroachDB's and YugabyteDB's "restart transaction", PostgreSQL SERIALIZABLE) and deadlock.
+RETRYABLE_SQLSTATES = frozenset({"40001", "40P01"})
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
 def _now() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
+
+
+def _sqlstate(e: sa.exc.DBAPIError) -> str | None:
+    code = getattr(e.orig, "sqlstate", None) or getattr(e.orig, "pgcode", None)
+    return code if isinstance(code, str) else None
+
+
+def _retrying(method: Callable[Concatenate[Store, P], R]) -> Callable[Concatenate[Store, P], R]:
+    """Run a one-transaction store step again (up to ``store.retries`` times, with a short
+    jittered backoff) when the database asks for it (:data:`RETRYABLE_SQLSTATES`). Only when the
+    store owns the transaction: on the caller's Connection the caller must retry its own."""
+
+    @functools.wraps(method)
+    def step(self: Store, /, *args: P.args, **kwargs: P.kwargs) -> R:
+        attempt = 1
+        while True:
+            try:
+                return method(self, *args, **kwargs)
+            except sa.exc.DBAPIError as e:
+                if (
+                    attempt >= self.retries
+                    or not isinstance(self._bind, sa.Engine)
+                    or _sqlstate(e) not in RETRYABLE_SQLSTATES
+                ):
+                    raise
+            time.sleep(random.uniform(0, 0.01 * 2**attempt))
+            attempt += 1
+
+    return step
 
 
 @attrs.frozen
@@ -396,10 +436,13 @@ class Store:
         *,
         owns_engine: bool = False,
         max_attempts: int = 8,
+        retries: int = 5,
     ) -> None:
         self._bind = bind
         self._owns_engine = owns_engine
         self.core = StoreCore(max_attempts=max_attempts)
+        #: attempts per step when the database asks for a retry (SQLSTATE 40001 / 40P01)
+        self.retries = retries
 
     # -- opening -----------------------------------------------------------------------------
 
@@ -411,6 +454,7 @@ class Store:
         create: bool = True,
         upgrade: bool = False,
         max_attempts: int = 8,
+        retries: int = 5,
         **engine_kwargs: Any,
     ) -> Store:
         """Open the store at a URL (``sqlite:///claims.db``, ``postgresql://user@host/db``), on
@@ -419,7 +463,9 @@ class Store:
         *create*: create the tables in an empty database. *upgrade*: bring an older schema up to
         this code's (:mod:`claimflow.store._migrate`); without it an older schema raises
         :class:`~claimflow.exceptions.SchemaVersionError`, as a newer one always does.
-        *max_attempts*: deliveries of an effect before it goes DEAD.
+        *max_attempts*: deliveries of an effect before it goes DEAD. *retries*: attempts of one
+        step when the database asks for a retry (SQLSTATE 40001 serialization failure, e.g.
+        CockroachDB's "restart transaction", or 40P01 deadlock); only on an Engine or URL.
         """
         owns = isinstance(target, str)
         if isinstance(target, str):
@@ -433,7 +479,7 @@ class Store:
         else:
             msg = f"store: expected a URL, an Engine or a Connection, got {type(target).__name__}"
             raise InvalidStoreURLError(msg, field="url")
-        store = cls(bind, owns_engine=owns, max_attempts=max_attempts)
+        store = cls(bind, owns_engine=owns, max_attempts=max_attempts, retries=retries)
         try:
             with store.transaction() as conn:
                 _migrate.ensure(conn, create=create, upgrade=upgrade)
@@ -477,7 +523,7 @@ class Store:
                 with self._bind.begin():
                     yield self._bind
         except sa.exc.OperationalError as e:
-            if _connection_problem(e):
+            if _sqlstate(e) not in RETRYABLE_SQLSTATES and _connection_problem(e):
                 msg = (
                     f"the store's database cannot be reached ({self.dialect}): "
                     f"{type(e.orig).__name__}"
@@ -499,6 +545,7 @@ class Store:
 
     # -- order products ------------------------------------------------------------------------
 
+    @_retrying
     def put(
         self,
         order_product: OrderProduct,
@@ -522,22 +569,26 @@ class Store:
             )
         return order_product
 
+    @_retrying
     def get(self, order_product_id: str) -> OrderProduct:
         """The stored order product (:class:`~claimflow.exceptions.UnknownOrderProductError`
         when there is none; :class:`~claimflow.exceptions.CorruptRowError` when unreadable)."""
         with self.transaction() as conn:
             return self.core.load(conn, order_product_id).order_product
 
+    @_retrying
     def row(self, order_product_id: str) -> Row:
         """The stored order product with its order id, bucket and marketplace ids."""
         with self.transaction() as conn:
             return self.core.load(conn, order_product_id)
 
+    @_retrying
     def history(self, order_product_id: str) -> tuple[HistoryEvent, ...]:
         """Its history events, version 1, 2, … (the primary key makes it gapless)."""
         with self.transaction() as conn:
             return self.core.history(conn, order_product_id)
 
+    @_retrying
     def apply_local(
         self,
         order_product_id: str,
@@ -570,6 +621,7 @@ class Store:
                 now=_now(),
             )
 
+    @_retrying
     def record_change(
         self,
         new: OrderProduct,
@@ -613,6 +665,7 @@ class Store:
 
     # -- the protocol around a marketplace call ------------------------------------------------
 
+    @_retrying
     def begin_intent(
         self,
         order_product_id: str,
@@ -641,6 +694,7 @@ class Store:
                 now=_now(),
             )
 
+    @_retrying
     def finish_intent(
         self,
         intent: Intent,
@@ -670,6 +724,7 @@ class Store:
                 now=_now(),
             )
 
+    @_retrying
     def pending_intents(
         self,
         lease_expired_before: dt.datetime | None = None,
@@ -691,11 +746,13 @@ class Store:
                 now=now,
             )
 
+    @_retrying
     def intent(self, intent_id: str) -> Intent | None:
         """The stored intent, or None."""
         with self.transaction() as conn:
             return _protocol.get_intent(conn, intent_id)
 
+    @_retrying
     def intents(self, order_product_id: str) -> list[Intent]:
         """Every intent of the order product, oldest first."""
         with self.transaction() as conn:
@@ -752,6 +809,7 @@ class Store:
 
     # -- effects -------------------------------------------------------------------------------
 
+    @_retrying
     def claim_effects(
         self,
         kinds: Collection[EffectKind | str] | None = None,
@@ -771,6 +829,7 @@ class Store:
                 now=_now(),
             )
 
+    @_retrying
     def settle_effect(
         self,
         effect: StoredEffect,
@@ -794,6 +853,7 @@ class Store:
                 now=_now(),
             )
 
+    @_retrying
     def effects(
         self, order_product_id: str | None = None, *, status: EffectStatus | str | None = None
     ) -> list[StoredEffect]:

@@ -349,3 +349,45 @@ class TestSchema:
         assert stored is not None
         assert intent.lease_until == stored.lease_until
         assert dt.UTC == stored.lease_until.tzinfo
+
+
+class FakeSerializationError(Exception):
+    """What a driver raises for SQLSTATE 40001 (psycopg sets ``sqlstate``)."""
+
+    sqlstate = "40001"
+
+
+def restart_once(calls: list[int]) -> Any:
+    """A commit hook that fails the first transaction as a serialization failure would."""
+
+    def hook(_conn: sa.Connection, event: cf.HistoryEvent) -> None:
+        calls.append(event.version)
+        if len(calls) == 1:
+            raise sa.exc.OperationalError("COMMIT", {}, FakeSerializationError("restart"))
+
+    return hook
+
+
+class TestRetries:
+    def test_serialization_failure_is_retried(self, store: Store) -> None:
+        """SQLSTATE 40001 in a step: the whole transaction runs again, and commits once."""
+        store.put(delivered())
+        calls: list[int] = []
+        store.add_commit_hook(restart_once(calls))
+        done = store.apply_local("OP-1", "return.request", "BUYER", **REASON)
+        assert ([1, 1], 1) == (calls, done.event.version)
+        assert [1] == [e.version for e in store.history("OP-1")]
+
+    def test_not_retried_inside_the_callers_transaction(self, store_url: str) -> None:
+        """On the caller's Connection the error goes back to the caller, who owns the retry."""
+        engine = Store.open(store_url).engine
+        with engine.connect() as conn:
+            conn.begin()
+            s = Store.open(conn)
+            s.put(delivered())
+            calls: list[int] = []
+            s.add_commit_hook(restart_once(calls))
+            with pytest.raises(sa.exc.OperationalError):
+                s.apply_local("OP-1", "return.request", "BUYER", **REASON)
+            assert ([1], 0) == (calls, s.get("OP-1").version)
+            conn.rollback()
