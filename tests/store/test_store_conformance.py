@@ -37,3 +37,12 @@ class TestConformance:
         """A URL that cannot be opened yields a failed first check, not an exception."""
         results = check_store(f"sqlite:///{tmp_path}/missing-dir/x.db")
         assert [("schema opens", False)] == [(r.name, r.passed) for r in results]
+
+
+class TestCommandLine:
+    def test_exit_status(self, tmp_path: object, capsys: pytest.CaptureFixture[str]) -> None:
+        """python -m claimflow.store.testing prints FAIL and exits 1 when a check fails."""
+        from claimflow.store.testing import main  # noqa: PLC0415
+
+        assert 1 == main([f"sqlite:///{tmp_path}/missing-dir/x.db"])
+        assert capsys.readouterr().out.startswith("FAIL  schema opens:")
