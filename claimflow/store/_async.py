@@ -8,7 +8,9 @@ SQLite (``BEGIN IMMEDIATE`` as in the sync store), psycopg 3's async mode for Po
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
+import random
 from collections.abc import AsyncIterator, Callable, Collection, Mapping
 from contextlib import asynccontextmanager
 from typing import Any, TypeVar
@@ -32,6 +34,7 @@ from ._effects import Settlement, StoredEffect
 from ._protocol import Intent, IntentOutcome, Shard
 from ._schema import EffectStatus
 from ._store import (
+    RETRYABLE_SQLSTATES,
     CommitHook,
     InTransactionHandler,
     StoreCore,
@@ -39,6 +42,7 @@ from ._store import (
     _now,
     _safe,
     _sqlite_hooks,
+    _sqlstate,
     _url,
 )
 
@@ -56,10 +60,13 @@ class AsyncStore:
         *,
         owns_engine: bool = False,
         max_attempts: int = 8,
+        retries: int = 5,
     ) -> None:
         self._bind = bind
         self._owns_engine = owns_engine
         self.core = StoreCore(max_attempts=max_attempts)
+        #: attempts per step when the database asks for a retry (SQLSTATE 40001 / 40P01)
+        self.retries = retries
 
     @classmethod
     async def open(
@@ -69,6 +76,7 @@ class AsyncStore:
         create: bool = True,
         upgrade: bool = False,
         max_attempts: int = 8,
+        retries: int = 5,
         **engine_kwargs: Any,
     ) -> AsyncStore:
         """As :meth:`Store.open <claimflow.store.Store.open>`, for an async URL, ``AsyncEngine``
@@ -87,7 +95,9 @@ class AsyncStore:
             raise InvalidStoreURLError(msg, field="url")
         if isinstance(bind, AsyncEngine):
             _sqlite_hooks(bind.sync_engine)
-        store = cls(bind, owns_engine=isinstance(target, str), max_attempts=max_attempts)
+        store = cls(
+            bind, owns_engine=isinstance(target, str), max_attempts=max_attempts, retries=retries
+        )
         try:
             async with store.transaction() as conn:
                 await conn.run_sync(lambda c: _migrate.ensure(c, create=create, upgrade=upgrade))
@@ -126,14 +136,28 @@ class AsyncStore:
                 async with self._bind.begin():
                     yield self._bind
         except sa.exc.OperationalError as e:
-            if _connection_problem(e):
+            if _sqlstate(e) not in RETRYABLE_SQLSTATES and _connection_problem(e):
                 msg = f"the store's database cannot be reached ({self.dialect})"
                 raise StoreUnavailableError(msg) from None
             raise
 
     async def _run(self, fn: Callable[[sa.Connection], T]) -> T:
-        async with self.transaction() as conn:
-            return await conn.run_sync(fn)
+        """One step in one transaction; run again (up to ``retries`` times) when the database
+        asks for it (SQLSTATE 40001 / 40P01) and the store owns the transaction."""
+        attempt = 1
+        while True:
+            try:
+                async with self.transaction() as conn:
+                    return await conn.run_sync(fn)
+            except sa.exc.DBAPIError as e:
+                if (
+                    attempt >= self.retries
+                    or not isinstance(self._bind, AsyncEngine)
+                    or _sqlstate(e) not in RETRYABLE_SQLSTATES
+                ):
+                    raise
+            await asyncio.sleep(random.uniform(0, 0.01 * 2**attempt))
+            attempt += 1
 
     # -- hooks ---------------------------------------------------------------------------------
 

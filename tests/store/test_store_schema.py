@@ -114,3 +114,28 @@ class TestAsyncTwin:
 
         assert (4, 4, ["OP-1:4:REFUND"]) == asyncio.run(scenario())
         assert 4 == Store.open(store_url).get("OP-1").version
+
+    def test_serialization_failure_is_retried(self, store_url: str) -> None:
+        """SQLSTATE 40001 in an async step: the transaction runs again and commits once."""
+
+        class FakeSerializationError(Exception):
+            sqlstate = "40001"
+
+        calls: list[int] = []
+
+        def hook(_conn: sa.Connection, event: cf.HistoryEvent) -> None:
+            calls.append(event.version)
+            if len(calls) == 1:
+                raise sa.exc.OperationalError("COMMIT", {}, FakeSerializationError("restart"))
+
+        async def scenario() -> list[int]:
+            s = await AsyncStore.open(store_url)
+            try:
+                s.add_commit_hook(hook)
+                await s.put(cf.OrderProduct("OP-1", "toss", cf.Status.DELIVERED, "I", 5_000))
+                await s.apply_local("OP-1", "return.request", "BUYER", **REASON)
+                return [e.version for e in await s.history("OP-1")]
+            finally:
+                await s.close()
+
+        assert ([1], [1, 1]) == (asyncio.run(scenario()), calls)
