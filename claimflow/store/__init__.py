@@ -17,7 +17,8 @@ Opening::
 ``Store.open(target, create=True, upgrade=False)`` checks the schema version
 (:class:`~claimflow.exceptions.SchemaVersionError` when older — open with ``upgrade=True`` — or
 newer). Every method below is **one transaction**; on a ``Connection`` already in a transaction it
-is a SAVEPOINT inside it and the OMS commits.
+is a SAVEPOINT inside it and the OMS commits. When the store owns the transaction, a step the
+database asks to retry (SQLSTATE 40001 / 40P01) runs again, up to ``retries`` times.
 
 Order products and history::
 
