@@ -12,9 +12,11 @@ import datetime as dt
 from enum import Enum
 from typing import Any, TypeVar
 
+import attrs
 import cattrs
 
-from .._values import CandidateItem, Effect, HistoryEvent, OrderProduct, Params
+from .._values import CandidateItem, Claim, Effect, HistoryEvent, OrderProduct, Params
+from .._vocab import Action, Actor, ClaimStatus, ClaimType, EffectKind, Marketplace, Status
 from ..exceptions import CorruptRowError
 
 __all__ = [
@@ -80,6 +82,53 @@ def load_params(raw: object) -> Params:
 _PARAMS = tuple[tuple[str, object], ...]
 converter.register_unstructure_hook_func(lambda t: t == _PARAMS, dump_params)
 converter.register_structure_hook_func(lambda t: t == _PARAMS, lambda v, _t: load_params(v))
+
+
+def _prepare_hooks() -> None:
+    """Build the converter's hooks for the stored classes now, then give their attrs fields back
+    the annotations they were declared with.
+
+    cattrs resolves string annotations with ``attrs.resolve_types``, which rewrites
+    ``attrs.fields(cls)[i].type`` in place for the whole process; code that reads those
+    annotations (the API reference generator, ``claimflow docs``) must not see a different value
+    depending on whether the store was used first. The hooks, once built, keep the resolved
+    types they need."""
+    classes = (OrderProduct, Claim, HistoryEvent, Effect, CandidateItem)
+    declared = {cls: [(f, f.type) for f in attrs.fields(cls)] for cls in classes}
+    flags = {cls: cls.__dict__.get("__attrs_types_resolved__") for cls in classes}
+    built = [
+        (cls, converter.get_unstructure_hook(cls), converter.get_structure_hook(cls))
+        for cls in classes
+    ]
+    for cls, unstructure, structure in built:  # registered: no cache clear can rebuild them
+        converter.register_unstructure_hook(cls, unstructure)
+        converter.register_structure_hook(cls, structure)
+    for value in _samples():  # every nested hook (unions, tuples) was built with its parent
+        converter.structure(converter.unstructure(value), type(value))
+    for cls, fields in declared.items():
+        for f, typ in fields:
+            object.__setattr__(f, "type", typ)  # attrs' own way to set it (resolve_types)
+        if flags[cls] is None and "__attrs_types_resolved__" in cls.__dict__:
+            delattr(cls, "__attrs_types_resolved__")
+
+
+def _samples() -> list[object]:
+    claim = Claim(
+        "C-1", "RETURN", "REQUESTED", "DELIVERED", "r", (("reason", "r"),), held_from="REQUESTED"
+    )
+    op = OrderProduct(
+        "OP", "toss", "DELIVERED", "I", 1, open_claim=claim, closed_claims=(claim,), version=1
+    )
+    effect = Effect(EffectKind.REFUND, 1, "c", "t")
+    event = HistoryEvent(
+        "OP", 1, Marketplace.TOSS, Action.RETURN_REQUEST, Actor.BUYER, "T6", Status.DELIVERED,
+        Status.DELIVERED, "C-1", ClaimType.RETURN, None, ClaimStatus.REQUESTED, (effect,),
+        (("reason", "r"),), dt.datetime(2026, 1, 1, tzinfo=dt.UTC),
+    )  # fmt: skip
+    return [op, claim, effect, event, CandidateItem("I2", 1, True, 1)]
+
+
+_prepare_hooks()
 
 
 def dump_order_product(op: OrderProduct) -> dict[str, Any]:

@@ -391,3 +391,18 @@ class TestRetries:
                 s.apply_local("OP-1", "return.request", "BUYER", **REASON)
             assert ([1], 0) == (calls, s.get("OP-1").version)
             conn.rollback()
+
+
+class TestNoSideEffects:
+    def test_attrs_annotations_stay_as_declared(self, store: Store) -> None:
+        """Using the store (cattrs) leaves the values' attrs annotations as declared, so the
+        generated API reference does not depend on whether the store ran first."""
+        requested(store)
+        store.history("OP-1")
+        import attrs  # noqa: PLC0415
+
+        assert ("Status", "Claim | None", "ClaimType") == (
+            attrs.fields(cf.OrderProduct).status.type,
+            attrs.fields(cf.OrderProduct).open_claim.type,
+            attrs.fields(cf.Claim).type.type,
+        )
