@@ -294,6 +294,9 @@ class Harness:
             "imweb": ImwebEmulator(faults=faults, seed=12),
             "x2bee": X2beeEmulator(faults=faults, seed=13),
         }
+        self.calls: Counter[str] = Counter()  # API calls by kind, and those faulted
+        for em in self.emulators.values():
+            self._count_faults(em.core)
         self.urls = {
             mp: stack.enter_context(serve_in_thread(e.app)).url for mp, e in self.emulators.items()
         }
@@ -303,6 +306,29 @@ class Harness:
         stack.callback(self.zygote.close)
         self.tmp = Path(stack.enter_context(tempfile.TemporaryDirectory()))
         self.counter = 0
+
+    def _count_faults(self, core: Any) -> None:
+        plan = core.plan
+
+        def counted(kind: str) -> Any:
+            p = plan(kind)
+            self.calls[kind] += 1
+            if p.server_error or p.rate_limit or p.drop_after_commit:
+                self.calls[f"{kind}:faulted"] += 1
+            return p
+
+        core.plan = counted
+
+    def fault_share(self) -> str:
+        """Injected faults among the API calls, by kind."""
+        parts = []
+        for kind in ("read", "write"):
+            n, f = self.calls[kind], self.calls[f"{kind}:faulted"]
+            parts.append(f"{kind}s {f}/{n} ({f / n:.0%})" if n else f"{kind}s 0")
+        n = self.calls["read"] + self.calls["write"]
+        f = self.calls["read:faulted"] + self.calls["write:faulted"]
+        parts.append(f"all {f}/{n} ({f / n:.0%})" if n else "all 0")
+        return "faults injected: " + ", ".join(parts)
 
     def line(self, store: Any, mp: str) -> tuple[str, int]:
         """A fresh order product on *mp*'s emulator and in *store*; (id, emulator version)."""
@@ -442,10 +468,7 @@ def main(argv: list[str] | None = None) -> int:
                 for v in tally.violations[:10]:
                     print("   ", v)
                 failed = failed or bool(tally.violations)
-            faults = Counter[str]()
-            for em in h.emulators.values():
-                faults["requests"] += len(em.core.requests)
-            print(f"emulator requests: {faults['requests']}")
+            print(h.fault_share())
     return 1 if failed else 0
 
 
