@@ -34,7 +34,7 @@ from claimflow.emulators.imweb import ImwebEmulator
 from claimflow.emulators.toss import TossEmulator
 from claimflow.emulators.x2bee import X2beeEmulator
 from claimflow.exceptions import BusyError
-from claimflow.store import Store
+from claimflow.store import IntentStatus, Store
 from claimflow.store._worker import make_adapter, reconcile_pending
 from claimflow.testing._emulated import SyncASGITransport
 
@@ -301,6 +301,25 @@ class TestAdoption:
         assert [cf.Action.RETURN_COMPLETE] == [ev.action for ev in synced.events]
         assert 1 == refund_events(synced.events)
 
+    def test_the_intent_then_an_external_change(self, toss: tuple[TossEmulator, Client]) -> None:
+        """The intent (approve, answer lost) took effect and the console collected the return
+        after it: APPLIED for the intent, the collection adopted as its own SELLER event."""
+        emulator, adapter = toss
+        op, ref = toss_line(emulator, adapter)
+        emulator.inject(Fault.DROP_AFTER_COMMIT, on="write")
+        with pytest.raises(cf.OutcomeUnknownError) as e:
+            apply_remote(adapter, op, "return.approve", "SELLER", ref=ref)
+        emulator.store.act(op.id, "return.collect", "SELLER")
+
+        synced = reconcile(adapter, op, pending=e.value.pending)
+
+        assert ReconcileOutcome.APPLIED == synced.outcome
+        assert [
+            (cf.Action.RETURN_APPROVE, op.version + 1),
+            (cf.Action.RETURN_COLLECT, op.version + 2),
+        ] == [(ev.action, ev.version) for ev in synced.events]
+        assert cf.Status.RETURN_COLLECTED == synced.order_product.status
+
     def test_each_buyer_step_is_its_own_event(self, toss: tuple[TossEmulator, Client]) -> None:
         """A request and its withdrawal made in the Toss app while nobody looked are adopted as
         two BUYER events, versions 1 and 2."""
@@ -368,3 +387,28 @@ class TestInFlight:
         assert ReconcileOutcome.IN_FLIGHT == early.outcome
         assert op == early.order_product
         assert ReconcileOutcome.APPLIED == late.outcome
+
+
+class TestReconcileWorker:
+    def test_intent_and_later_console_change_recorded_in_order(
+        self, toss: tuple[TossEmulator, Client], store: Store
+    ) -> None:
+        """The reconcile worker records the intent's change and the console's change after it
+        as versions n+1 and n+2, releases the order product, and a second round finds nothing."""
+        emulator, adapter = toss
+        op, ref = toss_line(emulator, adapter)
+        store.put(op, order_id=ref.order_id, ordered_on=ref.ordered_on)
+        emulator.inject(Fault.DROP_AFTER_COMMIT, on="write")
+        with pytest.raises(cf.OutcomeUnknownError):
+            store.apply_remote(adapter, op.id, "return.approve", "SELLER", ref=ref)
+        emulator.store.act(op.id, "return.collect", "SELLER")
+
+        assert 1 == reconcile_pending(store, adapter, in_flight_for=0.0)
+        assert 0 == reconcile_pending(store, adapter, in_flight_for=0.0)
+
+        assert [
+            (cf.Action.RETURN_APPROVE, op.version + 1),
+            (cf.Action.RETURN_COLLECT, op.version + 2),
+        ] == [(e.action, e.version) for e in store.history(op.id)]
+        assert cf.Status.RETURN_COLLECTED == store.get(op.id).status
+        assert [IntentStatus.APPLIED] == [i.status for i in store.intents(op.id)]
