@@ -16,7 +16,8 @@ Per marketplace (``shared/spec/marketplaces.md`` §5):
   polled order window is read back alone.
 - **imweb**: the order list (``GET /orders``, paged, rate limit 1/s for list-all calls) with each
   order's item orders (``GET /orders/{order_no}/prod-orders``, 5/s): each page is followed by a
-  pause (``pace``, default one second plus 0.25 s per order on it) [doc: rate limits; client:
+  pause (``pace``, default one second), and the worker's imweb adapter leaves 0.2 s between any
+  two calls (:class:`~claimflow.store._worker.PacedTransport`) [doc: rate limits; client:
   pacing]. imweb's item orders carry their current claim, so no second list is needed.
 - **x2bee**: no list API is documented, so only the order products the store knows can be synced:
   each non-terminal one is read with ``claimDetailsInfoFO`` (paced, ``pace`` per read).
@@ -529,8 +530,7 @@ def _imweb_pass(
         if page.next_cursor is None:
             break
         page_cursor = page.next_cursor
-        orders = len({r.order_id for r, _ in found})
-        sleep(pace if pace is not None else 1.0 + 0.25 * orders)  # 1/s list-all, 5/s the others
+        sleep(pace if pace is not None else 1.0)  # 1/s for list-all calls [doc]
     return {"orders_from": max(orders_from, orders_since).isoformat()}
 
 

@@ -34,6 +34,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 import attrs
+import httpx
 import sqlalchemy as sa
 
 from .._vocab import EffectKind, Marketplace
@@ -55,6 +56,8 @@ from ._store import Store
 
 __all__ = [
     "CREDENTIAL_ENV",
+    "MIN_INTERVAL",
+    "PacedTransport",
     "Worker",
     "WorkerConfig",
     "make_adapter",
@@ -83,6 +86,36 @@ EMULATOR_CREDENTIALS: Mapping[Marketplace, tuple[str, ...]] = {
 }
 
 
+#: Seconds between two calls to a marketplace, where its documents set a rate limit: imweb allows
+#: 5 calls a second (1 a second for list-all calls, which sync paces itself) [doc].
+MIN_INTERVAL: Mapping[Marketplace, float] = {Marketplace.IMWEB: 0.2}
+
+
+class PacedTransport(httpx.BaseTransport):
+    """An httpx transport that leaves at least *interval* seconds between two requests (a client
+    kept under a marketplace's rate limit). Thread-safe."""
+
+    def __init__(self, inner: httpx.BaseTransport, interval: float) -> None:
+        self._inner = inner
+        self._interval = interval
+        self._lock = threading.Lock()
+        self._next = 0.0
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        """Wait for this request's turn, then send it."""
+        with self._lock:
+            now = time.monotonic()
+            wait = self._next - now
+            self._next = max(now, self._next) + self._interval
+        if wait > 0:
+            time.sleep(wait)
+        return self._inner.handle_request(request)
+
+    def close(self) -> None:
+        """Close the inner transport."""
+        self._inner.close()
+
+
 def make_adapter(
     marketplace: Marketplace | str,
     base_url: str,
@@ -92,16 +125,26 @@ def make_adapter(
     retry: RetryPolicy | None = None,
     timeout: float = 10.0,
     transport: Any = None,
+    min_interval: float | None = None,
 ) -> Client:
     """A synchronous adapter for *marketplace* at *base_url* (the root URL of its API, or of a
     ``claimflow emulate`` server when *emulator*).
 
     *credentials*: Toss (client id, secret), imweb (key, secret), x2bee (token); default: the
     environment variables of :data:`CREDENTIAL_ENV`, or the emulators' own with *emulator*.
+    *min_interval*: seconds between two calls (default: :data:`MIN_INTERVAL` for a real
+    marketplace, none for an emulator).
     """
     from ..adapters import imweb, toss, x2bee  # noqa: PLC0415 - the adapters extra
 
     mp = Marketplace(marketplace)
+    interval = (
+        min_interval
+        if min_interval is not None
+        else (0.0 if emulator else MIN_INTERVAL.get(mp, 0.0))
+    )
+    if interval > 0:
+        transport = PacedTransport(transport or httpx.HTTPTransport(), interval)
     if credentials is None:
         if emulator:
             credentials = EMULATOR_CREDENTIALS[mp]

@@ -7,6 +7,7 @@ served on 127.0.0.1 by this test process, on SQLite and PostgreSQL.
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import os
 import signal
 import subprocess
@@ -16,6 +17,7 @@ import time
 from collections import Counter
 from collections.abc import Iterator
 
+import httpx
 import pytest
 
 import claimflow as cf
@@ -24,7 +26,13 @@ from claimflow.emulators import Fault, RunningServer, serve_in_thread
 from claimflow.emulators.toss import TossEmulator
 from claimflow.store import EffectStatus, IntentStatus, Store, StoredEffect
 from claimflow.store._sync import sync
-from claimflow.store._worker import Worker, WorkerConfig, make_adapter, reconcile_pending
+from claimflow.store._worker import (
+    PacedTransport,
+    Worker,
+    WorkerConfig,
+    make_adapter,
+    reconcile_pending,
+)
 
 FAST = RetryPolicy(attempts=6, timeout=10.0, wait_initial=0.001, wait_max=0.005, wait_jitter=0)
 
@@ -208,3 +216,22 @@ def test_an_intent_that_cannot_be_judged_ends_failed(
     assert [IntentStatus.FAILED] == [i.status for i in store.intents(ghost.id)]
     assert intent.id == store.intents(ghost.id)[0].id
     assert 1 == stats["reconcile:failed"]
+
+
+def test_paced_transport_keeps_the_interval() -> None:
+    """PacedTransport leaves at least its interval between two requests (imweb's 5 calls a
+    second), and passes every request on."""
+    sent: list[float] = []
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        sent.append(time.monotonic())
+        return httpx.Response(200, json={})
+
+    paced = PacedTransport(httpx.MockTransport(answer), 0.05)
+    with httpx.Client(transport=paced) as client:
+        for _ in range(5):
+            client.get("https://example.invalid/")
+
+    gaps = [b - a for a, b in itertools.pairwise(sent)]
+    assert 5 == len(sent)
+    assert all(g >= 0.045 for g in gaps), gaps
