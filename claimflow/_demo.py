@@ -6,13 +6,19 @@ steps are printed with their reasons in Korean and English and change nothing. N
 
 from __future__ import annotations
 
+import argparse
 import datetime as dt
+import logging
+import os
+import sys
+from collections import Counter
 from collections.abc import Callable
 from typing import Any
 
 from ._engine import allowed_actions, apply, check
 from ._values import Decision, OrderProduct
-from ._vocab import Action, Actor, Marketplace, Status
+from ._vocab import Action, Actor, EffectKind, Marketplace, Status
+from .exceptions import ClaimflowError
 
 Step = tuple[str, Actor, dict[str, Any]]
 
@@ -126,3 +132,270 @@ def run(out: Callable[[str], None] = print) -> None:
                 f"  ⇒ {_fmt_state(op)}; closed claims: "
                 + (", ".join(f"{c.type}:{c.status}" for c in op.closed_claims) or "none")
             )
+
+
+# --- the whole loop: emulators -> sync -> store -> actions -> effects -> history -----------------
+
+#: (marketplace, order product id, action, actor, parameters): the seller's decisions in the demo
+Plan = list[tuple[Marketplace, str, str, str, dict[str, Any]]]
+
+
+def _seed_emulators() -> tuple[list[Any], list[tuple[Marketplace, str]], list[Any]]:
+    """The three emulators with what buyers did in the marketplaces' apps before the shop's
+    system looked; the order products (marketplace, id); x2bee's records (no list API there)."""
+    from .emulators.imweb import ImwebEmulator  # noqa: PLC0415
+    from .emulators.toss import TossEmulator  # noqa: PLC0415
+    from .emulators.x2bee import X2beeEmulator  # noqa: PLC0415
+
+    toss_em, imweb_em, x2bee_em = TossEmulator(), ImwebEmulator(), X2beeEmulator()
+    toss_em.add("PREPARING", id="T-1001", unit_price=29_000)
+    toss_em.buyer("T-1001", "cancel.request", reason="단순 변심")
+    toss_em.add("DELIVERED", id="T-1002", unit_price=45_000)
+    toss_em.buyer("T-1002", "return.request", reason="사이즈가 맞지 않음")
+    order = imweb_em.add_order("PREPARING", "DELIVERED", unit_price=18_000)
+    i1, i2 = order.items
+    imweb_em.buyer(i1, "cancel.request", reason_code="INTENT_CHANGED", reason="단순 변심")
+    imweb_em.buyer(i2, "exchange.request", reason_code="COLOR_AND_SIZE", reason="색상 교환")
+    x1 = x2bee_em.add("PAID", id="X-3001", unit_price=33_000)
+    x2 = x2bee_em.add("SHIPPING", id="X-3002", unit_price=52_000)
+    x2bee_em.buyer("X-3002", "return.request", reason="파손")
+    lines = [
+        (Marketplace.TOSS, "T-1001"),
+        (Marketplace.TOSS, "T-1002"),
+        (Marketplace.IMWEB, i1),
+        (Marketplace.IMWEB, i2),
+        (Marketplace.X2BEE, "X-3001"),
+        (Marketplace.X2BEE, "X-3002"),
+    ]
+    return [toss_em, imweb_em, x2bee_em], lines, [x1, x2]
+
+
+def _decide(store: Any, adapters: Any, plan: Plan, out: Callable[[str], None]) -> None:
+    from .exceptions import OutcomeUnknownError  # noqa: PLC0415
+    from .store._worker import ref_of  # noqa: PLC0415
+
+    for mp, op_id, action, actor, params in plan:
+        try:
+            done = store.apply_remote(
+                adapters[mp], op_id, action, actor, ref=ref_of(store, op_id), **params
+            )
+        except OutcomeUnknownError:
+            out(f"  {mp} {op_id}: {action} → the answer was lost: the intent stays SENT")
+        except ClaimflowError as exc:
+            out(f"  {mp} {op_id}: {action} refused: {exc}")
+        else:
+            out(f"  {mp} {op_id}: {action} → {_fmt_state(done.order_product)}")
+
+
+def _show_history(
+    store: Any, lines: list[tuple[Marketplace, str]], out: Callable[[str], None]
+) -> int:
+    refunds = 0
+    for mp, op_id in lines:
+        out(f"  {mp} {op_id}: {_fmt_state(store.get(op_id))}")
+        for e in store.history(op_id):
+            kinds = [x.kind for x in e.effects]
+            refunds += kinds.count(EffectKind.REFUND)
+            tail = f"; {', '.join(kinds)}" if kinds else ""
+            out(f"    v{e.version} {e.action} by {e.actor}: {e.from_status} → {e.to_status}{tail}")
+    return refunds
+
+
+def run_store_demo(path: str | None = None, out: Callable[[str], None] = print) -> int:
+    """The whole loop, offline: the three emulators served in this process on 127.0.0.1, their
+    claims synced into a SQLite store (*path*, default a temporary file), seller decisions carried
+    out through the adapters with the store's commit protocol (one answer lost on the way, so the
+    reconcile worker judges it), effects delivered through a printing handler, and the stored
+    history shown. Needs the ``store`` and ``emulators`` extras; no credentials."""
+    import contextlib  # noqa: PLC0415
+    import tempfile  # noqa: PLC0415
+
+    from .adapters import OrderRef  # noqa: PLC0415
+    from .emulators import Fault, serve_in_thread  # noqa: PLC0415
+    from .store import Store, run_effects  # noqa: PLC0415
+    from .store._sync import sync  # noqa: PLC0415
+    from .store._worker import describe_effect, make_adapter, reconcile_pending  # noqa: PLC0415
+
+    emulators, lines, (x1, x2) = _seed_emulators()
+    with contextlib.ExitStack() as stack:
+        if path is None:
+            path = stack.enter_context(tempfile.TemporaryDirectory()) + "/claims.db"
+        servers = [stack.enter_context(serve_in_thread(e.app)) for e in emulators]
+        adapters = {
+            mp: stack.enter_context(make_adapter(mp, server.url, emulator=True))
+            for mp, server in zip(Marketplace, servers, strict=True)
+        }
+        store = stack.enter_context(Store.open(f"sqlite:///{path}"))
+        out(f"\n===== the whole loop on a store: sqlite:///{path} =====")
+
+        out("\n[1] sync: the marketplaces' claim and order lists into the store")
+        for rec, status in ((x1, Status.PAID), (x2, Status.SHIPPING)):
+            # x2bee has no list API: the shop's system records its orders as they come in
+            op = OrderProduct(
+                rec.op.id, Marketplace.X2BEE, status, rec.op.item_id, rec.op.unit_price
+            )
+            store.put(op, order_id=rec.order_id)
+        for adapter in adapters.values():
+            out(f"  {sync(store, adapter, pace=0).summary()}")  # the emulators set no rate limit
+
+        out("\n[2] the seller decides; each call goes through the store's commit protocol")
+        cost = adapters[Marketplace.X2BEE].calculate_cost(OrderRef(x1.op.id, x1.order_id))  # type: ignore[attr-defined]
+        (_, i1), (_, i2) = lines[2], lines[3]
+        plan: Plan = [
+            (Marketplace.TOSS, "T-1001", "cancel.approve", "SELLER", {}),
+            (Marketplace.TOSS, "T-1002", "return.approve", "SELLER", {}),
+            (Marketplace.IMWEB, i1, "cancel.approve", "SELLER", {}),
+            (Marketplace.IMWEB, i2, "exchange.approve", "SELLER", {}),
+            (Marketplace.X2BEE, "X-3001", "cancel.request", "BUYER",
+             {"reason": "단순 변심", **cost.params}),
+            (Marketplace.X2BEE, "X-3002", "return.approve", "SELLER", {}),
+        ]  # fmt: skip
+        emulators[0].inject(Fault.DROP_AFTER_COMMIT, on="write")  # Toss's first answer is lost
+        quiet = logging.getLogger("uvicorn.error")  # the dropped connection is the point here
+        stack.callback(quiet.setLevel, quiet.level)
+        quiet.setLevel(logging.CRITICAL)
+        _decide(store, adapters, plan, out)
+
+        out("\n[3] the reconcile worker judges the intents left in flight")
+        stats: Counter[str] = Counter()
+        reconcile_pending(store, adapters, in_flight_for=0.0, stats=stats)
+        for key, n in sorted(stats.items()):
+            out(f"  {key}: {n}")
+
+        out("\n[4] effects, through a printing handler (the key is the idempotency key)")
+        delivery = run_effects(
+            store, dict.fromkeys(EffectKind, lambda effect: out(describe_effect(effect)))
+        )
+        out(f"  delivered {delivery.done}, retried {delivery.retried}, dead {delivery.dead}")
+
+        out("\n[5] the stored history")
+        stored = _show_history(store, lines, out)
+        refunds = sum(len(e.store.refunds(op_id)) for e in emulators for _, op_id in lines)
+        out(f"\n  refunds: on the marketplaces {refunds}, REFUND events in the store {stored}")
+    return 0
+
+
+# --- the command line: `claimflow worker` and `claimflow demo --store PATH` ---------------------
+
+
+def register_store_commands(sub: Any) -> None:
+    """Add ``claimflow worker`` and ``claimflow demo --store PATH`` to the ``claimflow``
+    sub-parsers *sub*; each sets ``args.run`` (the CLI calls it with the parser and the arguments). Importing claimflow.store
+    waits until a command runs: the core CLI works without the extras."""
+    demo = sub.choices.get("demo")
+    if demo is not None:
+        demo.add_argument(
+            "--store",
+            metavar="PATH",
+            help="then run the whole loop (emulators, sync, store, effects) on this SQLite file; "
+            "default: a temporary one (needs the store and emulators extras)",
+        )
+        demo.set_defaults(run=_demo_command)
+    worker = sub.add_parser(
+        "worker",
+        help="run the reconcile, sync and effect loops against a store until SIGTERM "
+        "(needs the store and adapters extras); credentials come from the environment",
+    )
+    add_worker_arguments(worker)
+    worker.set_defaults(run=_worker_command)
+
+
+def add_worker_arguments(parser: argparse.ArgumentParser) -> None:
+    """The options of ``claimflow worker``."""
+    mps = [m.value for m in Marketplace]
+    parser.add_argument(
+        "--store",
+        required=True,
+        metavar="URL",
+        help="sqlite:///claims.db or postgresql://user@host/db",
+    )
+    parser.add_argument(
+        "--marketplace", action="append", required=True, choices=mps, help="repeat for several"
+    )
+    parser.add_argument(
+        "--base-url",
+        action="append",
+        default=[],
+        metavar="[MP=]URL",
+        help="the marketplace's API root (default: its public one)",
+    )
+    parser.add_argument(
+        "--emulator",
+        action="store_true",
+        help="the base URL is a `claimflow emulate` server (its credentials)",
+    )
+    parser.add_argument(
+        "--sync-every",
+        type=float,
+        default=60.0,
+        metavar="S",
+        help="seconds between syncs; 0: no sync loop (default: 60)",
+    )
+    parser.add_argument("--reconcile-every", type=float, default=1.0, metavar="S")
+    parser.add_argument(
+        "--lease",
+        type=float,
+        default=60.0,
+        metavar="S",
+        help="lease of claimed intents and effects (default: 60)",
+    )
+    parser.add_argument(
+        "--in-flight-for",
+        type=float,
+        default=60.0,
+        metavar="S",
+        help="how long an unanswered write may still arrive (default: 60)",
+    )
+    parser.add_argument(
+        "--pace",
+        type=float,
+        default=None,
+        metavar="S",
+        help="pause between list pages / reads (default: per marketplace)",
+    )
+    parser.add_argument("--shard", metavar="I/N", help="this worker's share of the order ids")
+    parser.add_argument(
+        "--handlers",
+        metavar="MODULE:ATTR",
+        help="effect handlers: a mapping EffectKind -> callable, or a factory",
+    )
+    parser.add_argument(
+        "--print-effects", action="store_true", help="deliver every effect by printing it (demos)"
+    )
+    parser.add_argument("--upgrade", action="store_true", help="upgrade an older schema")
+    parser.add_argument("--once", action="store_true", help="one round of each loop, then exit")
+
+
+def _demo_command(_parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
+    if args.store and os.path.exists(args.store):
+        print(
+            f"claimflow demo --store: {args.store} exists; the demo's emulators start empty on "
+            "every run, so it writes a new file: give another path",
+            file=sys.stderr,
+        )
+        return 1
+    run()
+    try:
+        import claimflow.emulators  # noqa: PLC0415
+        import claimflow.store  # noqa: F401, PLC0415
+    except ImportError as e:
+        if args.store:
+            print(f"claimflow demo --store: {e}; pip install 'claimflow[store,emulators]'",
+                  file=sys.stderr)  # fmt: skip
+            return 1
+        print(f"\n(the whole loop needs the store and emulators extras: {e.name} is missing)")
+        return 0
+    return run_store_demo(args.store)
+
+
+def _worker_command(_parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
+    try:
+        from .store._worker import worker_command  # noqa: PLC0415
+    except ImportError as e:
+        print(f"claimflow worker: {e}; pip install 'claimflow[store,adapters]'", file=sys.stderr)
+        return 1
+    try:
+        return worker_command(args)
+    except ClaimflowError as e:
+        print(f"claimflow worker: {e}", file=sys.stderr)
+        return 1

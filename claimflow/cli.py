@@ -84,6 +84,7 @@ def _parser() -> argparse.ArgumentParser:
     _add_site(sub)
     _add_emulate(sub)
     _add_oracle(sub)  # claimflow.testing's runner (issue 11)
+    _add_store_commands(sub)  # `worker`, `demo --store` (claimflow.store, issue 8)
     return parser
 
 
@@ -746,6 +747,13 @@ def _add_emulate(sub: Any) -> None:
         "drop_after_commit_rate, partial_failure_rate, retry_after, token_ttl",
     )
     emulate.set_defaults(run=_run_emulate)
+
+
+def _add_store_commands(sub: Any) -> None:
+    """``claimflow worker`` and ``claimflow demo --store`` (claimflow.store, imported when run)."""
+    from ._demo import register_store_commands  # noqa: PLC0415
+
+    register_store_commands(sub)
 
 
 def _add_oracle(sub: Any) -> None:

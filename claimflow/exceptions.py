@@ -6,10 +6,18 @@
     ├── InvalidInputError (also ValueError)   bad input; names the field
     │   ├── UnknownValueError                 a string that is no known status / action / actor ...
     │   ├── UnknownParameterError             a parameter the action does not take
-    │   └── InconsistentStateError            a state the marketplace's rules can never produce
+    │   ├── InconsistentStateError            a state the marketplace's rules can never produce
+    │   └── InvalidStoreURLError              a database URL the store cannot use
     ├── ActionRefusedError                    apply() of a refused action; carries the Decision
     ├── StaleVersionError                     apply() with an expected version that is not current
     ├── MissingExtraError (also ImportError)  an optional extra is not installed; names it
+    ├── StoreError                            claimflow.store could not do it; nothing written
+    │   ├── StoreUnavailableError             the database cannot be reached
+    │   ├── SchemaVersionError                schema older / newer than the code
+    │   ├── CorruptRowError                   a stored row the code cannot read
+    │   ├── UnknownOrderProductError          no such order product stored
+    │   ├── DuplicateOrderProductError        put() of one already stored
+    │   └── BusyError                         another worker's intent is in flight on it
     └── MarketplaceError                      a marketplace call failed (claimflow.adapters)
         ├── AuthenticationError               credentials or token refused (after one re-issue)
         ├── RateLimitedError                  slow down; retry_after when the marketplace says
@@ -41,10 +49,14 @@ if TYPE_CHECKING:
 __all__ = [
     "ActionRefusedError",
     "AuthenticationError",
+    "BusyError",
     "ClaimflowError",
+    "CorruptRowError",
+    "DuplicateOrderProductError",
     "IPNotAllowedError",
     "InconsistentStateError",
     "InvalidInputError",
+    "InvalidStoreURLError",
     "MarketplaceError",
     "MarketplaceRefusedError",
     "MarketplaceUnavailableError",
@@ -52,9 +64,13 @@ __all__ = [
     "NotSupportedError",
     "OutcomeUnknownError",
     "RateLimitedError",
+    "SchemaVersionError",
     "StaleVersionError",
+    "StoreError",
+    "StoreUnavailableError",
     "TransportError",
     "UnexpectedResponseError",
+    "UnknownOrderProductError",
     "UnknownParameterError",
     "UnknownValueError",
 ]
@@ -297,3 +313,80 @@ class OutcomeUnknownError(MarketplaceError):
             msg, marketplace=marketplace, order_product_id=order_product_id, action=action
         )
         self.pending = pending
+
+
+# --- the durable store (claimflow.store) ------------------------------------------------------
+
+
+class StoreError(ClaimflowError):
+    """The claimflow store (:mod:`claimflow.store`) cannot do what was asked; nothing was written.
+
+    Every store step is one transaction: when one of these is raised, that step left no row.
+    Messages never contain a database password.
+    """
+
+
+class InvalidStoreURLError(InvalidInputError):
+    """A database URL (or engine) the store cannot use; the message says what is wrong with it."""
+
+
+class StoreUnavailableError(StoreError):
+    """The database could not be reached or refused the connection (the URL's password hidden)."""
+
+
+class SchemaVersionError(StoreError):
+    """The database's claimflow schema is older or newer than this code.
+
+    ``found`` is the database's schema version, ``expected`` this code's. Older: open the store
+    with ``upgrade=True`` (see :mod:`claimflow.store`); newer: upgrade claimflow.
+    """
+
+    def __init__(self, msg: str, *, found: int, expected: int) -> None:
+        super().__init__(msg)
+        self.found = found
+        self.expected = expected
+
+
+class CorruptRowError(StoreError):
+    """A stored row this code cannot read; ``table`` and ``key`` name it."""
+
+    def __init__(self, msg: str, *, table: str, key: str) -> None:
+        super().__init__(msg)
+        self.table = table
+        self.key = key
+
+
+class UnknownOrderProductError(StoreError):
+    """No order product with this id is stored (``order_product_id``)."""
+
+    def __init__(self, msg: str, *, order_product_id: str) -> None:
+        super().__init__(msg)
+        self.order_product_id = order_product_id
+
+
+class DuplicateOrderProductError(StoreError):
+    """:meth:`claimflow.store.Store.put` of an order product that is already stored."""
+
+    def __init__(self, msg: str, *, order_product_id: str) -> None:
+        super().__init__(msg)
+        self.order_product_id = order_product_id
+
+
+class BusyError(StoreError):
+    """Another worker holds the order product: an intent of it is in flight (a marketplace call
+    about to be made or whose outcome is not known yet). Nothing was written; try later, or leave
+    it to the reconcile worker once ``lease_until`` has passed.
+    """
+
+    def __init__(
+        self,
+        msg: str,
+        *,
+        order_product_id: str,
+        intent_id: str | None = None,
+        lease_until: object = None,
+    ) -> None:
+        super().__init__(msg)
+        self.order_product_id = order_product_id
+        self.intent_id = intent_id
+        self.lease_until = lease_until

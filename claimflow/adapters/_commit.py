@@ -7,19 +7,43 @@ accepted the call. Order products are frozen values, so a refused or failed call
 changed the local one. When a write's outcome is unknown, :func:`reconcile` reads the remote state
 and brings the local one in line, so that retrying never applies an action twice.
 
+:func:`reconcile` **judges by the intent** (the :class:`PendingAction`: the one action attempted on
+this order product, on the version it was decided on):
+
+- a remote change that matches the intent is the intent's (``APPLIED``: exactly what
+  :func:`claimflow.apply` makes of it, with the marketplace's claim id where it opened a claim);
+- a remote change that does not match is someone else's (a seller clicking in the marketplace's
+  web console, the buyer in the app, the marketplace by itself): ``ADOPTED`` as the actions that
+  lead there, each with its own history event and its own effects, so a refund the marketplace
+  made is recorded once, by the change that made it;
+- no remote change is ``NOT_APPLIED`` (safe to try again) only when the write is known not to be
+  in flight any more: the marketplace answered it (HTTP 5xx, an unreadable answer), or it was sent
+  more than ``in_flight_for`` seconds ago. Until then the outcome is ``IN_FLIGHT``: nothing is
+  decided and a retry is not safe; reconcile again later.
+
+Claim ids are the marketplace's: an action that opens a claim takes the id from the action's
+answer (``ItemResult.claim_id`` where the adapter reports one) or else reads the order product back
+(x2bee's documented cancel flow ends with ``claimDetailsInfoFO``), so no claim id is invented and
+later adopted a second time.
+
+``expected_version`` (every function here): the version the caller's store holds. An order product
+at another version is refused with :class:`~claimflow.StaleVersionError` before any call.
+
 The sync and async functions share everything but the ``await``: deciding, judging the remote
 state and committing are the pure functions below.
 """
 
 from __future__ import annotations
 
+import datetime as dt
+from collections import deque
 from collections.abc import Mapping, Sequence
 from enum import StrEnum
 from typing import Any
 
 import attrs
 
-from .._engine import allowed_actions, apply, check
+from .._engine import allowed_actions, apply, check, example_params
 from .._values import (
     Applied,
     Claim,
@@ -31,9 +55,12 @@ from .._values import (
 from .._vocab import Action, Actor, ClaimStatus, ClaimType, Marketplace, Status
 from ..exceptions import (
     ActionRefusedError,
+    ClaimflowError,
     InvalidInputError,
+    MarketplaceError,
     MarketplaceRefusedError,
     OutcomeUnknownError,
+    StaleVersionError,
     UnexpectedResponseError,
 )
 from ._core import (
@@ -48,6 +75,7 @@ from ._core import (
 )
 
 __all__ = [
+    "IN_FLIGHT_SECONDS",
     "BatchApplied",
     "BatchItem",
     "PendingAction",
@@ -59,9 +87,20 @@ __all__ = [
     "apply_remote_async",
     "apply_remote_many",
     "apply_remote_many_async",
+    "explain",
+    "pending_action",
     "reconcile",
     "reconcile_async",
 ]
+
+#: How long a write sent without an answer (a timeout, a dropped connection) may still be on its
+#: way to the marketplace: until then :func:`reconcile` does not call it NOT_APPLIED.
+IN_FLIGHT_SECONDS = 60.0
+
+#: The longest chain of actions :func:`reconcile` looks for between the local and the remote
+#: state (an external change is usually one or two actions: a request, an approval).
+MAX_ADOPTED_STEPS = 4
+_MAX_SEARCHED = 4000  # states looked at, at most, while searching for that chain
 
 
 @attrs.frozen
@@ -74,6 +113,16 @@ class PendingAction:
     params: Params  # as the caller gave them
     remote: RemoteAction
     ref: OrderRef
+    #: when the write was sent (None: the caller vouches that nothing is in flight)
+    sent_at: dt.datetime | None = None
+    #: the marketplace answered the write (HTTP 5xx, an unreadable answer): it is not in flight
+    answered: bool = False
+
+    def in_flight(self, now: dt.datetime, in_flight_for: float = IN_FLIGHT_SECONDS) -> bool:
+        """Whether the write may still reach the marketplace at *now*."""
+        if self.answered or self.sent_at is None:
+            return False
+        return (now - self.sent_at).total_seconds() < in_flight_for
 
 
 @attrs.frozen
@@ -133,16 +182,35 @@ class ReconcileOutcome(StrEnum):
     APPLIED = "applied"  # the pending action took effect remotely; committed locally (once)
     NOT_APPLIED = "not_applied"  # the pending action did not take effect: safe to try again
     ADOPTED = "adopted"  # the remote state moved otherwise (e.g. a buyer request): taken over
+    IN_FLIGHT = "in_flight"  # no change yet, but the write may still arrive: reconcile later
 
 
 @attrs.frozen
 class Reconciled:
-    """The local order product brought in line with the marketplace."""
+    """The local order product brought in line with the marketplace.
+
+    ``applied``: for APPLIED, exactly what :func:`claimflow.apply` makes of the pending action.
+    ``adopted``: the external changes found after it (or instead of it, for ADOPTED), as the
+    actions that lead to the remote state, each with its own event and effects, in order. When no
+    chain of actions the rules know leads there, ``adopted`` is empty and ``order_product`` is
+    the remote state taken over (one version later, :func:`adopt`) without an event.
+    """
 
     order_product: OrderProduct
     outcome: ReconcileOutcome
     remote: RemoteOrderProduct
-    applied: Applied | None = None  # for APPLIED: exactly what apply() produces
+    applied: Applied | None = None
+    adopted: tuple[Applied, ...] = ()
+
+    @property
+    def steps(self) -> tuple[Applied, ...]:
+        """Every change to record, in order: the intent's (if applied), then the external ones."""
+        return ((self.applied,) if self.applied else ()) + self.adopted
+
+    @property
+    def events(self) -> tuple[HistoryEvent, ...]:
+        """The history events of :attr:`steps`."""
+        return tuple(a.event for a in self.steps)
 
 
 # --- pure steps ---------------------------------------------------------------------------------
@@ -188,12 +256,51 @@ def _decide(
     return PendingAction(op, decision.action, decision.actor, tuple(params.items()), remote, ref)
 
 
-def _apply(p: PendingAction) -> Applied:
-    """What :func:`claimflow.apply` makes of the pending action (a new value; nothing changes)."""
+def _apply(
+    p: PendingAction, *, claim_id: str | None = None, at: dt.datetime | None = None
+) -> Applied:
+    """What :func:`claimflow.apply` makes of the pending action (a new value; nothing changes);
+    *claim_id* names a claim it opens (the marketplace's id)."""
     params: dict[str, Any] = dict(p.params)
     return apply(
-        p.order_product, p.action, p.actor, expected_version=p.order_product.version, **params
+        p.order_product,
+        p.action,
+        p.actor,
+        expected_version=p.order_product.version,
+        claim_id=claim_id,
+        at=at,
+        **params,
     )
+
+
+def _check_version(op: OrderProduct, expected_version: int | None) -> None:
+    if expected_version is not None and expected_version != op.version:
+        msg = (
+            f"order product {op.id!r} is at version {op.version}, not the expected "
+            f"{expected_version}: re-read it and decide again (nothing was sent)"
+        )
+        raise StaleVersionError(msg, expected=expected_version, actual=op.version)
+
+
+def _check_versions(ops: Sequence[OrderProduct], expected: Sequence[int] | None) -> None:
+    if expected is None:
+        return
+    if len(expected) != len(ops):
+        msg = f"{len(expected)} expected versions for {len(ops)} order products"
+        raise InvalidInputError(msg, field="expected_version")
+    for op, version in zip(ops, expected, strict=True):
+        _check_version(op, version)
+
+
+def _now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+def _answered(e: OutcomeUnknownError | UnexpectedResponseError) -> bool:
+    """Whether the marketplace answered the write (so it is not in flight any more): an answer it
+    could not read, or an HTTP 5xx. A timeout or a dropped connection (an httpx error as the
+    cause) leaves it possibly in flight."""
+    return isinstance(e, UnexpectedResponseError) or e.__cause__ is None
 
 
 def _unknown(
@@ -202,6 +309,11 @@ def _unknown(
     text = str(e)
     if isinstance(e, UnexpectedResponseError):
         text += "; the action may have been carried out: reconcile before retrying"
+    answered = _answered(e)
+    if isinstance(p, PendingBatch):
+        p = attrs.evolve(p, items=tuple(attrs.evolve(i, answered=answered) for i in p.items))
+    else:
+        p = attrs.evolve(p, answered=answered)
     first = p.items[0] if isinstance(p, PendingBatch) else p
     return OutcomeUnknownError(
         text,
@@ -212,7 +324,11 @@ def _unknown(
     )
 
 
-def _commit(p: PendingAction, result: ActionResult) -> RemoteApplied:
+def _known_claims(op: OrderProduct) -> set[str]:
+    return {c.id for c in (*op.closed_claims, *((op.open_claim,) if op.open_claim else ()))}
+
+
+def _result_item(p: PendingAction, result: ActionResult) -> ItemResult:
     item = result.item(p.order_product.id)
     if item is None:
         msg = (
@@ -227,8 +343,62 @@ def _commit(p: PendingAction, result: ActionResult) -> RemoteApplied:
         )
     if not item.ok:
         raise _item_refused(p.remote, item)
-    done = _apply(p)
+    return item
+
+
+def _needs_read_back(spec: MarketplaceSpec, p: PendingAction, result: ActionResult) -> bool:
+    """Whether the action opened a claim whose marketplace id the answer does not carry, on a
+    marketplace that names claims by id (x2bee's cancelFO answers with no content)."""
+    item = _result_item(p, result)
+    if not spec.claims_by_id or getattr(item, "claim_id", None):
+        return False
+    event = _apply(p).event
+    return event.claim_id is not None and event.claim_id not in _known_claims(p.order_product)
+
+
+def _new_claim_id(
+    spec: MarketplaceSpec,
+    op: OrderProduct,
+    claim_type: ClaimType | None,
+    remote: RemoteOrderProduct,
+    taken: set[str],
+) -> str | None:
+    """The marketplace's id of the claim of *claim_type* that *op* does not know yet (the
+    oldest such on the wire), or None. imweb shows no ids: its current claim's made-up one."""
+    candidates = [c for c in remote.claims if c.id not in _known_claims(op) and c.id not in taken]
+    for c in candidates:
+        if claim_type is None or c.type is claim_type:
+            return c.id
+    return None
+
+
+def _commit(
+    spec: MarketplaceSpec,
+    p: PendingAction,
+    result: ActionResult,
+    remote: RemoteOrderProduct | None = None,
+) -> RemoteApplied:
+    item = _result_item(p, result)
+    claim_id: str | None = getattr(item, "claim_id", None)
+    if claim_id is None and remote is not None:
+        claim_id = _new_claim_id(spec, p.order_product, _apply(p).event.claim_type, remote, set())
+    done = _apply(p, claim_id=claim_id)
     return RemoteApplied(done.order_product, done.event, done.decision, result)
+
+
+def _read_back_failed(p: PendingAction, e: ClaimflowError) -> OutcomeUnknownError:
+    msg = (
+        f"{p.remote.marketplace}: {p.action} on order product {p.order_product.id!r} was "
+        f"carried out, but its claim could not be read back ({type(e).__name__}): reconcile "
+        "with this pending action to record it with the marketplace's claim id"
+    )
+    return OutcomeUnknownError(
+        msg,
+        marketplace=p.remote.marketplace,
+        pending=attrs.evolve(p, answered=True),
+        order_product_id=p.order_product.id,
+        action=p.action,
+    )
 
 
 def _item_refused(remote: RemoteAction, item: ItemResult) -> MarketplaceRefusedError:
@@ -436,21 +606,190 @@ def _adopt_current(op: OrderProduct, remote: RemoteOrderProduct) -> OrderProduct
     return new
 
 
+# --- judging by the intent ----------------------------------------------------------------------
+
+#: who may have acted, in order of preference: reconcile looks at the seller's console first
+_ACTORS = (Actor.SELLER, Actor.BUYER, Actor.SYSTEM)
+
+
+def _key(op: OrderProduct) -> tuple[object, ...]:
+    c = op.open_claim
+    return (
+        op.status,
+        None if c is None else (c.id, c.type, c.status, c.origin_status, c.held_from),
+        tuple((x.id, x.type, x.status) for x in op.closed_claims),
+    )
+
+
+def _with_claim_id(
+    spec: MarketplaceSpec,
+    op: OrderProduct,
+    remote: RemoteOrderProduct,
+    done: Applied,
+    redo: Any,
+) -> Applied | None:
+    """*done* again with the marketplace's id for the claim it opens (``redo(claim_id)``), or
+    None when the marketplace shows no such claim (on a marketplace that names claims by id)."""
+    event = done.event
+    if event.claim_id is None or event.claim_id in _known_claims(op):
+        return done
+    claim_id = _new_claim_id(spec, op, event.claim_type, remote, set())
+    if claim_id is None:
+        return None if spec.claims_by_id else done
+    again: Applied = redo(claim_id)
+    return again
+
+
+def _intent(
+    spec: MarketplaceSpec, p: PendingAction, remote: RemoteOrderProduct, at: dt.datetime
+) -> Applied | None:
+    """The pending action applied as the marketplace would show it, or None if it cannot be."""
+    try:
+        plain = _apply(p, at=at)
+        return _with_claim_id(
+            spec,
+            p.order_product,
+            remote,
+            plain,
+            lambda claim_id: _apply(p, claim_id=claim_id, at=at),
+        )
+    except ClaimflowError:
+        return None
+
+
+def _external_step(
+    spec: MarketplaceSpec,
+    op: OrderProduct,
+    /,
+    action: Action,
+    actor: Actor,
+    *,
+    remote: RemoteOrderProduct,
+    at: dt.datetime,
+) -> Applied | None:
+    """*action* by *actor* on *op*, as an external change would have made it (the rules' example
+    parameters, the marketplace's claim id and reason), or None if it cannot have happened."""
+    params = example_params(op, action)
+
+    def redo(claim_id: str | None) -> Applied:
+        values = dict(params)
+        shown = next((c for c in remote.claims if c.id == claim_id), None)
+        if "reason" in values and shown is not None and shown.reason:
+            values["reason"] = shown.reason
+        try:
+            return apply(op, action, actor, claim_id=claim_id, at=at, **values)
+        except ActionRefusedError:  # the wire's reason does not fit: the rules' example
+            return apply(op, action, actor, claim_id=claim_id, at=at, **params)
+
+    try:
+        # guess the claim it may open: the oldest the wire shows that op does not know (the
+        # engine uses the id only for an action that opens a claim), checked right after
+        known = _known_claims(op)
+        guess = next((c.id for c in remote.claims if c.id not in known), None)
+        first = redo(guess)
+        opened = first.event.claim_id
+        if opened is None or opened in known:
+            return first
+        wanted = _new_claim_id(spec, op, first.event.claim_type, remote, set())
+        if wanted == opened:
+            return first
+        return _with_claim_id(spec, op, remote, first, redo)
+    except ClaimflowError:
+        return None
+
+
+def _find_path(
+    spec: MarketplaceSpec,
+    op: OrderProduct,
+    remote: RemoteOrderProduct,
+    at: dt.datetime,
+    *,
+    max_steps: int = MAX_ADOPTED_STEPS,
+    actors: Sequence[Actor] = _ACTORS,
+) -> tuple[Applied, ...] | None:
+    """The shortest chain of actions (by anyone) leading from *op* to what *remote* shows, each
+    as :func:`claimflow.apply` makes it; () when they agree already; None when none is found."""
+    if consistent(spec, op, remote):
+        return ()
+    queue: deque[tuple[OrderProduct, tuple[Applied, ...]]] = deque([(op, ())])
+    seen = {_key(op)}
+    searched = 0
+    while queue:
+        current, path = queue.popleft()
+        if len(path) >= max_steps:
+            continue
+        for actor in actors:
+            for action in allowed_actions(current, actor):
+                searched += 1
+                if searched > _MAX_SEARCHED:
+                    return None
+                done = _external_step(spec, current, action, actor, remote=remote, at=at)
+                if done is None:
+                    continue
+                after = done.order_product
+                if consistent(spec, after, remote):
+                    return (*path, done)
+                key = _key(after)
+                if key not in seen:
+                    seen.add(key)
+                    queue.append((after, (*path, done)))
+    return None
+
+
+def explain(
+    spec: MarketplaceSpec,
+    order_product: OrderProduct,
+    remote: RemoteOrderProduct,
+    *,
+    actors: Sequence[Actor | str] = _ACTORS,
+    at: dt.datetime | None = None,
+    max_steps: int = MAX_ADOPTED_STEPS,
+) -> tuple[Applied, ...] | None:
+    """The shortest chain of actions (by *actors*, tried in that order) that leads from
+    *order_product* to what *remote* shows, each as :func:`claimflow.apply` makes it with the
+    marketplace's claim ids and the rules' example parameters: ``()`` when they agree already,
+    None when no chain of at most *max_steps* actions does. For ingesting remote changes."""
+    who = tuple(Actor(a) for a in actors)
+    return _find_path(spec, order_product, remote, at or _now(), max_steps=max_steps, actors=who)
+
+
 def _judge(
     spec: MarketplaceSpec,
     op: OrderProduct,
     pending: PendingAction | None,
     remote: RemoteOrderProduct,
+    *,
+    in_flight: bool = False,
+    at: dt.datetime | None = None,
 ) -> Reconciled:
+    at = at or _now()
+    mine: Applied | None = None
     if pending is not None:
-        expected = _apply(pending)
-        if consistent(spec, expected.order_product, remote):
-            return Reconciled(
-                expected.order_product, ReconcileOutcome.APPLIED, remote, applied=expected
-            )
+        mine = _intent(spec, pending, remote, at)
+        if mine is not None and consistent(spec, mine.order_product, remote):
+            return Reconciled(mine.order_product, ReconcileOutcome.APPLIED, remote, applied=mine)
     if consistent(spec, op, remote):
-        outcome = ReconcileOutcome.NOT_APPLIED if pending else ReconcileOutcome.IN_SYNC
+        if pending is None:
+            return Reconciled(op, ReconcileOutcome.IN_SYNC, remote)
+        outcome = ReconcileOutcome.IN_FLIGHT if in_flight else ReconcileOutcome.NOT_APPLIED
         return Reconciled(op, outcome, remote)
+    after: tuple[Applied, ...] | None = None
+    if mine is not None:  # the intent took effect, and more happened since
+        after = _find_path(spec, mine.order_product, remote, at)
+    if in_flight and after is None:
+        return Reconciled(op, ReconcileOutcome.IN_FLIGHT, remote)
+    # someone else's change: the shortest explanation wins, the intent's on a tie
+    limit = MAX_ADOPTED_STEPS if after is None else len(after)
+    others = _find_path(spec, op, remote, at, max_steps=limit)
+    if mine is not None and after is not None and (others is None or len(after) < len(others)):
+        return Reconciled(
+            after[-1].order_product, ReconcileOutcome.APPLIED, remote, applied=mine, adopted=after
+        )
+    if others:
+        return Reconciled(
+            others[-1].order_product, ReconcileOutcome.ADOPTED, remote, adopted=others
+        )
+    # no chain of actions the rules know leads there: take the remote state over as it is
     return Reconciled(adopt(spec, op, remote), ReconcileOutcome.ADOPTED, remote)
 
 
@@ -459,8 +798,10 @@ def _reconcile_args(
     op: OrderProduct,
     ref: OrderRef | None,
     pending: PendingAction | PendingBatch | None,
+    expected_version: int | None,
 ) -> tuple[OrderRef, PendingAction | None]:
     _same_marketplace(spec.marketplace, op)
+    _check_version(op, expected_version)
     if isinstance(pending, PendingBatch):
         pending = pending.of(op.id)
     if pending is not None:
@@ -475,6 +816,32 @@ def _reconcile_args(
     return _ref(op, ref), None
 
 
+def _in_flight(p: PendingAction | None, in_flight_for: float) -> bool:
+    return p is not None and p.in_flight(_now(), in_flight_for)
+
+
+def pending_action(
+    spec: MarketplaceSpec,
+    order_product: OrderProduct,
+    action: Action | str,
+    actor: Actor | str,
+    /,
+    *,
+    ref: OrderRef | None = None,
+    sent_at: dt.datetime | None = None,
+    answered: bool = False,
+    **params: object,
+) -> PendingAction:
+    """The :class:`PendingAction` of *action* on *order_product* (the version it was decided
+    on), rebuilt from a durable record of it (a store's intent) for :func:`reconcile`.
+
+    *sent_at*: when the write was sent; *answered*: whether the marketplace answered it. Raises
+    :class:`~claimflow.ActionRefusedError` if the engine refuses the action on that version.
+    """
+    p = _decide(spec, order_product, action, actor, ref=ref, params=params)
+    return attrs.evolve(p, sent_at=sent_at, answered=answered)
+
+
 # --- sync ---------------------------------------------------------------------------------------
 
 
@@ -486,22 +853,33 @@ def apply_remote(
     /,
     *,
     ref: OrderRef | None = None,
+    expected_version: int | None = None,
     **params: object,
 ) -> RemoteApplied:
     """Decide *action* with the engine, carry it out on the marketplace, then commit it locally.
 
-    Refused by the engine: :class:`~claimflow.ActionRefusedError`, nothing sent. Refused or failed
-    on the marketplace: its :class:`~claimflow.MarketplaceError`; *order_product* is as it was.
-    Outcome unknown: :class:`~claimflow.OutcomeUnknownError` whose ``pending`` goes to
+    Refused by the engine: :class:`~claimflow.ActionRefusedError`, nothing sent. *order_product*
+    not at *expected_version*: :class:`~claimflow.StaleVersionError`, nothing sent. Refused or
+    failed on the marketplace: its :class:`~claimflow.MarketplaceError`; *order_product* is as it
+    was. Outcome unknown: :class:`~claimflow.OutcomeUnknownError` whose ``pending`` goes to
     :func:`reconcile`. *ref* locates the order product where the marketplace needs more than its
-    id (Toss: the order id and order date; imweb: the order number).
+    id (Toss: the order id and order date; imweb: the order number). An action that opens a claim
+    carries the marketplace's claim id (read back when the answer does not say it).
     """
+    _check_version(order_product, expected_version)
     p = _decide(adapter.spec, order_product, action, actor, ref=ref, params=params)
+    p = attrs.evolve(p, sent_at=_now())
     try:
         result = adapter.perform(p.remote)
     except (OutcomeUnknownError, UnexpectedResponseError) as e:
         raise _unknown(e, p) from e
-    return _commit(p, result)
+    remote = None
+    if _needs_read_back(adapter.spec, p, result):
+        try:
+            remote = adapter.read(p.ref)
+        except (MarketplaceError, InvalidInputError) as e:
+            raise _read_back_failed(p, e) from e
+    return _commit(adapter.spec, p, result, remote)
 
 
 def apply_remote_many(
@@ -512,17 +890,23 @@ def apply_remote_many(
     /,
     *,
     refs: Sequence[OrderRef] | None = None,
+    expected_version: Sequence[int] | None = None,
     **params: object,
 ) -> BatchApplied:
     """One action for several order products of one order in one call (imweb ``prod_order_no``).
 
-    Every item is decided first (one refusal: nothing sent). The marketplace may accept some items
-    and refuse others: only the items that succeeded are committed. When the outcome is unknown,
-    the :class:`~claimflow.OutcomeUnknownError`'s ``pending`` is a :class:`PendingBatch`.
+    Every item is decided first (one refusal, or one order product not at its
+    *expected_version*, one per order product: nothing sent). The marketplace may accept some
+    items and refuse others: only the items that succeeded are committed. When the outcome is
+    unknown, the :class:`~claimflow.OutcomeUnknownError`'s ``pending`` is a
+    :class:`PendingBatch`.
     """
+    _check_versions(order_products, expected_version)
     pendings, remote = _decide_batch(
         adapter.spec, order_products, action, actor, refs=refs, params=params
     )
+    now = _now()
+    pendings = [attrs.evolve(p, sent_at=now) for p in pendings]
     try:
         result = adapter.perform(remote)
     except (OutcomeUnknownError, UnexpectedResponseError) as e:
@@ -537,18 +921,25 @@ def reconcile(
     *,
     ref: OrderRef | None = None,
     pending: PendingAction | PendingBatch | None = None,
+    expected_version: int | None = None,
+    in_flight_for: float = IN_FLIGHT_SECONDS,
 ) -> Reconciled:
-    """Read the order product from the marketplace and bring the local one in line.
+    """Read the order product from the marketplace and bring the local one in line, judging by
+    the intent (see the module docstring).
 
-    With *pending* (from :class:`~claimflow.OutcomeUnknownError`): if the action took effect
-    remotely, the result is exactly what :func:`claimflow.apply` produces (``APPLIED``); if not,
-    the order product is returned unchanged (``NOT_APPLIED``: safe to try again). Otherwise the
-    remote state is taken over (``ADOPTED``), or nothing differs (``IN_SYNC``). A
-    :class:`PendingBatch` (from :func:`apply_remote_many`) is reconciled item by item: call this
-    once per order product of the batch.
+    With *pending* (from :class:`~claimflow.OutcomeUnknownError`, or :func:`pending_action`): if
+    the action took effect remotely, the result is exactly what :func:`claimflow.apply` produces
+    (``APPLIED``), plus any external change after it (``adopted``); if nothing changed, the order
+    product is returned unchanged: ``NOT_APPLIED`` (safe to try again) once the write cannot be in
+    flight any more, else ``IN_FLIGHT``. A change that is not the intent's is ``ADOPTED``, with
+    the events and effects of the actions that lead there; with no *pending*, nothing differing is
+    ``IN_SYNC``. A :class:`PendingBatch` (from :func:`apply_remote_many`) is reconciled item by
+    item: call this once per order product of the batch. *expected_version*: the version the
+    caller's store holds (:class:`~claimflow.StaleVersionError` before any call otherwise).
     """
-    where, one = _reconcile_args(adapter.spec, order_product, ref, pending)
-    return _judge(adapter.spec, order_product, one, adapter.read(where))
+    where, one = _reconcile_args(adapter.spec, order_product, ref, pending, expected_version)
+    in_flight = _in_flight(one, in_flight_for)
+    return _judge(adapter.spec, order_product, one, adapter.read(where), in_flight=in_flight)
 
 
 # --- async --------------------------------------------------------------------------------------
@@ -562,15 +953,24 @@ async def apply_remote_async(
     /,
     *,
     ref: OrderRef | None = None,
+    expected_version: int | None = None,
     **params: object,
 ) -> RemoteApplied:
     """:func:`apply_remote` for an :class:`~claimflow.adapters.AsyncAdapter`."""
+    _check_version(order_product, expected_version)
     p = _decide(adapter.spec, order_product, action, actor, ref=ref, params=params)
+    p = attrs.evolve(p, sent_at=_now())
     try:
         result = await adapter.perform(p.remote)
     except (OutcomeUnknownError, UnexpectedResponseError) as e:
         raise _unknown(e, p) from e
-    return _commit(p, result)
+    remote = None
+    if _needs_read_back(adapter.spec, p, result):
+        try:
+            remote = await adapter.read(p.ref)
+        except (MarketplaceError, InvalidInputError) as e:
+            raise _read_back_failed(p, e) from e
+    return _commit(adapter.spec, p, result, remote)
 
 
 async def apply_remote_many_async(
@@ -581,12 +981,16 @@ async def apply_remote_many_async(
     /,
     *,
     refs: Sequence[OrderRef] | None = None,
+    expected_version: Sequence[int] | None = None,
     **params: object,
 ) -> BatchApplied:
     """:func:`apply_remote_many` for an :class:`~claimflow.adapters.AsyncAdapter`."""
+    _check_versions(order_products, expected_version)
     pendings, remote = _decide_batch(
         adapter.spec, order_products, action, actor, refs=refs, params=params
     )
+    now = _now()
+    pendings = [attrs.evolve(p, sent_at=now) for p in pendings]
     try:
         result = await adapter.perform(remote)
     except (OutcomeUnknownError, UnexpectedResponseError) as e:
@@ -601,7 +1005,10 @@ async def reconcile_async(
     *,
     ref: OrderRef | None = None,
     pending: PendingAction | PendingBatch | None = None,
+    expected_version: int | None = None,
+    in_flight_for: float = IN_FLIGHT_SECONDS,
 ) -> Reconciled:
     """:func:`reconcile` for an :class:`~claimflow.adapters.AsyncAdapter`."""
-    where, one = _reconcile_args(adapter.spec, order_product, ref, pending)
-    return _judge(adapter.spec, order_product, one, await adapter.read(where))
+    where, one = _reconcile_args(adapter.spec, order_product, ref, pending, expected_version)
+    in_flight = _in_flight(one, in_flight_for)
+    return _judge(adapter.spec, order_product, one, await adapter.read(where), in_flight=in_flight)
