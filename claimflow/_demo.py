@@ -280,8 +280,9 @@ def run_store_demo(path: str | None = None, out: Callable[[str], None] = print) 
 
 def register_store_commands(sub: Any) -> None:
     """Add ``claimflow worker`` and ``claimflow demo --store PATH`` to the ``claimflow``
-    sub-parsers *sub*; each sets ``args.run`` (the CLI calls it with the parser and the arguments). Importing claimflow.store
-    waits until a command runs: the core CLI works without the extras."""
+    sub-parsers *sub*; each sets ``args.run`` (the CLI calls it with the parser and the
+    arguments). Importing claimflow.store waits until a command runs: the core CLI works without
+    the extras."""
     demo = sub.choices.get("demo")
     if demo is not None:
         demo.add_argument(
