@@ -184,18 +184,23 @@ class Scenario:
 
 SCENARIOS = [
     Scenario("I1 I2", "PREPARING", "cancel.request", ("cancel.reject",), "SHIPPING", "REJECTED"),
-    Scenario("I1 I3", "PAID", "cancel.request", ("cancel.approve",), "CANCELED", "COMPLETED"),
+    Scenario(
+        "I1 I3 I3a", "PAID", "cancel.request",
+        ("cancel.approve", "SYSTEM:cancel.refund_succeeded"), "CANCELED", "COMPLETED",
+    ),
     Scenario(
         "I1 I5", "PREPARING", "cancel.request", ("cancel.force",), "CANCELED", "COMPLETED",
         (("pay_type", "virtual"),),
     ),
     Scenario(
-        "I1 I4", "PAID", "cancel.request", ("SYSTEM:cancel.refund_failed", "cancel.retry_refund"),
+        "I1 I3 I3a I4", "PAID", "cancel.request",
+        ("cancel.approve", "SYSTEM:cancel.refund_failed", "cancel.retry_refund",
+         "SYSTEM:cancel.refund_succeeded"),
         "CANCELED", "COMPLETED",
     ),
     Scenario(
         "I1 I5 after failure", "PREPARING", "cancel.request",
-        ("SYSTEM:cancel.refund_failed", "cancel.force"), "CANCELED", "COMPLETED",
+        ("cancel.approve", "SYSTEM:cancel.refund_failed", "cancel.force"), "CANCELED", "COMPLETED",
     ),
     Scenario("I6 I7", "DELIVERED", "return.request", ("return.reject",), "DELIVERED", "REJECTED"),
     Scenario(
@@ -267,10 +272,7 @@ def sent(emulator: ImwebEmulator) -> tuple[str, str, object]:
 
 def gateway(emulator: ImwebEmulator, op_id: str, action: str) -> None:
     """imweb's payment gateway settles a refund (not a seller call)."""
-    if action == "cancel.refund_failed":
-        emulator.fail_cancel_refund(op_id)
-    else:
-        emulator.system(op_id, action)
+    emulator.system(op_id, action)
 
 
 class TestActions:
@@ -619,7 +621,8 @@ class TestErrors:
 
         done = apply_remote(imweb_adapter, op, "cancel.approve", "SELLER")
 
-        assert cf.Status.CANCELED == done.order_product.status
+        assert done.order_product.open_claim is not None
+        assert cf.ClaimStatus.REFUNDING == done.order_product.open_claim.status  # I3
         assert 3 == len(writes(imweb_emulator))
         assert [op.unit_price] == imweb_emulator.store.refunds(op.id)
 
@@ -650,7 +653,8 @@ class TestErrors:
         synced = reconcile(imweb_adapter, op, pending=e.value.pending)
         assert (ReconcileOutcome.NOT_APPLIED, op) == (synced.outcome, synced.order_product)
         done = apply_remote(imweb_adapter, synced.order_product, "cancel.approve", "SELLER")
-        assert cf.Status.CANCELED == done.order_product.status
+        assert done.order_product.open_claim is not None
+        assert cf.ClaimStatus.REFUNDING == done.order_product.open_claim.status  # I3
         assert [op.unit_price] == imweb_emulator.store.refunds(op.id)
 
     def test_dropped_answer_then_reconcile_no_double_refund(
@@ -929,17 +933,23 @@ class TestReading:
             remote.open_claim.origin_status,
         )
 
-    def test_canceling_reads_as_a_completed_cancel(self) -> None:
-        """CANCELING (the gateway refunding after accept) is 결제취소 with the cancel closed,
-        and reconcile takes a pending cancel request over to it."""
+    def test_canceling_reads_as_a_refunding_cancel(self) -> None:
+        """CANCELING (취소요청중: the gateway refunding after accept) is the open cancel in
+        REFUNDING on an unchanged line (rules.md I3), and reconcile takes a pending cancel
+        request over to it."""
         body = _envelope([_row(status="STANDBY", claim_status="CANCELING", claim_type="CANCEL")])
         with _mock(_answer(body)) as adapter:
             remote = adapter.read(OrderRef("1:11"))
             synced = reconcile(adapter, OP)
-        assert (cf.Status.CANCELED, None) == (remote.status, remote.open_claim)
-        assert (cf.Status.CANCELED, cf.ClaimStatus.COMPLETED) == (
+        assert remote.open_claim is not None
+        assert (cf.Status.PREPARING, cf.ClaimStatus.REFUNDING) == (
+            remote.status,
+            remote.open_claim.status,
+        )
+        assert synced.order_product.open_claim is not None
+        assert (cf.Status.PREPARING, cf.ClaimStatus.REFUNDING) == (
             synced.order_product.status,
-            synced.order_product.closed_claims[-1].status,
+            synced.order_product.open_claim.status,
         )
 
     def test_item_fields_and_payment(

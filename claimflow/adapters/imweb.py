@@ -49,8 +49,8 @@ Quirks:
 - ``PAY_WAIT`` (입금대기) has no claimflow status: read as an explicit unknown (``status``
   None, ``wire_status`` ``"PAY_WAIT"``), as Toss's ``BEFORE_PAYMENT``. Every other unknown code
   raises :class:`~claimflow.exceptions.UnexpectedResponseError` naming the field.
-- ``CANCELING`` (취소요청중: accepted, the gateway refunding) reads as 결제취소 with the cancel
-  COMPLETED, since claimflow completes a cancel on ``accept`` (rules.md I3) [inferred].
+- ``CANCELING`` (취소요청중: accepted, the gateway refunding) reads as the open cancel
+  ``REFUNDING`` and ``CANCEL_FAILED`` (취소실패) as ``REFUND_FAILED`` (rules.md I3/I3a) [doc].
 - Lists: ``GET /orders`` pages by ``offset`` (page number from 1) and ``limit`` (≤ 100), with
   ``data.list`` and ``data.pagenation`` (sic [client]; ``pagination`` accepted) [doc]; at most
   one of ``status``/``claim_type``/``claim_status`` filters a call [doc]. Item orders come from
@@ -61,7 +61,8 @@ Quirks:
   blocked [doc]. Answer ``-7`` is :class:`~claimflow.exceptions.RateLimitedError`, retried with a
   backoff starting at one second (:data:`RETRY`).
 - The buyer requests cancels, returns and exchanges in the storefront; the payment gateway
-  settles refunds (``RETURN_REFUNDING`` → 반품완료 or ``RETURN_REFUND_FAILED``): no seller call
+  settles refunds (``CANCELING`` → 결제취소 or ``CANCEL_FAILED``, ``RETURN_REFUNDING`` → 반품완료
+  or ``RETURN_REFUND_FAILED``): no seller call
   for either; read them back and reconcile.
 """
 

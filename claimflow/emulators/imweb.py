@@ -29,8 +29,8 @@ Quirks of the emulator (not of imweb; [inferred] where imweb's sources are silen
 - the action bodies are read with the codec (:mod:`claimflow.adapters.codecs.imweb`):
   ``parcel_code`` must be a carrier code of ``CARRIER_CODES``;
 - the buyer's requests, the payment gateway's refund outcome and delivery are not seller calls:
-  tests make them happen with :meth:`ImwebEmulator.buyer`, :meth:`ImwebEmulator.system`,
-  :meth:`ImwebEmulator.fail_cancel_refund` or ``POST /_emulator/order-products/{id}/actions``.
+  tests make them happen with :meth:`ImwebEmulator.buyer`, :meth:`ImwebEmulator.system` or
+  ``POST /_emulator/order-products/{id}/actions`` (``actor`` ``SYSTEM`` for the gateway).
   Every path under ``/_emulator/`` is the emulator's own control API, **not part of imweb**.
 """
 
@@ -50,8 +50,8 @@ from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
 from .._params import KST, ImwebReasonCode
-from .._values import Applied, OrderProduct
-from .._vocab import Action, Actor, ClaimStatus, ClaimType, Marketplace, PaymentChannel, Status
+from .._values import Applied
+from .._vocab import Action, Actor, Marketplace, PaymentChannel, Status
 from ..adapters.codecs.imweb import (
     ACTION_ROUTES,
     NO_AUTO_REFUND_PAY_TYPES,
@@ -196,30 +196,10 @@ class ImwebEmulator(EmulatorControls):
         return self.store.act(order_product_id, action, Actor.BUYER, at=at, **params)
 
     def system(self, order_product_id: str, action: Action | str) -> Applied:
-        """imweb or its payment gateway acts (``return.refund_succeeded`` /
-        ``return.refund_failed``, ``order.deliver``)."""
+        """imweb or its payment gateway acts (``cancel.refund_succeeded`` /
+        ``cancel.refund_failed``, ``return.refund_succeeded`` / ``return.refund_failed``,
+        ``order.deliver``)."""
         return self.store.act(order_product_id, action, Actor.SYSTEM)
-
-    def fail_cancel_refund(self, order_product_id: str) -> OrderProduct:
-        """The seller accepted a cancel request in imweb's admin and the payment gateway failed:
-        the item order shows ``CANCEL_FAILED`` (claimflow's engine completes a cancel on accept,
-        so no engine action leads here; imweb's wire does)."""
-        with self.store.lock:
-            record = self.store.get(order_product_id)
-            claim = record.op.open_claim
-            if claim is None or (claim.type, claim.status) != (
-                ClaimType.CANCEL,
-                ClaimStatus.REQUESTED,
-            ):
-                msg = f"{order_product_id}: a failed cancel refund needs an open cancel request"
-                raise InvalidInputError(msg, field="open_claim")
-            record.op = attrs.evolve(
-                record.op,
-                open_claim=attrs.evolve(claim, status=ClaimStatus.REFUND_FAILED),
-                version=record.op.version + 1,
-            )
-            self.store.version += 1
-            return record.op
 
     def wire(self, order_product_id: str) -> WireState:
         """What imweb shows for *order_product_id* now."""
@@ -425,10 +405,7 @@ class ImwebEmulator(EmulatorControls):
         op_id = request.path_params["order_product_id"]
         actor = Actor(data.get("actor", "BUYER"))
         try:
-            if data.get("action") == "cancel.refund_failed":  # the gateway; not an engine action
-                self.fail_cancel_refund(op_id)
-            else:
-                self.store.act(op_id, data["action"], actor, **data.get("params", {}))
+            self.store.act(op_id, data["action"], actor, **data.get("params", {}))
         except KeyError:
             return JSONResponse({"error": f"unknown order product {op_id!r}"}, 404)
         except ActionRefusedError as e:

@@ -195,11 +195,10 @@ CLAIM_STATUS_CODES: dict[str, StatusCode] = {
         StatusCode("CANCEL_REQUEST", None, CT.CANCEL, CS.REQUESTED),
         StatusCode(
             "CANCELING",
-            S.CANCELED,
+            None,
             CT.CANCEL,
-            CS.COMPLETED,
-            tag="inferred",
-            note="accepted, the gateway refunding: claimflow completes a cancel on accept (I3)",
+            CS.REFUNDING,
+            note="취소요청중: accepted, the gateway refunding (rules.md I3)",
         ),
         StatusCode("CANCEL_FAILED", None, CT.CANCEL, CS.REFUND_FAILED),
         StatusCode("RETURN_REQUEST", None, CT.RETURN, CS.REQUESTED),
@@ -221,7 +220,9 @@ CLAIM_STATUS_CODES: dict[str, StatusCode] = {
     )
 }
 CLAIM_TYPES = {t.value: t for t in (CT.CANCEL, CT.RETURN, CT.EXCHANGE)}  # [doc]
-_CLOSED = frozenset({CS.COMPLETED})  # the only closed claim status the wire shows (CANCELING)
+#: Closed claim statuses: no ``claim_status`` shows one (a finished claim leaves only the order
+#: ``status``, 결제취소/반품완료/교환완료) [inferred].
+_CLOSED = frozenset({CS.COMPLETED})
 
 _STATUS_OUT: dict[Status, str] = {
     sc.status: code
@@ -445,8 +446,9 @@ _BUYER = Unsupported(
     "order's claim_status shows it: read it and reconcile)"
 )
 _GATEWAY = Unsupported(
-    "the payment gateway settles the refund by itself (RETURN_REFUNDING becomes 반품완료 or "
-    "RETURN_REFUND_FAILED): read it and reconcile"
+    "the payment gateway settles the refund by itself (CANCELING becomes 결제취소 or "
+    "CANCEL_FAILED, RETURN_REFUNDING becomes 반품완료 or RETURN_REFUND_FAILED): read it and "
+    "reconcile"
 )
 _NOT_IN_SOURCES = Unsupported(
     "imweb documents no fulfilment call (상품준비, 발송) in claimflow's sources: marketplaces.md "
@@ -456,6 +458,8 @@ UNSUPPORTED: dict[Action, Unsupported] = {
     A.CANCEL_REQUEST: _BUYER,
     A.RETURN_REQUEST: _BUYER,
     A.EXCHANGE_REQUEST: _BUYER,
+    A.CANCEL_REFUND_FAILED: _GATEWAY,
+    A.CANCEL_REFUND_SUCCEEDED: _GATEWAY,
     A.RETURN_REFUND_FAILED: _GATEWAY,
     A.RETURN_REFUND_SUCCEEDED: _GATEWAY,
     A.ORDER_PREPARE: _NOT_IN_SOURCES,
