@@ -1,6 +1,6 @@
 """Stored values as JSON, by cattrs: order products, history events, effects, action parameters.
 
-One ``cattrs.Converter`` with three hooks: timestamps as ISO 8601 text, and action parameters
+One ``cattrs.Converter`` with these hooks: timestamps and dates as ISO 8601 text, and action parameters
 (``Params``: pairs of name and value) whose values keep their type through a tag for the types
 JSON has no word for (``date``, ``datetime``, :class:`~claimflow.CandidateItem`). Enum members
 are stored by value; the engine parses them back.
@@ -15,6 +15,7 @@ from typing import Any, TypeVar
 import attrs
 import cattrs
 
+from .._money import ClaimDelivery, LineMoney, MoneyRule, Quote, Restore
 from .._values import CandidateItem, Claim, Effect, HistoryEvent, OrderProduct, Params
 from .._vocab import Action, Actor, ClaimStatus, ClaimType, EffectKind, Marketplace, Status
 from ..exceptions import CorruptRowError
@@ -33,6 +34,9 @@ T = TypeVar("T")
 converter = cattrs.Converter()
 converter.register_unstructure_hook(dt.datetime, lambda d: d.isoformat())
 converter.register_structure_hook(dt.datetime, lambda v, _t: dt.datetime.fromisoformat(v))
+# dates (OrderProduct.shipping_deadline, rules.md D1): ISO 8601 text too
+converter.register_unstructure_hook(dt.date, lambda d: d.isoformat())
+converter.register_structure_hook(dt.date, lambda v, _t: dt.date.fromisoformat(v))
 
 
 def _dump_value(value: object) -> object:
@@ -93,7 +97,10 @@ def _prepare_hooks() -> None:
     annotations (the API reference generator, ``claimflow docs``) must not see a different value
     depending on whether the store was used first. The hooks, once built, keep the resolved
     types they need."""
-    classes = (OrderProduct, Claim, HistoryEvent, Effect, CandidateItem)
+    classes = (
+        OrderProduct, Claim, HistoryEvent, Effect, CandidateItem, LineMoney, ClaimDelivery, Quote,
+        Restore,
+    )  # fmt: skip
     declared = {cls: [(f, f.type) for f in attrs.fields(cls)] for cls in classes}
     flags = {cls: cls.__dict__.get("__attrs_types_resolved__") for cls in classes}
     built = [
@@ -113,13 +120,18 @@ def _prepare_hooks() -> None:
 
 
 def _samples() -> list[object]:
+    at = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
     claim = Claim(
-        "C-1", "RETURN", "REQUESTED", "DELIVERED", "r", (("reason", "r"),), held_from="REQUESTED"
-    )
+        "C-1", "RETURN", "REQUESTED", "DELIVERED", "r", (("reason", "r"),), held_from="REQUESTED",
+        delivery=ClaimDelivery("USER", 1, 2, 1), requested_at=at,
+    )  # fmt: skip
     op = OrderProduct(
-        "OP", "toss", "DELIVERED", "I", 1, open_claim=claim, closed_claims=(claim,), version=1
-    )
-    effect = Effect(EffectKind.REFUND, 1, "c", "t")
+        "OP", "toss", "DELIVERED", "I", 1, open_claim=claim, closed_claims=(claim,), version=1,
+        money=LineMoney(coupon_ids=("C",)), paid_at=at, delivered_at=at,
+        shipping_deadline=dt.date(2026, 1, 2),
+    )  # fmt: skip
+    quote = Quote(MoneyRule.RETURN, 1, 1, 0, 0, 0, 0, "r", 0, 0, 1, 0, 1, 0)
+    effect = Effect(EffectKind.REFUND, 1, "c", "t", quote=quote, restore=Restore("I", 1, ("C",)))
     event = HistoryEvent(
         "OP", 1, Marketplace.TOSS, Action.RETURN_REQUEST, Actor.BUYER, "T6", Status.DELIVERED,
         Status.DELIVERED, "C-1", ClaimType.RETURN, None, ClaimStatus.REQUESTED, (effect,),

@@ -70,6 +70,32 @@ class TestOrderProducts:
             dict(row.marketplace_ids),
         )
 
+    def test_money_and_time_round_trip(self, store: Store) -> None:
+        """An order product with its money (M1), delivery terms and times (D1-D5) reads back
+        equal, and so does a return's history event with its quote and coupons to restore."""
+        kst = dt.timezone(dt.timedelta(hours=9))
+        money = cf.LineMoney(
+            coupon_discount=1_000, points_used=500, delivery_fee=3_000, delivery_fee_kind="PAID",
+            region="JEJU",
+            regional_fee=3_000, return_one_way_fee=3_000, round_trip_fee=6_000,
+            coupon_ids=("CP-1",),
+        )  # fmt: skip
+        op = cf.OrderProduct(
+            "OP-1", "toss", cf.Status.DELIVERED, "ITEM-A", 12_000, quantity=2, money=money,
+            paid_at=dt.datetime(2026, 3, 2, 9, 0, tzinfo=kst),
+            delivered_at=dt.datetime(2026, 3, 5, 18, 0, tzinfo=kst),
+            shipping_deadline=dt.date(2026, 3, 4),
+        )  # fmt: skip
+        store.put(op)
+        assert op == store.get("OP-1")
+        applied = store.apply_local(
+            "OP-1", "return.request", "BUYER", **REASON, fee_payer="USER"
+        )
+        assert applied.order_product == store.get("OP-1")
+        [event] = store.history("OP-1")
+        assert applied.event == event
+        assert [e.quote for e in applied.event.effects] == [e.quote for e in event.effects]
+
     def test_put_twice_is_refused(self, store: Store) -> None:
         """Putting an order product that is stored raises and changes nothing."""
         store.put(delivered())
