@@ -1,9 +1,9 @@
 """Stored values as JSON, by cattrs: order products, history events, effects, action parameters.
 
-One ``cattrs.Converter`` with these hooks: timestamps and dates as ISO 8601 text, and action parameters
-(``Params``: pairs of name and value) whose values keep their type through a tag for the types
-JSON has no word for (``date``, ``datetime``, :class:`~claimflow.CandidateItem`). Enum members
-are stored by value; the engine parses them back.
+One ``cattrs.Converter`` with these hooks: timestamps and dates as ISO 8601 text, and action
+parameters (``Params``: pairs of name and value) whose values keep their type through a tag for
+the types JSON has no word for (``date``, ``datetime``, :class:`~claimflow.CandidateItem`). Enum
+members are stored by value; the engine parses them back.
 """
 
 from __future__ import annotations
