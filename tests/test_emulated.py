@@ -167,7 +167,9 @@ class TestBinding:
             before = _writes(system)
             outcome = system.perform(h, cf.Action.CANCEL_APPROVE, cf.Actor.SELLER, {})
             assert (1, 1) == (_writes(system) - before, system.stats["performed:remote"])
-            assert Observed(cf.Status.CANCELED) == system.read(h)
+            # rules.md I3: accepted, the claim refunds until the gateway answers (wire CANCELING)
+            expected = Observed(cf.Status.PAID, cf.ClaimType.CANCEL, cf.ClaimStatus.REFUNDING)
+            assert expected == system.read(h)
         assert Performed([cf.EffectKind.REFUND]) == outcome
 
     def test_a_buyer_action_goes_through_the_control_api_then_reconcile(
