@@ -10,6 +10,8 @@ about 0.6 ms (``benchmarks/bench_adapters.py``).
 from __future__ import annotations
 
 import contextlib
+import json
+import logging
 import socket
 import threading
 import time
@@ -21,6 +23,51 @@ import uvicorn
 from ._core import RunningServer
 
 __all__ = ["serve_in_thread"]
+
+_log = logging.getLogger("claimflow.emulators")
+
+
+class _Answered:
+    """An ASGI app whose exceptions end the request without a traceback in the server thread.
+
+    uvicorn logs an exception that leaves the app with its traceback; formatting a traceback
+    parses source with :mod:`ast` (Python 3.11's error carets), and :mod:`ast`'s recursion
+    counter is shared by the interpreter's threads: with pytest formatting a failure in the main
+    thread at the same moment, the run aborted with ``INTERNALERROR SystemError: AST constructor
+    recursion depth mismatch``. So an exception is answered here instead: before the answer
+    started, HTTP 500 with a JSON body naming it; after (Starlette already answered 500, or the
+    ``drop_after_commit`` fault), the app returns and uvicorn closes an unfinished answer's
+    connection. Either way it is logged in one line on ``claimflow.emulators``.
+    """
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope.get("type") != "http":
+            await self.app(scope, receive, send)
+            return
+        started = False
+
+        async def watched(message: Any) -> None:
+            nonlocal started
+            if message.get("type") == "http.response.start":
+                started = True
+            await send(message)
+
+        try:
+            await self.app(scope, receive, watched)
+        except Exception as e:  # answered, not raised: see the class docstring
+            what = f"{type(e).__name__}: {e}"
+            _log.error("emulator: %s %s: %s", scope.get("method"), scope.get("path"), what)
+            if not started:
+                body = json.dumps({"error": f"emulator: {what}"}).encode()
+                headers = [
+                    (b"content-type", b"application/json"),
+                    (b"content-length", str(len(body)).encode()),
+                ]
+                await send({"type": "http.response.start", "status": 500, "headers": headers})
+                await send({"type": "http.response.body", "body": body})
 
 
 def bind_socket(host: str, port: int) -> socket.socket:
@@ -42,7 +89,12 @@ def serve_in_thread(
     sock = bind_socket(host, port)
     actual = sock.getsockname()[1]
     config = uvicorn.Config(
-        app, host=host, port=actual, log_level="warning", lifespan="off", access_log=False
+        _Answered(app),
+        host=host,
+        port=actual,
+        log_level="warning",
+        lifespan="off",
+        access_log=False,
     )
     server = uvicorn.Server(config)
     thread = threading.Thread(
