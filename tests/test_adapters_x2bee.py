@@ -145,6 +145,7 @@ class TestCancel:
         assert [
             (CALCULATE_COST, line(s, claimBusinessType="10")),
             (CANCEL, line(s, claimRsnCont=REASON, rfdAmt=9_000, addPayAmt=0)),
+            (CLAIM_DETAILS, line(s)),  # cancelFO names no claim: read back for its claimNo
         ] == [(r.path, r.json) for r in api_requests(x2bee)]
         assert (cf.Status.CANCELED, cf.ClaimType.CANCEL, cf.ClaimStatus.COMPLETED) == (
             done.order_product.status,
@@ -287,8 +288,8 @@ class TestCancel:
     def test_reconcile_takes_over_the_claim_number(
         self, x2bee: X2beeEmulator, x2bee_adapter: X2beeClient
     ) -> None:
-        """cancelFO answers with no content, so the local cancel claim has claimflow's id; the
-        first reconcile takes over x2bee's claimNo beside it (a framework gap), then all agree."""
+        """cancelFO answers with no content: apply_remote reads the claim back and records the
+        cancel under x2bee's claimNo (store's _commit), so reconcile finds both sides agree."""
         s = start(x2bee, "PAID")
         cost = x2bee_adapter.calculate_cost(s.ref)
         done = apply_remote(
@@ -298,10 +299,8 @@ class TestCancel:
         synced = reconcile(x2bee_adapter, done.order_product, ref=s.ref)
 
         remote_no = x2bee.store.get(s.op.id).op.closed_claims[-1].id
-        assert ReconcileOutcome.ADOPTED == synced.outcome
-        assert remote_no in {c.id for c in synced.order_product.closed_claims}
-        again = reconcile(x2bee_adapter, synced.order_product, ref=s.ref)
-        assert ReconcileOutcome.IN_SYNC == again.outcome
+        assert remote_no == done.order_product.closed_claims[-1].id
+        assert ReconcileOutcome.IN_SYNC == synced.outcome
         assert [s.op.amount] == x2bee.store.refunds(s.op.id)
 
 
@@ -344,6 +343,7 @@ class TestOptionChange:
         assert [
             (OTHER_ITEMS, [{"goodsNo": goods, "itmNo": "ITEM-OPT"}]),
             (OPTION_CHANGE, line(s, chgItmNo="ALT-OK")),
+            (CLAIM_DETAILS, line(s)),  # ordChangeFO names no claim: read back for its claimNo
         ] == [(r.path, r.json) for r in api_requests(x2bee)]
         assert ("ALT-OK", cf.Status.PAID) == (
             done.order_product.item_id,
@@ -745,8 +745,9 @@ class TestOutcomeUnknown:
     def test_cancel_dropped_then_reconciled_once(
         self, x2bee: X2beeEmulator, x2bee_adapter: X2beeClient
     ) -> None:
-        """x2bee cancels but the answer is lost: reconcile takes the cancel over (with x2bee's
-        claim number), the retry is refused by the engine, the buyer is refunded once."""
+        """x2bee cancels but the answer is lost: reconcile recognises the pending cancel as
+        carried out (APPLIED, with x2bee's claim number), the retry is refused by the engine, the
+        buyer is refunded once."""
         s = start(x2bee, "PAID")
         cost = x2bee_adapter.calculate_cost(s.ref)
         x2bee.inject(Fault.DROP_AFTER_COMMIT, on="write")
@@ -764,7 +765,7 @@ class TestOutcomeUnknown:
 
         assert "RemoteProtocolError" in str(e.value)
         synced = reconcile(x2bee_adapter, s.op, pending=e.value.pending)
-        assert (ReconcileOutcome.ADOPTED, cf.Status.CANCELED) == (
+        assert (ReconcileOutcome.APPLIED, cf.Status.CANCELED) == (
             synced.outcome,
             synced.order_product.status,
         )
