@@ -6,8 +6,10 @@ names as claimflow so the binding at the bottom stays a few lines.
 
 Rules, from the guides (취소 000_…, 반품 001_…, 교환 003_…):
 - buyer cancel in 결제완료 is immediate (refund, no claim); in 상품준비중/발송지연 it is a request
-  the seller approves (refund) or rejects with an invoice (→ 배송중);
-- the seller may cancel directly up to 배송완료, even with a claim in progress;
+  the seller approves (refund) or rejects with an invoice (→ 배송중); Toss itself approves a request
+  left 7 business days (the integration notes);
+- the seller may cancel directly up to 배송완료, even with a claim in progress, also once that
+  claim moved the line on (수거중, 수거완료, 재배송중);
 - returns and exchanges are requested in 배송중/배송완료 (and 교환완료), approved, collected, then
   completed (return: refund) or rejected after collection (반려: back to where they started).
 """
@@ -124,7 +126,13 @@ class TossOMS:
         return ["REGISTER_DELIVERY"]
 
     def seller_cancel(self, line: Line) -> list[str]:
-        self._need(line.status in (PAID, PREPARING, DELAYED, SHIPPING, DELIVERED), "too late")
+        before_delivery_ends = (PAID, PREPARING, DELAYED, SHIPPING, DELIVERED)
+        moved_by_a_claim = (RC, RCD, EC, ECD, REDELIVERING)
+        self._need(
+            line.status in before_delivery_ends
+            or (line.claim is not None and line.status in moved_by_a_claim),
+            "too late",
+        )
         if line.claim is not None:
             self._close(line, "CLOSED_BY_SELLER_CANCEL")
         line.status = CANCELED
@@ -241,7 +249,10 @@ class TossOMSBinding:
 
     def perform(self, handle: str, action: Any, actor: Any, params: Any) -> Any:
         line, oms, a, who = self.oms.lines[handle], self.oms, str(action), str(actor)
-        if (a in SELLER_ONLY and who != "SELLER") or (a in BUYER_ONLY and who != "BUYER"):
+        toss_approves = a == "cancel.approve" and who == "SYSTEM"  # after 7 business days
+        if (a in SELLER_ONLY and who != "SELLER" and not toss_approves) or (
+            a in BUYER_ONLY and who != "BUYER"
+        ):
             return Refused(f"{who} may not {a}")
         if a == "order.deliver" and who != "SYSTEM":
             return Refused("only the carrier delivers")
@@ -306,6 +317,8 @@ class TossOMSBinding:
                 return Refused(f"{a} is not a Toss action")
         except NotAllowedError as e:
             return Refused(str(e))
+        if p.get("extra_payment"):  # Toss stated that the buyer pays more: a charge, no refund
+            effects = ["CHARGE_EXTRA" if e == "REFUND" else e for e in effects]
         return Performed(effects)
 
     def read(self, handle: str) -> Any:
