@@ -69,6 +69,7 @@ from claimflow import (
     Tag,
 )
 from claimflow._engine import _differs, _partial_or_overpaid
+from claimflow._korean import attach as particle  # the engine's particles (ops)
 from claimflow._machine import ParamsCondition, state_key, state_name
 from claimflow._money import MoneyRule, quote_money
 
@@ -257,7 +258,7 @@ def _row(  # noqa: PLR0917 - one positional argument per rules.md column
         {
             a: Reason(
                 "ACTOR_NOT_ALLOWED",
-                f"{action.label}은(는) {ko_who}만 할 수 있습니다({a.label} 불가)",
+                f"{particle(action.label, '은/는')} {ko_who}만 할 수 있습니다({a.label} 불가)",
                 f"{action} is done by {en_who}, not {a}",
                 rule_id,
                 source,
@@ -464,7 +465,7 @@ def dict_decide(  # noqa: PLR0915 - one inline function, as a hand-written table
                     problems.append(
                         Reason(
                             "MISSING_PARAMETER",
-                            f"{label}({name})이(가) 필요합니다",
+                            f"{particle(f'{label}({name})', '이/가')} 필요합니다",
                             f"parameter {name!r} is required",
                             row.rule_id,
                             row.source,

@@ -94,6 +94,10 @@ def params_for(op: OrderProduct, action: Action | str) -> st.SearchStrategy[dict
         ),
         "refund_amount": st.integers(0, max(op.amount, 0)),
         "extra_payment": st.just(0) | st.integers(1, 10_000),
+        # rules.md Q1-Q3: the whole line is a valid claim everywhere (part of it only on x2bee
+        # orders that allow it, which the engine decides and names)
+        "quantity": st.just(op.quantity),
+        "exchange_mid_return": st.booleans(),  # x2bee exchMidRtnYn (X3)
     }
     for name, spec in specs.items():  # a parameter added to the rules later: its example value
         values.setdefault(name, st.just(example(spec, op)))
