@@ -103,12 +103,11 @@ class PacedTransport(httpx.BaseTransport):
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
         """Wait for this request's turn, then send it."""
-        with self._lock:
-            now = time.monotonic()
-            wait = self._next - now
-            self._next = max(now, self._next) + self._interval
-        if wait > 0:
-            time.sleep(wait)
+        with self._lock:  # one request at a time through the gate: never two closer
+            wait = self._next - time.monotonic()
+            if wait > 0:
+                time.sleep(wait)
+            self._next = time.monotonic() + self._interval
         return self._inner.handle_request(request)
 
     def close(self) -> None:
