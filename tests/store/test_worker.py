@@ -227,11 +227,11 @@ def test_paced_transport_keeps_the_interval() -> None:
         sent.append(time.monotonic())
         return httpx.Response(200, json={})
 
-    paced = PacedTransport(httpx.MockTransport(answer), 0.05)
+    paced = PacedTransport(httpx.MockTransport(answer), 0.1)
     with httpx.Client(transport=paced) as client:
         for _ in range(5):
             client.get("https://example.invalid/")
 
     gaps = [b - a for a, b in itertools.pairwise(sent)]
     assert 5 == len(sent)
-    assert all(g >= 0.045 for g in gaps), gaps
+    assert all(g >= 0.09 for g in gaps), gaps  # thread scheduling jitter aside
