@@ -162,6 +162,10 @@ NOTES_KO = {
         "이런 주문은 끝낼 방법이 없습니다."
     ),
     "imweb resend": "아임웹 resend(교환 재발송)에 해당합니다.",
+    "the item ships back: carrier code + invoice (parcel_code/invoice_no)": (
+        "상품을 구매자에게 다시 보내므로 택배사 코드와 송장번호(parcel_code/invoice_no)를 "
+        "함께 보냅니다."
+    ),
     "imweb exchange_done": "아임웹 exchange_done(교환완료)에 해당합니다.",
     "withhold; only before the replacement ships (REQUESTED/APPROVED/COLLECTED): decided": (
         "아임웹 withhold(보류): 교환 상품을 다시 보내기 전(요청, 승인, 수거완료)에만 보류할 수 "

@@ -438,6 +438,21 @@ RETURN_RULES: tuple[Rule, ...] = (
 # --- Exchange (교환) ------------------------------------------------------------------------
 
 
+def _exchange_reject_terms(mp: Marketplace) -> dict[str, object]:
+    """T16's parameters: a reason; imweb (I16) ships the item back, so carrier and invoice.
+
+    imweb's ``exchange/reject`` carries ``parcel_code``/``invoice_no`` and no reason [doc,
+    marketplaces.md §5.2]: both are required and registered, as T4/I2; a reason stays optional.
+    """
+    if mp is IMWEB:
+        return {
+            "params": (*DELIVERY, p.REASON.optional()),
+            "effects": (EK.REGISTER_DELIVERY,),
+            "note": "the item ships back: carrier code + invoice (parcel_code/invoice_no)",
+        }
+    return {"params": (p.REASON,)}
+
+
 def _exchange(mp: Marketplace, prefix: str, src: str) -> tuple[Rule, ...]:
     imweb = mp is IMWEB
     rules = [
@@ -450,7 +465,7 @@ def _exchange(mp: Marketplace, prefix: str, src: str) -> tuple[Rule, ...]:
               note="M5: the round-trip fee is charged (CHARGE_EXTRA) when the buyer bears it"),
         _rule(prefix + "T16", mp, A.EXCHANGE_REJECT, SELLER, None,
               open_claim(CT.EXCHANGE, CS.REQUESTED), ORIGIN, O.CLOSE, DOC, src,
-              claim_status=CS.REJECTED, params=(p.REASON,)),
+              claim_status=CS.REJECTED, **_exchange_reject_terms(mp)),
         _rule(prefix + "T17", mp, A.EXCHANGE_COLLECT, SELLER, [S.EXCHANGE_COLLECTING],
               open_claim(CT.EXCHANGE, CS.APPROVED), S.EXCHANGE_COLLECTED, O.MOVE, DOC, src,
               claim_status=CS.COLLECTED),

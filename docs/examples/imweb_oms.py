@@ -18,9 +18,9 @@ What it implements, row by row:
 - exchange (I16): as Toss but imweb's names; the rejection ships the item back (carrier and
   invoice); a hold is possible for any payment, before the replacement ships.
 
-Four class attributes name the rows ``spec/rules.md`` changed this turn (I3/I3a/I4, I6, I16,
-M6), so that the same code can be checked against an engine that has not caught up yet (see
-``rules_compat.py``).
+Three class attributes name the rows ``spec/rules.md`` changed this turn (I3/I3a/I4, I6, M6),
+so that the same code can be checked against an engine that has not caught up yet (see
+``rules_compat.py``); I16's rejection with an invoice is what the engine does now, unflagged.
 """
 
 from __future__ import annotations
@@ -82,10 +82,9 @@ Effects = list[dict[str, Any]]
 class ImwebOMS:
     """The OMS: one method per thing a person, the carrier or the gateway does; effects out."""
 
-    # rows rules.md changed this turn (I3/I3a/I4, I6, I16)
+    # rows rules.md changed this turn (I3/I3a/I4, I6, M6)
     REFUND_IS_ASYNC = True  # I3: approve → 환불중; I3a: the gateway answers; I4: retry → 환불중
     RETURN_FROM_EXCHANGED = True  # I6: a return may be requested in 교환완료
-    EXCHANGE_REJECT_SHIPS_BACK = True  # I16: exchange.reject takes carrier + invoice
     CHARGE_EXTRA_IS_REMAINDER = True  # M6: only what the refund cannot cover is charged
 
     def __init__(self) -> None:
@@ -295,14 +294,13 @@ class ImwebOMS:
         self._open(it, "EXCHANGE")
         return []
 
-    def exchange_reject(self, it: Item, carrier: str | None, tracking: str | None) -> Effects:
+    def exchange_reject(self, it: Item, carrier: str, tracking: str) -> Effects:
+        """I16: the item ships back, so the rejection registers carrier and invoice."""
         self._need(self._is(it, "EXCHANGE", "REQUESTED"), "no exchange request")
         assert it.claim is not None
         it.status = it.claim["origin"]
         self._close(it, "REJECTED")
-        if self.EXCHANGE_REJECT_SHIPS_BACK:
-            return [{"kind": "REGISTER_DELIVERY", "carrier": carrier, "tracking_number": tracking}]
-        return []
+        return [{"kind": "REGISTER_DELIVERY", "carrier": carrier, "tracking_number": tracking}]
 
     def exchange_approve(self, it: Item) -> Effects:
         self._need(self._is(it, "EXCHANGE", "REQUESTED"), "no exchange request")
@@ -377,7 +375,7 @@ class ImwebOMSBinding:
                 return Refused("the seller cannot confirm a purchase")
         elif who != ACTORS.get(a, "SELLER"):
             return Refused(f"{who} may not {a}")
-        problem = _check_params(a, p, oms, it)
+        problem = _check_params(a, p, it)
         if problem:
             return Refused(problem)
         extra, points = p.get("extra_charge", 0), p.get("refund_points", 0)
@@ -406,7 +404,7 @@ class ImwebOMSBinding:
             "return.force_complete": lambda: oms.return_force_complete(it),
             "exchange.request": lambda: oms.exchange_request(it),
             "exchange.reject": lambda: oms.exchange_reject(
-                it, p.get("carrier"), p.get("tracking_number")
+                it, p["carrier"], p["tracking_number"]
             ),
             "exchange.approve": lambda: oms.exchange_approve(it),
             "exchange.collect": lambda: oms.exchange_collect(it),
@@ -432,17 +430,15 @@ class ImwebOMSBinding:
         return Observed(it.status, c["type"] if c else None, c["status"] if c else None)
 
 
-def _check_params(action: str, p: Any, oms: ImwebOMS, item: Item) -> str:
+def _check_params(action: str, p: Any, item: Item) -> str:
     """What is wrong with the parameters, or ""."""
     needed: list[str] = []
     if action in ("cancel.request", "return.request", "exchange.request"):
         needed = ["reason_code"]
     elif action in ("return.reject", "return.to_exchange", "return.hold", "exchange.hold"):
         needed = ["reason"]
-    elif action in ("order.ship", "cancel.reject", "exchange.redeliver"):
-        needed = ["carrier", "tracking_number"]
-    elif action == "exchange.reject":
-        needed = ["carrier", "tracking_number"] if oms.EXCHANGE_REJECT_SHIPS_BACK else ["reason"]
+    elif action in ("order.ship", "cancel.reject", "exchange.reject", "exchange.redeliver"):
+        needed = ["carrier", "tracking_number"]  # I16: an exchange rejection ships it back
     for name in needed:
         if p.get(name) is None:
             return f"{name} is required"
