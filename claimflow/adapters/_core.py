@@ -56,6 +56,7 @@ from ..exceptions import (
     TransportError,
     UnexpectedResponseError,
 )
+from . import _boundary
 
 __all__ = [
     "ActionResult",
@@ -135,8 +136,9 @@ def check_base_url(url: str, field: str = "base_url") -> str:
     try:
         parsed = httpx.URL(url)
     except (httpx.InvalidURL, TypeError) as e:
-        msg = f"{field}: not a URL: {url!r} ({e})"
+        msg = f"{field}: not a URL: {_boundary.redact_url(str(url))!r} ({e})"
         raise InvalidInputError(msg, field=field) from None
+    _boundary.refuse_url_credentials(url, field)
     loopback = parsed.host in {"localhost", "::1"} or parsed.host.startswith("127.")
     if parsed.scheme != "https" and not (parsed.scheme == "http" and loopback):
         msg = f"{field}: {url!r} must use https (plain http only for 127.0.0.1 / localhost)"
@@ -421,7 +423,7 @@ def wire_opt_int(obj: Mapping[str, Any], key: str, where: str = "") -> int | Non
     if value is None:
         return None
     if isinstance(value, int) and not isinstance(value, bool):
-        return value
+        return _boundary.wire_int(value, _path(where, key))
     raise WireFieldError(_path(where, key), f"expected an integer, got {value!r}")
 
 
@@ -774,12 +776,13 @@ def iter_flow(spec: MarketplaceSpec, endpoint: PagedList[Q, T], query: Q) -> Flo
     """Every item of a list: window by window, page by page."""
     for window in _windows(endpoint.max_days, query):
         cursor: str | None = None
+        guard = _boundary.PageGuard(spec.marketplace)
         while True:
             page: Page[T] = yield from endpoint.page(spec, window, cursor)
             yield Emit(page.items)
             if page.next_cursor is None:
                 break
-            cursor = page.next_cursor
+            cursor = guard.advance(page.next_cursor)
 
 
 def read_via_lists(spec: MarketplaceSpec, ref: OrderRef) -> Flow[RemoteOrderProduct]:
@@ -788,6 +791,7 @@ def read_via_lists(spec: MarketplaceSpec, ref: OrderRef) -> Flow[RemoteOrderProd
     row: RemoteOrderProduct | None = None
     for window in _windows(spec.order_products.max_days, query):
         cursor: str | None = None
+        guard = _boundary.PageGuard(spec.marketplace, "order list")
         while row is None:
             page: Page[RemoteOrderProduct] = yield from spec.order_products.page(
                 spec, window, cursor
@@ -795,7 +799,7 @@ def read_via_lists(spec: MarketplaceSpec, ref: OrderRef) -> Flow[RemoteOrderProd
             row = next((r for r in page.items if r.id == ref.order_product_id), None)
             if page.next_cursor is None:
                 break
-            cursor = page.next_cursor
+            cursor = guard.advance(page.next_cursor)
     if row is None:
         msg = (
             f"{spec.marketplace}: order product {ref.order_product_id!r} is not in the order "
@@ -810,12 +814,13 @@ def read_via_lists(spec: MarketplaceSpec, ref: OrderRef) -> Flow[RemoteOrderProd
     claims: list[RemoteClaim] = []
     claim_query = ClaimQuery(order_ids=(row.order_id,) if row.order_id else ())
     cursor = None
+    guard = _boundary.PageGuard(spec.marketplace, "claims")
     while True:
         claim_page: Page[RemoteClaim] = yield from spec.claims.page(spec, claim_query, cursor)
         claims += [c for c in claim_page.items if c.order_product_id == row.id]
         if claim_page.next_cursor is None:
             break
-        cursor = claim_page.next_cursor
+        cursor = guard.advance(claim_page.next_cursor)
     return spec.assemble(row, claims)
 
 
@@ -833,26 +838,38 @@ _NOTHING_SENT: tuple[type[Exception], ...] = (
 
 
 @contextlib.contextmanager
-def map_transport_errors(marketplace: Marketplace, call: Call[Any]) -> Iterator[None]:
+def map_transport_errors(
+    marketplace: Marketplace, call: Call[Any], scope: _boundary.CallScope | None = None
+) -> Iterator[None]:
     """Turn httpx's exceptions raised while sending *call* into claimflow's.
 
     Nothing sent: :class:`TransportError` (retryable). Possibly sent (read timeout, dropped
     connection, undecodable answer): a read is a retryable :class:`TransportError`, a write an
-    :class:`OutcomeUnknownError` (the marketplace may have carried it out).
+    :class:`OutcomeUnknownError` (the marketplace may have carried it out). With the call's
+    *scope*: whatever failed before the API request itself was sent (the token endpoint) is
+    "nothing sent", and a passed deadline is not retried.
     """
     try:
         yield
+    except UnexpectedResponseError as exc:
+        if scope is None or scope.api_sent:
+            raise
+        raise _boundary.not_sent(exc, call.label) from None
     except MarketplaceError:
         raise
     except httpx.HTTPError as exc:
+        _boundary.scrub_exception(exc)
         ctx: dict[str, Any] = {"order_product_id": call.order_product_id, "action": call.action}
         what = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
-        if isinstance(exc, _NOTHING_SENT):
+        what = _boundary.redact_text(what)
+        if isinstance(exc, _NOTHING_SENT) or (scope is not None and not scope.api_sent):
             msg = f"{marketplace}: {call.label}: not sent ({what}); safe to retry"
-            raise TransportError(msg, marketplace=marketplace, **ctx) from exc
+            retryable = scope is None or not scope.expired()
+            raise TransportError(msg, marketplace=marketplace, retryable=retryable, **ctx) from exc
         if call.idempotent:
             msg = f"{marketplace}: {call.label}: no answer ({what})"
-            raise TransportError(msg, marketplace=marketplace, **ctx) from exc
+            retryable = scope is None or not scope.expired()
+            raise TransportError(msg, marketplace=marketplace, retryable=retryable, **ctx) from exc
         msg = (
             f"{marketplace}: {call.label}: sent, but no answer came back ({what}); the "
             "marketplace may or may not have carried it out: reconcile before retrying"
@@ -882,9 +899,9 @@ def parse_response(spec: MarketplaceSpec, call: Call[T], response: httpx.Respons
         body: object = None
         if response.content:  # x2bee answers many writes with HTTP 200 and no content
             try:
-                body = response.json()
-            except ValueError:
-                raise _unexpected(spec, call, response, "body", "not JSON") from None
+                body = _boundary.parse_json_body(response, marketplace=spec.marketplace)
+            except _boundary.MalformedBodyError as e:
+                raise _unexpected(spec, call, response, "body", e.problem) from None
         try:
             envelope = spec.unwrap(status, body)
             if envelope.ok:
@@ -910,7 +927,7 @@ def _judged_by_status(spec: MarketplaceSpec, response: httpx.Response) -> bool:
     if status not in spec.http_errors and not 500 <= status < 600:
         return False
     try:
-        response.json()
+        _boundary.parse_json_body(response, marketplace=spec.marketplace)
     except ValueError:
         return True
     return False
@@ -983,7 +1000,10 @@ def _error(
 class RetryPolicy:
     """How the adapters retry, with ``stamina``: exponential backoff with jitter, a
     ``Retry-After`` honoured up to ``max_retry_after`` seconds, at most ``attempts`` tries within
-    ``timeout`` seconds. Only what is safe is retried (see the module docstring)."""
+    ``timeout`` seconds. Only what is safe is retried (see the module docstring).
+
+    ``timeout`` is also each call's overall deadline (connect, write, read, waits and retries):
+    a server trickling its answer cannot hold a call longer (see ``_boundary.call_scope``)."""
 
     attempts: int = 5
     timeout: float = 45.0
@@ -997,7 +1017,8 @@ class RetryPolicy:
         if isinstance(exc, RateLimitedError):
             if exc.retry_after is None:
                 return True
-            return min(exc.retry_after, self.max_retry_after)
+            wait = min(exc.retry_after, self.max_retry_after)
+            return _boundary.within_deadline(wait)
         if isinstance(exc, TransportError):
             return exc.retryable
         return False
@@ -1122,9 +1143,11 @@ class Client(_Base):
         self._spec = spec
         self._http = http
         self._retry = retry or RetryPolicy()
+        _boundary.install(http)
 
     def __repr__(self) -> str:
-        return f"<claimflow {self._spec.marketplace} Client base_url={str(self._http.base_url)!r}>"
+        base_url = _boundary.redact_url(self._http.base_url)
+        return f"<claimflow {self._spec.marketplace} Client base_url={base_url!r}>"
 
     def perform(self, action: RemoteAction) -> ActionResult:
         """Carry out one decided action (see :func:`claimflow.adapters.apply_remote`)."""
@@ -1171,14 +1194,15 @@ class Client(_Base):
     # the only code that differs from AsyncClient: `send` is not awaited
 
     def _send(self, call: Call[T]) -> T:
-        for attempt in self._retry.attempts_of():
-            with attempt:
-                request = self._http.build_request(
-                    call.method, call.path, params=call.params or None, json=call.json
-                )
-                with map_transport_errors(self._spec.marketplace, call):
-                    response = self._http.send(request)
-                return parse_response(self._spec, call, response)
+        with _boundary.call_scope(self._retry.timeout, self._spec.marketplace) as scope:
+            for attempt in self._retry.attempts_of():
+                with attempt:
+                    request = self._http.build_request(
+                        call.method, call.path, params=call.params or None, json=call.json
+                    )
+                    with map_transport_errors(self._spec.marketplace, call, scope.attempt(request)):
+                        response = self._http.send(request)
+                    return parse_response(self._spec, call, response)
         raise AssertionError("unreachable: stamina re-raises the last error")  # pragma: no cover
 
     def _drive(self, flow: Flow[T]) -> T:
@@ -1213,11 +1237,12 @@ class AsyncClient(_Base):
         self._spec = spec
         self._http = http
         self._retry = retry or RetryPolicy()
+        _boundary.install(http)
 
     def __repr__(self) -> str:
         return (
             f"<claimflow {self._spec.marketplace} AsyncClient "
-            f"base_url={str(self._http.base_url)!r}>"
+            f"base_url={_boundary.redact_url(self._http.base_url)!r}>"
         )
 
     async def perform(self, action: RemoteAction) -> ActionResult:
@@ -1267,14 +1292,15 @@ class AsyncClient(_Base):
     # the only code that differs from Client: `send` is awaited
 
     async def _send(self, call: Call[T]) -> T:
-        async for attempt in self._retry.attempts_of():
-            with attempt:
-                request = self._http.build_request(
-                    call.method, call.path, params=call.params or None, json=call.json
-                )
-                with map_transport_errors(self._spec.marketplace, call):
-                    response = await self._http.send(request)
-                return parse_response(self._spec, call, response)
+        with _boundary.call_scope(self._retry.timeout, self._spec.marketplace) as scope:
+            async for attempt in self._retry.attempts_of():
+                with attempt:
+                    request = self._http.build_request(
+                        call.method, call.path, params=call.params or None, json=call.json
+                    )
+                    with map_transport_errors(self._spec.marketplace, call, scope.attempt(request)):
+                        response = await self._http.send(request)
+                    return parse_response(self._spec, call, response)
         raise AssertionError("unreachable: stamina re-raises the last error")  # pragma: no cover
 
     async def _drive(self, flow: Flow[T]) -> T:
