@@ -48,6 +48,7 @@ __all__ = [
     "PagingError",
     "call_scope",
     "current_scope",
+    "error_shaped",
     "install",
     "json_too_deep",
     "not_sent",
@@ -190,6 +191,16 @@ def wire_int(value: object, field: str, lo: int = -SAFE_INT, hi: int = SAFE_INT)
         shown = str(number) if len(str(number)) <= 40 else f"a {len(str(number))}-digit number"
         raise WireFieldError(field, f"expected an integer from {lo} to {hi}, got {shown}")
     return number
+
+
+def error_shaped(body: object, required: Iterable[str], any_of: Iterable[str]) -> bool:
+    """Whether *body* is an object with every key of *required* and one of *any_of*: a
+    marketplace's error envelope, even when it came with HTTP 200."""
+    return (
+        isinstance(body, dict)
+        and all(k in body for k in required)
+        and any(k in body for k in any_of)
+    )
 
 
 # --- one deadline per call ------------------------------------------------------------------------

@@ -593,7 +593,11 @@ class PagedList(Protocol[Q_contra, T]):
         ...
 
 
-def _single_item(action: RemoteAction, _payload: object) -> ActionResult:
+def _single_item(action: RemoteAction, payload: object) -> ActionResult:
+    if payload is not None and not isinstance(payload, dict):  # a junk 200 is not a success
+        raise WireFieldError(
+            "body", f"expected an object or no content, got {type(payload).__name__}"
+        )
     return ActionResult(action, tuple(ItemResult(i, True) for i in action.items))
 
 
@@ -922,13 +926,13 @@ def parse_response(spec: MarketplaceSpec, call: Call[T], response: httpx.Respons
 
 def _judged_by_status(spec: MarketplaceSpec, response: httpx.Response) -> bool:
     """An error status that usually carries the envelope (imweb: HTTP 401 with code -2) but came
-    without JSON (a gateway's page) is judged by the status alone."""
+    without it (a gateway's page, a proxy's JSON) is judged by the status alone."""
     status = response.status_code
     if status not in spec.http_errors and not 500 <= status < 600:
         return False
     try:
-        _boundary.parse_json_body(response, marketplace=spec.marketplace)
-    except ValueError:
+        spec.unwrap(status, _boundary.parse_json_body(response, marketplace=spec.marketplace))
+    except (ValueError, WireFieldError):  # not JSON, or JSON that is not the envelope
         return True
     return False
 

@@ -80,6 +80,7 @@ from ..exceptions import (
     RateLimitedError,
     UnexpectedResponseError,
 )
+from . import _boundary
 from ._core import (
     ActionResult,
     AsyncClient,
@@ -596,16 +597,13 @@ class _Order:
 
 def _count(obj: Mapping[str, Any], key: str, where: str) -> int:
     """A count of the pagination: an integer, or a numeric string [client]."""
-    value = obj.get(key)
-    if isinstance(value, str) and value.isdigit():
-        return int(value)
-    if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
-        return value
-    raise WireFieldError(f"{where}.{key}", f"expected a count, got {value!r}")
+    return _boundary.wire_int(obj.get(key), f"{where}.{key}", 0, 10**9)
 
 
 def _unix(obj: Mapping[str, Any], key: str, where: str) -> dt.datetime | None:
     value = wire_opt_int(obj, key, where)  # unix seconds [client]
+    if value is not None:  # a datetime holds years 1..9999 only
+        value = _boundary.wire_int(value, f"{where}.{key}", 0, 253_402_214_400)
     return None if value is None else dt.datetime.fromtimestamp(value, KST)
 
 
@@ -946,7 +944,7 @@ _BAD_TOKEN_CODES = frozenset({-2, 401})
 
 def _body_code(response: httpx.Response) -> int | None:
     try:
-        return _code(response.json())
+        return _code(_boundary.parse_json_body(response, marketplace=Marketplace.IMWEB))
     except (ValueError, WireFieldError):
         return None
 
@@ -1009,7 +1007,7 @@ class ImwebTokenAuth(httpx.Auth):
             msg = f"imweb: auth endpoint unavailable (HTTP {response.status_code})"
             raise MarketplaceUnavailableError(msg, marketplace=mp, status_code=response.status_code)
         try:
-            body = response.json()
+            body: Any = _boundary.parse_json_body(response, marketplace=mp)
             code = _code(body)
             said = f"HTTP {response.status_code}, code {code}"
             if code == 200:

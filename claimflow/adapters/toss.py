@@ -49,6 +49,7 @@ from ..exceptions import (
     RateLimitedError,
     UnexpectedResponseError,
 )
+from . import _boundary
 from ._core import (
     AsyncClient,
     ClaimQuery,
@@ -582,7 +583,7 @@ class TossTokenAuth(httpx.Auth):
             msg = f"toss: token endpoint unavailable (HTTP {response.status_code})"
             raise MarketplaceUnavailableError(msg, marketplace=mp, status_code=response.status_code)
         try:
-            body = response.json()
+            body = _boundary.parse_json_body(response, marketplace=mp)
         except ValueError:
             body = None
         if response.status_code != 200:

@@ -74,6 +74,7 @@ from ..exceptions import (
     NotSupportedError,
     RateLimitedError,
 )
+from . import _boundary
 from ._core import (
     AsyncClient,
     Call,
@@ -436,8 +437,8 @@ UNSUPPORTED: dict[Action, Unsupported] = {
 def unwrap(status: int, body: object) -> Envelope:
     """HTTP 200: the DTO itself, or None for no content [doc]. HTTP 900: x2bee's error envelope
     [doc], its field errors appended to the message as ``[field: reason, ...]``."""
-    if status == 200:
-        return Envelope(True, body)
+    if status == 200 and not _boundary.error_shaped(body, ("code",), ("message", "errors")):
+        return Envelope(True, body)  # a 200 carrying the error envelope is an error [inferred]
     code = wire_str(body, "code")
     assert isinstance(body, dict)  # wire_str checked it
     message = wire_opt_str(body, "message") or ""
