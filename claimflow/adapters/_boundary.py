@@ -28,6 +28,7 @@ from __future__ import annotations
 import contextlib
 import contextvars
 import json
+import math
 import re
 import time
 from collections.abc import AsyncIterator, Iterable, Iterator, Mapping
@@ -131,6 +132,14 @@ def _refuse_constant(name: str) -> object:
     raise ValueError(msg)
 
 
+def _finite_float(text: str) -> float:
+    value = float(text)
+    if not math.isfinite(value):  # 1e400 reads as inf, which no JSON encoder writes back
+        msg = f"the number {text[:40]} is out of range"
+        raise ValueError(msg)
+    return value
+
+
 def parse_json_body(
     source: httpx.Response | bytes | str,
     *,
@@ -139,7 +148,8 @@ def parse_json_body(
     marketplace: str = "unknown",
 ) -> object:
     """The JSON value of *source* (a response, its bytes or text), or :class:`MalformedBodyError`
-    naming the problem: too large, nested too deep, not UTF-8, not JSON, ``NaN``/``Infinity``."""
+    naming the problem: too large, nested too deep, not UTF-8, not JSON, ``NaN``/``Infinity`` or
+    a number out of a float's range."""
     raw = source.content if isinstance(source, httpx.Response) else source
     size = len(raw.encode() if isinstance(raw, str) else raw)
     if size > max_bytes:
@@ -159,7 +169,7 @@ def parse_json_body(
         problem = f"nested deeper than {max_depth} levels"
         raise MalformedBodyError(problem, marketplace=marketplace)
     try:
-        return json.loads(text, parse_constant=_refuse_constant)
+        return json.loads(text, parse_constant=_refuse_constant, parse_float=_finite_float)
     except json.JSONDecodeError as e:
         problem = f"not JSON ({e.msg} at line {e.lineno} column {e.colno})"
         raise MalformedBodyError(problem, marketplace=marketplace) from None

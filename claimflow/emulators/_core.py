@@ -55,6 +55,7 @@ __all__ = [
     "RunningServer",
     "Store",
     "dropped_response",
+    "read_json",
     "serve",
     "serve_in_thread",
 ]
@@ -551,12 +552,7 @@ class EmulatorControls:
             entry = LoggedRequest(request.method, request.url.path, query, authorized=False)
             self.core.log(entry)
             return None, FaultPlan()
-        body: object = None
-        if raw:
-            try:
-                body = parse_json_body(raw, max_bytes=MAX_BODY, max_depth=MAX_DEPTH)
-            except ValueError:
-                body = NOT_JSON
+        body = read_json(raw) if raw else None
         kept = len(raw) <= MAX_LOGGED_BODY and body is not NOT_JSON
         entry = LoggedRequest(request.method, request.url.path, query, body if kept else None)
         self.core.log(entry, len(raw) if kept else 0)
@@ -617,6 +613,14 @@ class EmulatorControls:
 
         self.expire_tokens()
         return JSONResponse({"expired": True})
+
+
+def read_json(raw: bytes) -> object:
+    """The JSON value of *raw* under the emulators' limits, or :data:`NOT_JSON`."""
+    try:
+        return parse_json_body(raw, max_bytes=MAX_BODY, max_depth=MAX_DEPTH)
+    except ValueError:
+        return NOT_JSON
 
 
 # --- the guard every emulator app sits behind ---------------------------------------------------
@@ -841,6 +845,7 @@ class Guard:
                 await self._answer(send, 400, _said(e), control=True)
                 return
             log.warning("emulator: %s %s failed: %s", scope.get("method"), path, type(e).__name__)
+            log.debug("emulator: the failure", exc_info=True)  # for the server's operator only
             await self._answer(send, 500, "the emulator failed answering this request", control)
 
     def _check_control(self, scope: Scope, path: str, raw: bytes) -> tuple[int, str] | None:
