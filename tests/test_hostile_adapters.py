@@ -7,14 +7,18 @@ page, any HTTP status), the malformed payloads :func:`claimflow.testing.malforme
 knows, and the hostile shapes of issue 13 one by one (repeated cursors, a page that does not
 advance, token endpoints answering HTML or timing out during a write, imweb's 401 without its
 envelope, error bodies with HTTP 200 on writes). The slow-server test uses a real socket on
-127.0.0.1. Sizes follow the hypothesis profile (``CLAIMFLOW_HYPOTHESIS_PROFILE``).
+127.0.0.1. Sizes follow the hypothesis profile (``CLAIMFLOW_HYPOTHESIS_PROFILE``: ``ci`` 12
+broken answers per marketplace and kind, ``thorough`` 400).
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import datetime as dt
 import json
+import logging
+import os
 import socket
 import threading
 import time
@@ -48,6 +52,9 @@ from claimflow.adapters._core import WireFieldError
 from claimflow.testing import KINDS, WirePayload, malformed_payloads, wire_payloads
 
 MP = cf.Marketplace
+PROFILE = os.environ.get("CLAIMFLOW_HYPOTHESIS_PROFILE", "ci")
+#: broken answers per marketplace and kind: a few seconds in CI, hundreds in a thorough run
+EXAMPLES = {"ci": 12, "dev": 60, "thorough": 400}.get(PROFILE, 12)
 ONCE = RetryPolicy(attempts=1, timeout=5.0, wait_initial=0.0, wait_max=0.0, wait_jitter=0.0)
 ALL_KINDS = [(mp.value, kind) for mp, kinds in KINDS.items() for kind in kinds]
 DAY = dt.date(2024, 5, 1)
@@ -218,7 +225,10 @@ def _broken(draw: st.DrawFn, p: WirePayload) -> tuple[int, bytes]:
 
 class TestMalformedAnswers:
     @pytest.mark.parametrize(("marketplace", "kind"), ALL_KINDS)
-    @settings(suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+    @settings(
+        max_examples=EXAMPLES,
+        suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+    )
     @given(data=st.data())
     def test_every_broken_answer_is_typed(
         self, marketplace: str, kind: str, data: st.DataObject
@@ -236,7 +246,7 @@ class TestMalformedAnswers:
         assert True is isinstance(outcome, str)
 
     @pytest.mark.parametrize(("marketplace", "kind"), ALL_KINDS)
-    @settings(suppress_health_check=[HealthCheck.too_slow])
+    @settings(max_examples=max(EXAMPLES // 2, 5), suppress_health_check=[HealthCheck.too_slow])
     @given(data=st.data())
     def test_every_malformed_payload_is_typed(
         self, marketplace: str, kind: str, data: st.DataObject
@@ -449,7 +459,7 @@ JUNK: list[bytes] = [b'"ok"', b"[1, 2]", b"1", b"true", b"<html>error</html>", b
 
 class TestWritesOnErrorBodies:
     @pytest.mark.parametrize("mp", list(MP))
-    @settings(max_examples=20, suppress_health_check=[HealthCheck.too_slow])
+    @settings(max_examples=EXAMPLES, suppress_health_check=[HealthCheck.too_slow])
     @given(data=st.data())
     def test_no_success_from_an_error_or_junk_200(
         self, mp: cf.Marketplace, data: st.DataObject
@@ -604,3 +614,146 @@ class TestDeadline:
         finally:
             server.close()
         assert True is (took < 2.0)
+
+
+# --- secrets: a canary scan -----------------------------------------------------------------------
+
+CANARIES = {
+    "toss_secret": "canary-toss-secret-7f3a",
+    "toss_token": "canary-toss-token-91bc",
+    "imweb_key": "canary-imweb-key-2d8e",
+    "imweb_secret": "canary-imweb-secret-c41f",
+    "imweb_token": "canary-imweb-token-6b07",
+    "x2bee_token": "canary-x2bee-token-e93d",
+    "url_password": "canary-url-pw-55e1",
+}
+
+
+def _canary_tokens(request: httpx.Request) -> httpx.Response:
+    if request.url.path == "/token":
+        return httpx.Response(200, json={"access_token": CANARIES["toss_token"], "expires_in": 60})
+    body = {"msg": "SUCCESS", "code": 200, "access_token": CANARIES["imweb_token"]}
+    return httpx.Response(200, json=body)
+
+
+def _canary_client(mp: cf.Marketplace, answer: Answer) -> Any:
+    def handle(request: httpx.Request) -> httpx.Response:
+        if request.url.path in {"/token", "/v2/auth"}:
+            return _canary_tokens(request)
+        return answer(request)
+
+    transport = httpx.MockTransport(handle)
+    c = CANARIES
+    if mp is MP.TOSS:
+        return toss.make_client("client", c["toss_secret"], retry=ONCE, transport=transport)
+    if mp is MP.IMWEB:
+        return imweb.make_client(c["imweb_key"], c["imweb_secret"], retry=ONCE, transport=transport)
+    return x2bee.make_client(c["x2bee_token"], retry=ONCE, transport=transport)
+
+
+def _texts(exc: BaseException | None) -> Iterator[str]:
+    """Everything an exception shows: its text, repr and attributes, along its __cause__ and
+    __context__ chain, with the headers, URL and body of every request and response in it."""
+    seen: set[int] = set()
+    while exc is not None and id(exc) not in seen:
+        seen.add(id(exc))
+        yield str(exc)
+        yield repr(exc)
+        yield repr(vars(exc))
+        for name in ("request", "response"):
+            try:
+                message = getattr(exc, name, None)
+            except RuntimeError:  # an httpx error made without a request
+                continue
+            if isinstance(message, httpx.Response):
+                yield from _message_texts(message)
+                message = message.request
+            if isinstance(message, httpx.Request):
+                yield from _message_texts(message)
+        exc = exc.__cause__ or exc.__context__
+
+
+def _message_texts(message: httpx.Request | httpx.Response) -> Iterator[str]:
+    yield repr(message.headers.multi_items())
+    if isinstance(message, httpx.Request):
+        yield str(message.url)
+    with contextlib.suppress(httpx.RequestNotRead, httpx.ResponseNotRead):
+        yield message.content.decode("utf-8", "replace")
+
+
+def _raising(error: type[Exception]) -> Answer:
+    def answer(request: httpx.Request) -> httpx.Response:
+        raise error("failed", request=request)  # type: ignore[call-arg]
+
+    return answer
+
+
+class TestSecrets:
+    @pytest.mark.parametrize("mp", list(MP))
+    def test_no_canary_in_logs_reprs_errors_or_chains(
+        self, mp: cf.Marketplace, caplog: pytest.LogCaptureFixture
+    ) -> None:
+        """Credentials and tokens never show in DEBUG logs, reprs, error texts or exception
+        chains (with the requests they carry), whatever fails: a write that times out (outcome
+        unknown), a refused connection, an answer 5xx, 401 twice, an unreadable body."""
+        caplog.set_level(logging.DEBUG)
+        texts: list[str] = []
+        failures: list[Answer] = [
+            _raising(httpx.ReadTimeout),
+            _raising(httpx.ConnectError),
+            _raising(httpx.RemoteProtocolError),
+            _fixed(b"<html>oops</html>", 503),
+            _fixed({"code": -2, "msg": "token"}, 401),
+            _fixed(b"not json"),
+            _fixed(DEEP),
+        ]
+        for answer in failures:
+            with _canary_client(mp, answer) as adapter:
+                texts += [repr(adapter), repr(adapter._http.auth)]
+                for call in (lambda: adapter.perform(_write(mp)), lambda: READ[mp](adapter)):
+                    try:
+                        call()
+                    except cf.ClaimflowError as e:
+                        texts += list(_texts(e))
+        texts += [record.getMessage() for record in caplog.records]
+        texts += [repr(record.args) for record in caplog.records]
+        found = sorted({name for name, c in CANARIES.items() for t in texts if c in t})
+        assert ([], True) == (found, len(texts) > 50)
+
+    def test_imweb_token_not_in_an_outcome_unknown_chain(self) -> None:
+        """The imweb access-token is not in OutcomeUnknownError's chain of requests."""
+        with (
+            _canary_client(MP.IMWEB, _raising(httpx.ReadTimeout)) as adapter,
+            pytest.raises(cf.OutcomeUnknownError) as e,
+        ):
+            adapter.perform(_write(MP.IMWEB))
+        cause = e.value.__cause__
+        assert isinstance(cause, httpx.ReadTimeout)
+        assert ("***", False) == (
+            cause.request.headers["access-token"],
+            any(CANARIES["imweb_token"] in t for t in _texts(e.value)),
+        )
+
+    @pytest.mark.parametrize("field", ["base_url", "token_url"])
+    def test_password_in_a_url_is_refused_and_never_shown(self, field: str) -> None:
+        """A URL with user:password@ is refused, and the error shows it redacted."""
+        url = f"https://user:{CANARIES['url_password']}@example.com/api"
+        with pytest.raises(cf.InvalidInputError) as e:
+            toss.make_client("client", "secret", **{field: url})
+        assert (field, False, True) == (
+            e.value.field,
+            CANARIES["url_password"] in str(e.value),
+            "***@example.com" in str(e.value),
+        )
+
+    def test_repr_of_a_client_built_by_hand_hides_the_password(self) -> None:
+        """A Client over an httpx.Client whose base URL carries a password shows it redacted."""
+        from claimflow.adapters import Client  # noqa: PLC0415
+
+        http = httpx.Client(base_url=f"https://user:{CANARIES['url_password']}@example.com/")
+        client = Client(toss.SPEC, http)
+        try:
+            shown = repr(client)
+        finally:
+            client.close()
+        assert (False, True) == (CANARIES["url_password"] in shown, "***@example.com" in shown)
