@@ -42,6 +42,7 @@ __all__ = [
     "DEFAULT_MAX_BYTES",
     "DEFAULT_MAX_DEPTH",
     "DEFAULT_MAX_PAGES",
+    "ENVELOPE_KEYS",
     "SECRET_HEADERS",
     "CallScope",
     "MalformedBodyError",
@@ -50,6 +51,7 @@ __all__ = [
     "call_scope",
     "current_scope",
     "error_shaped",
+    "foreign_json",
     "install",
     "json_too_deep",
     "not_sent",
@@ -211,6 +213,21 @@ def error_shaped(body: object, required: Iterable[str], any_of: Iterable[str]) -
         and all(k in body for k in required)
         and any(k in body for k in any_of)
     )
+
+
+#: the top-level keys of each marketplace's envelopes (success and error) [doc]: an object
+#: with none of them is not the marketplace's answer (a gateway's or a proxy's own JSON)
+ENVELOPE_KEYS: Mapping[str, frozenset[str]] = {
+    "toss": frozenset({"resultType", "success", "error"}),
+    "imweb": frozenset({"msg", "code", "request_count", "version", "data"}),
+    "x2bee": frozenset({"timestamp", "code", "message", "isProcess", "payload", "error", "errors"}),
+}
+
+
+def foreign_json(marketplace: str, body: object) -> bool:
+    """Whether *body* is a JSON object sharing no key with *marketplace*'s envelopes."""
+    keys = ENVELOPE_KEYS.get(str(marketplace))
+    return isinstance(body, dict) and keys is not None and not body.keys() & keys
 
 
 # --- one deadline per call ------------------------------------------------------------------------

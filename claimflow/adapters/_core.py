@@ -931,9 +931,13 @@ def _judged_by_status(spec: MarketplaceSpec, response: httpx.Response) -> bool:
     if status not in spec.http_errors and not 500 <= status < 600:
         return False
     try:
-        spec.unwrap(status, _boundary.parse_json_body(response, marketplace=spec.marketplace))
-    except (ValueError, WireFieldError):  # not JSON, or JSON that is not the envelope
+        body = _boundary.parse_json_body(response, marketplace=spec.marketplace)
+    except ValueError:
         return True
+    try:
+        spec.unwrap(status, body)
+    except WireFieldError as e:  # JSON that is not the envelope at all: a proxy's own
+        return e.field == "body" or _boundary.foreign_json(spec.marketplace, body)
     return False
 
 

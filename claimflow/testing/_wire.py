@@ -1149,13 +1149,21 @@ def _toss_wrong_envelope(payload: WirePayload) -> list[_Spot]:
     inner = payload.body.get("success")
     bare = inner if isinstance(inner, dict) else {"errorCode": "E"}  # the payload, unwrapped
     imweb_like = {"msg": "SUCCESS", "code": 200, "request_count": 1, "version": "v2", "data": inner}
-    return [_Spot((), Problem.WRONG_ENVELOPE, st.sampled_from([imweb_like, bare]), "resultType")]
+    envelopes = st.sampled_from([imweb_like, bare])
+    return [_Spot((), Problem.WRONG_ENVELOPE, envelopes, "resultType", _plain(payload))]
+
+
+def _plain(payload: WirePayload) -> st.SearchStrategy[int]:
+    """The status a foreign body comes with: an error status with JSON that is not the
+    marketplace's envelope is judged by the status alone (issue 13), so it is sent with 200."""
+    spec = _SPECS[payload.marketplace]
+    return st.just(payload.http_status if payload.http_status not in spec.http_errors else 200)
 
 
 def _imweb_wrong_envelope(payload: WirePayload) -> list[_Spot]:
     data = payload.body.get("data")
     toss_like = {"resultType": "SUCCESS", "success": data, "error": None}
-    return [_Spot((), Problem.WRONG_ENVELOPE, st.just(toss_like), "code")]
+    return [_Spot((), Problem.WRONG_ENVELOPE, st.just(toss_like), "code", _plain(payload))]
 
 
 def _x2bee_wrong_envelope(payload: WirePayload) -> list[_Spot]:
