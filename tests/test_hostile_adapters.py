@@ -33,21 +33,18 @@ from hypothesis import strategies as st
 import claimflow as cf
 from claimflow.adapters import (
     ClaimQuery,
+    MalformedBodyError,
     OrderQuery,
     OrderRef,
+    PagingError,
     RemoteAction,
     RetryPolicy,
     imweb,
+    paging_limit,
     toss,
     x2bee,
 )
-from claimflow.adapters._boundary import (
-    MalformedBodyError,
-    PagingError,
-    paging_limit,
-    parse_json_body,
-    wire_int,
-)
+from claimflow.adapters._boundary import parse_json_body, wire_int
 from claimflow.adapters._core import WireFieldError
 from claimflow.testing import KINDS, WirePayload, malformed_payloads, wire_payloads
 

@@ -18,6 +18,7 @@ satisfy the :class:`Adapter` / :class:`AsyncAdapter` protocols.
 from __future__ import annotations
 
 from . import imweb, toss, x2bee
+from ._boundary import MalformedBodyError, PagingError, paging_limit
 from ._commit import (
     BatchApplied,
     BatchItem,
@@ -76,11 +77,13 @@ __all__ = [
     "FlowList",
     "ItemResult",
     "ListEndpoint",
+    "MalformedBodyError",
     "MarketplaceSpec",
     "OrderQuery",
     "OrderRef",
     "Page",
     "PagedList",
+    "PagingError",
     "PendingAction",
     "PendingBatch",
     "ReconcileOutcome",
@@ -99,6 +102,7 @@ __all__ = [
     "apply_remote_many_async",
     "check_base_url",
     "imweb",
+    "paging_limit",
     "reconcile",
     "reconcile_async",
     "toss",

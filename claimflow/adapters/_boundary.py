@@ -661,7 +661,7 @@ class PageGuard:
         if self.pages >= self.max_pages:
             msg = (
                 f"{self.marketplace}: {self.what}: more than {self.max_pages} pages; refused as "
-                "endless (raise the limit with claimflow.adapters paging_limit)"
+                "endless (raise the limit with claimflow.adapters.paging_limit)"
             )
             raise PagingError(msg, marketplace=self.marketplace, field="next_cursor")
         self._seen.add(cursor)
