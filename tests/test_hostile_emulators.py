@@ -15,6 +15,7 @@ import json
 import os
 import random
 from collections.abc import Iterator
+from typing import Any
 
 import httpx
 import pytest
@@ -414,3 +415,18 @@ class TestApiBoundaries:
             core.log(LoggedRequest("GET", f"/{i}", ()))
         paths = [r.path for r in core.requests]
         assert (_core.MAX_LOG_ENTRIES, "/5") == (len(paths), paths[0])
+
+
+class TestCommandLine:
+    def test_emulate_control_token(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        """`claimflow emulate toss --control-token T` serves the app with T protecting the
+        control API (uvicorn.run is replaced: nothing is started)."""
+        from claimflow import cli  # noqa: PLC0415
+        from claimflow.emulators import _core  # noqa: PLC0415
+
+        served: list[Any] = []
+        monkeypatch.setattr(_core.uvicorn, "run", lambda app, **_kw: served.append(app))
+        code = cli.main(["emulate", "toss", "--port", "0", "--control-token", "ctl-T"])
+        emulator = served[0].state.emulator
+        refused = _call(emulator, "POST", "/_emulator/faults", content=b"{}")
+        assert (0, "ctl-T", 401) == (code, emulator.core.control_token, refused.status_code)

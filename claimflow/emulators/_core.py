@@ -1000,6 +1000,9 @@ def serve_in_thread(
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind((host, port))
     actual = sock.getsockname()[1]
+    core = _core_of(app)
+    if core is not None and core.control_token is None and not _loopback(host):
+        core.control_token = secrets.token_urlsafe(18)  # read it from emulator.core
     config = uvicorn.Config(
         app, host=host, port=actual, log_level="warning", lifespan="off", access_log=False
     )
