@@ -44,7 +44,7 @@ from claimflow.adapters import (
     toss,
     x2bee,
 )
-from claimflow.adapters._boundary import parse_json_body, wire_int
+from claimflow.adapters._boundary import parse_json_body, redact_headers, wire_int
 from claimflow.adapters._core import WireFieldError
 from claimflow.testing import KINDS, WirePayload, malformed_payloads, wire_payloads
 
@@ -511,6 +511,12 @@ class TestBoundary:
         with pytest.raises(WireFieldError) as e:
             wire_int(value, "total_page")
         assert "total_page" == e.value.field
+
+    def test_redacted_headers(self) -> None:
+        """Credential headers, and any a codec names, read *** in a redacted copy."""
+        headers = {"Authorization": "Bearer t", "access-token": "t", "X-Shop-Key": "k", "A": "1"}
+        shown = redact_headers(headers, extra=["x-shop-key"])
+        assert ["***", "***", "***", "1"] == [shown[k] for k in headers]
 
     def test_wire_int_reads_ascii_digits(self) -> None:
         """A numeric string or an int within bounds is read."""

@@ -594,7 +594,7 @@ def redact_text(text: str) -> str:
 
 
 def redact_url(url: str | httpx.URL) -> str:
-    """*url* without its credentials (``https://***@host/``) and with no secret query value."""
+    """*url* without its credentials (``https://***@host/``)."""
     return redact_text(str(url))
 
 
