@@ -27,7 +27,7 @@ from typing import Any
 
 import httpx
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
 import claimflow as cf
@@ -240,6 +240,7 @@ class TestMalformedAnswers:
 
         with _client(p.marketplace, _serving(main, p)) as adapter:
             outcome = _outcome(lambda: _call(adapter, p))
+        event(outcome)  # --hypothesis-show-statistics: how the broken answers ended
         assert True is isinstance(outcome, str)
 
     @pytest.mark.parametrize(("marketplace", "kind"), ALL_KINDS)
@@ -252,6 +253,7 @@ class TestMalformedAnswers:
         m = data.draw(malformed_payloads(marketplace, kind))
         with _client(m.valid.marketplace, _serving(m.response, m.valid)) as adapter:
             outcome = _outcome(lambda: _call(adapter, m.valid))
+        event(outcome)
         assert ("ok" != outcome, outcome) == (True, outcome)
 
 
