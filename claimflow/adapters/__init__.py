@@ -18,6 +18,7 @@ satisfy the :class:`Adapter` / :class:`AsyncAdapter` protocols.
 from __future__ import annotations
 
 from . import codecs, imweb, toss, x2bee
+from ._boundary import MalformedBodyError, PagingError, paging_limit
 from ._clients import (
     Adapter,
     AsyncAdapter,
@@ -83,11 +84,13 @@ __all__ = [
     "FlowList",
     "ItemResult",
     "ListEndpoint",
+    "MalformedBodyError",
     "MarketplaceSpec",
     "OrderQuery",
     "OrderRef",
     "Page",
     "PagedList",
+    "PagingError",
     "PendingAction",
     "PendingBatch",
     "ReconcileOutcome",
@@ -108,6 +111,7 @@ __all__ = [
     "codecs",
     "consistent",
     "imweb",
+    "paging_limit",
     "reconcile",
     "reconcile_async",
     "toss",

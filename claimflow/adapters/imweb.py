@@ -67,6 +67,8 @@ Quirks:
 
 from __future__ import annotations
 
+from typing import Any
+
 import httpx
 
 from .._vocab import Marketplace
@@ -87,6 +89,7 @@ from ._codec import (
     wire_opt_str,
     wire_str,
 )
+from ._errors import response_json
 from ._values import (
     Secret,
     check_base_url,
@@ -150,7 +153,7 @@ _BAD_TOKEN_CODES = frozenset({-2, 401})
 
 def _body_code(response: httpx.Response) -> int | None:
     try:
-        return _code(response.json())
+        return _code(response_json(response, Marketplace.IMWEB))
     except (ValueError, WireFieldError):
         return None
 
@@ -197,7 +200,7 @@ class ImwebTokenAuth(CachedTokenAuth):
             msg = f"imweb: auth endpoint unavailable (HTTP {response.status_code})"
             raise MarketplaceUnavailableError(msg, marketplace=mp, status_code=response.status_code)
         try:
-            body = response.json()
+            body: Any = response_json(response, mp)  # under the body limits (issue 13)
             code = _code(body)
             said = f"HTTP {response.status_code}, code {code}"
             if code == 200:
