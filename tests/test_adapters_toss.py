@@ -735,6 +735,19 @@ class TestReading:
             remote.open_claim.status,
         )
 
+    def test_the_readme_example_works(self, emulator: TossEmulator, adapter: Client) -> None:
+        """README's adapter example, as written: a local order product (known by its id only)
+        learns of the buyer's return by reconcile, then apply_remote approves it on Toss."""
+        s = start(emulator, "DELIVERED")
+        emulator.buyer(s.op.id, "return.request", reason="변심")
+        op = reconcile(adapter, s.op).order_product  # no OrderRef, no date window
+
+        done = apply_remote(adapter, op, "return.approve", "SELLER")  # the README's line
+        op = done.order_product
+
+        assert cf.Status.RETURN_COLLECTING == op.status
+        assert cf.Status.RETURN_COLLECTING == emulator.store.get(op.id).op.status
+
     def test_read_by_id_alone(self, emulator: TossEmulator, adapter: Client) -> None:
         """One order product is read by its id alone (GET /orders/products/{id}, §5.1): no
         order day needed; an unknown id is the marketplace's refusal."""

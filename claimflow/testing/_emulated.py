@@ -215,8 +215,9 @@ class _Imweb(_Kind):
         )
 
     def place(self, emulator: ImwebEmulator, op: OrderProduct) -> _Placed:
-        # imweb knows the payment by the order: Naver Pay etc. as order_type, and a pay_type that
-        # cannot be refunded automatically (virtual account) for auto_refundable=False
+        # imweb knows the payment by the order: its 매체 (Naver Pay: listed with type=npay, no
+        # field in the answer), and a pay_type that cannot be refunded automatically (virtual
+        # account) for auto_refundable=False
         order = emulator.add_order(
             Status.PAID,
             order_type=op.payment_channel,

@@ -450,8 +450,8 @@ _GATEWAY = Unsupported(
     "RETURN_REFUND_FAILED): read it and reconcile"
 )
 _NOT_IN_SOURCES = Unsupported(
-    "imweb's fulfilment calls (place, send, complete) are not in claimflow's sources "
-    "(marketplaces.md §2, §5.2 name no path for them)"
+    "imweb documents no fulfilment call (상품준비, 발송) in claimflow's sources: marketplaces.md "
+    "§2 and §5.2 name no path for them"
 )
 UNSUPPORTED: dict[Action, Unsupported] = {
     A.CANCEL_REQUEST: _BUYER,

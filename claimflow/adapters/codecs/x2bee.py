@@ -334,7 +334,8 @@ _NOT_IN_SOURCES = Unsupported(
     "(shared/seeds/002_…, marketplaces.md §3); do it in x2bee's back office"
 )
 _FULFILMENT = Unsupported(
-    "fulfilment calls are not in the documents claimflow's x2bee adapter is built from"
+    "x2bee documents no seller call for 상품준비 or 발송 (marketplaces.md §3, §5.3): its BO "
+    "결품처리 page moves 22 출고지시 <-> 23 출고대기 only, which is no claimflow action"
 )
 #: Why the other actions x2bee's rules offer have no call (NotSupportedError, nothing sent).
 UNSUPPORTED: dict[Action, Unsupported] = {
