@@ -191,7 +191,10 @@ class ImwebTokenAuth(CachedTokenAuth):
 
     def token_refused(self, response: httpx.Response) -> bool:
         """HTTP 401, or the envelope's code ``-2`` / 401 [doc]."""
-        return response.status_code == 401 or _body_code(response) in _BAD_TOKEN_CODES
+        if response.status_code == 401:
+            return True
+        content = response.content  # parse the body only when it can hold a bad-token code
+        return (b"-2" in content or b"401" in content) and _body_code(response) in _BAD_TOKEN_CODES
 
     def parse_token(self, response: httpx.Response) -> tuple[Secret, float | None]:
         """``access_token`` of a code-200 envelope; kept until refused (no lifetime)."""
