@@ -746,6 +746,12 @@ def _add_emulate(sub: Any) -> None:
         help="fault injection, repeat for several: latency, error_rate, rate_limit_rate, "
         "drop_after_commit_rate, partial_failure_rate, retry_after, token_ttl",
     )
+    emulate.add_argument(  # issue 13: protect the /_emulator/ control API
+        "--control-token",
+        default=None,
+        help="require this token (header X-Emulator-Control-Token) on /_emulator/ paths; "
+        "by default one is made up when --host is not loopback",
+    )
     emulate.set_defaults(run=_run_emulate)
 
 
@@ -816,7 +822,7 @@ def _run_emulate(parser: argparse.ArgumentParser, args: argparse.Namespace) -> i
     module = importlib.import_module(EMULATORS[args.marketplace])
     app = module.make_app(faults=fault_config, seed=args.seed, orders=args.orders)
     print(f"claimflow {args.marketplace} emulator on http://127.0.0.1:{args.port}", flush=True)
-    serve(app, args.port)
+    serve(app, args.port, control_token=args.control_token)
     return 0
 
 

@@ -1071,10 +1071,11 @@ class TestWire:
         assert "bo_url" == e.value.field
 
     def test_control_api_over_http(self, x2bee: X2beeEmulator, x2bee_server: RunningServer) -> None:
-        """The emulator's own /_emulator/ paths seed order products, issue tokens and make
-        buyer requests happen; refusals answer 409."""
+        """The emulator's own /_emulator/ paths seed order products, issue tokens (to a caller
+        holding the emulator's credentials) and make buyer requests happen; refusals answer 409."""
         base = x2bee_server.url + "/_emulator"
-        token = httpx.post(base + "/tokens").json()["accessToken"]
+        bearer = {"Authorization": f"Bearer {TOKEN}"}
+        token = httpx.post(base + "/tokens", headers=bearer).json()["accessToken"]
         created = httpx.post(
             base + "/order-products", json={"status": "DELIVERED", "goodsNo": "G-CTL"}
         ).json()

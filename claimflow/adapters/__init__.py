@@ -30,6 +30,7 @@ except ImportError as e:
     raise MissingExtraError(msg, extra="adapters") from None
 
 from . import codecs, imweb, toss, x2bee
+from ._boundary import MalformedBodyError, PagingError, paging_limit
 from ._clients import (
     Adapter,
     AsyncAdapter,
@@ -95,11 +96,13 @@ __all__ = [
     "FlowList",
     "ItemResult",
     "ListEndpoint",
+    "MalformedBodyError",
     "MarketplaceSpec",
     "OrderQuery",
     "OrderRef",
     "Page",
     "PagedList",
+    "PagingError",
     "PendingAction",
     "PendingBatch",
     "ReconcileOutcome",
@@ -120,6 +123,7 @@ __all__ = [
     "codecs",
     "consistent",
     "imweb",
+    "paging_limit",
     "reconcile",
     "reconcile_async",
     "toss",

@@ -13,6 +13,7 @@ import stamina
 
 from .._vocab import Marketplace
 from ..exceptions import RateLimitedError, TransportError
+from . import _boundary
 from ._errors import map_transport_errors, parse_response
 from ._spec import Call, Emit, Flow, MarketplaceSpec, PagedList, action_call, iter_flow, single_flow
 from ._values import (
@@ -36,7 +37,10 @@ Q = TypeVar("Q")
 class RetryPolicy:
     """How the adapters retry, with ``stamina``: exponential backoff with jitter, a
     ``Retry-After`` honoured up to ``max_retry_after`` seconds, at most ``attempts`` tries within
-    ``timeout`` seconds. Only what is safe is retried (see the module docstring)."""
+    ``timeout`` seconds. Only what is safe is retried (see the module docstring).
+
+    ``timeout`` is also each call's overall deadline (connect, write, read, waits and retries):
+    a server trickling its answer cannot hold a call longer (see ``_boundary.call_scope``)."""
 
     attempts: int = 5
     timeout: float = 45.0
@@ -50,7 +54,8 @@ class RetryPolicy:
         if isinstance(exc, RateLimitedError):
             if exc.retry_after is None:
                 return True
-            return min(exc.retry_after, self.max_retry_after)
+            wait = min(exc.retry_after, self.max_retry_after)
+            return _boundary.within_deadline(wait)
         if isinstance(exc, TransportError):
             return exc.retryable
         return False
@@ -175,9 +180,11 @@ class Client(_Base):
         self._spec = spec
         self._http = http
         self._retry = retry or RetryPolicy()
+        _boundary.install(http)
 
     def __repr__(self) -> str:
-        return f"<claimflow {self._spec.marketplace} Client base_url={str(self._http.base_url)!r}>"
+        base_url = _boundary.redact_url(self._http.base_url)
+        return f"<claimflow {self._spec.marketplace} Client base_url={base_url!r}>"
 
     def perform(self, action: RemoteAction) -> ActionResult:
         """Carry out one decided action (see :func:`claimflow.adapters.apply_remote`)."""
@@ -224,14 +231,15 @@ class Client(_Base):
     # the only code that differs from AsyncClient: `send` is not awaited
 
     def _send(self, call: Call[T]) -> T:
-        for attempt in self._retry.attempts_of():
-            with attempt:
-                request = self._http.build_request(
-                    call.method, call.path, params=call.params or None, json=call.json
-                )
-                with map_transport_errors(self._spec.marketplace, call):
-                    response = self._http.send(request)
-                return parse_response(self._spec, call, response)
+        with _boundary.call_scope(self._retry.timeout, self._spec.marketplace) as scope:
+            for attempt in self._retry.attempts_of():
+                with attempt:
+                    request = self._http.build_request(
+                        call.method, call.path, params=call.params or None, json=call.json
+                    )
+                    with map_transport_errors(self._spec.marketplace, call, scope.attempt(request)):
+                        response = self._http.send(request)
+                    return parse_response(self._spec, call, response)
         raise AssertionError("unreachable: stamina re-raises the last error")  # pragma: no cover
 
     def _drive(self, flow: Flow[T]) -> T:
@@ -266,11 +274,12 @@ class AsyncClient(_Base):
         self._spec = spec
         self._http = http
         self._retry = retry or RetryPolicy()
+        _boundary.install(http)
 
     def __repr__(self) -> str:
         return (
             f"<claimflow {self._spec.marketplace} AsyncClient "
-            f"base_url={str(self._http.base_url)!r}>"
+            f"base_url={_boundary.redact_url(self._http.base_url)!r}>"
         )
 
     async def perform(self, action: RemoteAction) -> ActionResult:
@@ -320,14 +329,15 @@ class AsyncClient(_Base):
     # the only code that differs from Client: `send` is awaited
 
     async def _send(self, call: Call[T]) -> T:
-        async for attempt in self._retry.attempts_of():
-            with attempt:
-                request = self._http.build_request(
-                    call.method, call.path, params=call.params or None, json=call.json
-                )
-                with map_transport_errors(self._spec.marketplace, call):
-                    response = await self._http.send(request)
-                return parse_response(self._spec, call, response)
+        with _boundary.call_scope(self._retry.timeout, self._spec.marketplace) as scope:
+            async for attempt in self._retry.attempts_of():
+                with attempt:
+                    request = self._http.build_request(
+                        call.method, call.path, params=call.params or None, json=call.json
+                    )
+                    with map_transport_errors(self._spec.marketplace, call, scope.attempt(request)):
+                        response = await self._http.send(request)
+                    return parse_response(self._spec, call, response)
         raise AssertionError("unreachable: stamina re-raises the last error")  # pragma: no cover
 
     async def _drive(self, flow: Flow[T]) -> T:

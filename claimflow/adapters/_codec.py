@@ -14,6 +14,7 @@ import attrs
 
 from .._vocab import ClaimStatus, ClaimType, Status
 from ..exceptions import InvalidInputError
+from . import _boundary
 from ._values import RemoteAction
 
 # --- reading the wire -------------------------------------------------------------------------
@@ -79,7 +80,7 @@ def wire_opt_int(obj: Mapping[str, Any], key: str, where: str = "") -> int | Non
     if value is None:
         return None
     if isinstance(value, int) and not isinstance(value, bool):
-        return value
+        return _boundary.wire_int(value, _path(where, key))
     raise WireFieldError(_path(where, key), f"expected an integer, got {value!r}")
 
 

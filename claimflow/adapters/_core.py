@@ -55,6 +55,7 @@ from ._spec import (
     advance,
     iter_flow,
     page_call,
+    page_guard,
     read_via_lists,
     single_flow,
 )
@@ -108,6 +109,7 @@ __all__ = [
     "iter_flow",
     "map_transport_errors",
     "page_call",
+    "page_guard",
     "parse_response",
     "parse_retry_after",
     "read_via_lists",

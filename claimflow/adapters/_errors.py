@@ -27,6 +27,7 @@ from ..exceptions import (
     TransportError,
     UnexpectedResponseError,
 )
+from . import _boundary
 from ._codec import WireFieldError
 from ._spec import Call, MarketplaceSpec
 
@@ -48,26 +49,39 @@ _NOTHING_SENT: tuple[type[Exception], ...] = (
 
 
 @contextlib.contextmanager
-def map_transport_errors(marketplace: Marketplace, call: Call[Any]) -> Iterator[None]:
+def map_transport_errors(
+    marketplace: Marketplace, call: Call[Any], scope: _boundary.CallScope | None = None
+) -> Iterator[None]:
     """Turn httpx's exceptions raised while sending *call* into claimflow's.
 
     Nothing sent: :class:`TransportError` (retryable). Possibly sent (read timeout, dropped
     connection, undecodable answer): a read is a retryable :class:`TransportError`, a write an
-    :class:`OutcomeUnknownError` (the marketplace may have carried it out).
+    :class:`OutcomeUnknownError` (the marketplace may have carried it out). With the call's
+    *scope* (``_boundary.call_scope``): whatever failed before the API request itself was sent
+    (the token endpoint) is "nothing sent", and a passed deadline is not retried. Requests in the
+    exception chain are scrubbed of credentials, URLs in the message of ``user:password@``.
     """
     try:
         yield
+    except UnexpectedResponseError as exc:
+        if scope is None or scope.api_sent:
+            raise
+        raise _boundary.not_sent(exc, call.label) from None
     except MarketplaceError:
         raise
     except httpx.HTTPError as exc:
+        _boundary.scrub_exception(exc)
         ctx: dict[str, Any] = {"order_product_id": call.order_product_id, "action": call.action}
         what = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
-        if isinstance(exc, _NOTHING_SENT):
+        what = _boundary.redact_text(what)
+        if isinstance(exc, _NOTHING_SENT) or (scope is not None and not scope.api_sent):
             msg = f"{marketplace}: {call.label}: not sent ({what}); safe to retry"
-            raise TransportError(msg, marketplace=marketplace, **ctx) from exc
+            retryable = scope is None or not scope.expired()
+            raise TransportError(msg, marketplace=marketplace, retryable=retryable, **ctx) from exc
         if call.idempotent:
             msg = f"{marketplace}: {call.label}: no answer ({what})"
-            raise TransportError(msg, marketplace=marketplace, **ctx) from exc
+            retryable = scope is None or not scope.expired()
+            raise TransportError(msg, marketplace=marketplace, retryable=retryable, **ctx) from exc
         msg = (
             f"{marketplace}: {call.label}: sent, but no answer came back ({what}); the "
             "marketplace may or may not have carried it out: reconcile before retrying"
@@ -75,10 +89,12 @@ def map_transport_errors(marketplace: Marketplace, call: Call[Any]) -> Iterator[
         raise OutcomeUnknownError(msg, marketplace=marketplace, **ctx) from exc
 
 
-def response_json(response: httpx.Response) -> object:
-    """The JSON value of *response*'s body (``ValueError`` when it is not JSON): the one place an
-    answer's body is parsed, where body size and nesting limits plug in."""
-    return response.json()
+def response_json(response: httpx.Response, marketplace: str = "unknown") -> object:
+    """The JSON value of *response*'s body: the one place an answer's body is parsed, under the
+    size and nesting limits of :func:`._boundary.parse_json_body`. Anything else (too large, too
+    deep, not UTF-8, not JSON, ``NaN``) is :class:`~claimflow.adapters.MalformedBodyError`, an
+    :class:`~claimflow.exceptions.UnexpectedResponseError` and a ``ValueError``."""
+    return _boundary.parse_json_body(response, marketplace=marketplace)
 
 
 def parse_retry_after(value: str | None) -> float | None:
@@ -103,9 +119,9 @@ def parse_response(spec: MarketplaceSpec, call: Call[T], response: httpx.Respons
         body: object = None
         if response.content:  # x2bee answers many writes with HTTP 200 and no content
             try:
-                body = response_json(response)
-            except ValueError:
-                raise _unexpected(spec, call, response, "body", "not JSON") from None
+                body = response_json(response, spec.marketplace)
+            except _boundary.MalformedBodyError as e:
+                raise _unexpected(spec, call, response, "body", e.problem) from None
         try:
             envelope = spec.unwrap(status, body)
             if envelope.ok:
@@ -126,14 +142,18 @@ def parse_response(spec: MarketplaceSpec, call: Call[T], response: httpx.Respons
 
 def _judged_by_status(spec: MarketplaceSpec, response: httpx.Response) -> bool:
     """An error status that usually carries the envelope (imweb: HTTP 401 with code -2) but came
-    without JSON (a gateway's page) is judged by the status alone."""
+    without it (a gateway's page, a proxy's JSON) is judged by the status alone."""
     status = response.status_code
     if status not in spec.http_errors and not 500 <= status < 600:
         return False
     try:
-        response_json(response)
+        body = response_json(response, spec.marketplace)
     except ValueError:
         return True
+    try:
+        spec.unwrap(status, body)
+    except WireFieldError as e:  # JSON that is not the envelope at all: a proxy's own
+        return e.field == "body" or _boundary.foreign_json(spec.envelope_keys, body)
     return False
 
 

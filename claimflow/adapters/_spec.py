@@ -21,7 +21,8 @@ from ..exceptions import (
     NotSupportedError,
     UnexpectedResponseError,
 )
-from ._codec import Endpoint, Envelope, Unsupported
+from . import _boundary
+from ._codec import Endpoint, Envelope, Unsupported, WireFieldError
 from ._values import (
     ActionResult,
     ClaimQuery,
@@ -89,7 +90,11 @@ class PagedList(Protocol[Q_contra, T]):
         ...
 
 
-def _single_item(action: RemoteAction, _payload: object) -> ActionResult:
+def _single_item(action: RemoteAction, payload: object) -> ActionResult:
+    if payload is not None and not isinstance(payload, dict):  # a junk 200 is not a success
+        raise WireFieldError(
+            "body", f"expected an object or no content, got {type(payload).__name__}"
+        )
     return ActionResult(action, tuple(ItemResult(i, True) for i in action.items))
 
 
@@ -116,7 +121,10 @@ class MarketplaceSpec:
     - ``claim_status_code``: a claim status as the wire shows it;
     - ``claims_by_id``: True when the wire names claims by id and keeps the closed ones (Toss);
       False when it shows only the current claim of an order product, without an id (imweb):
-      reconciling then compares the open claim by type and status (see ``_commit.consistent``).
+      reconciling then compares the open claim by type and status (see ``_commit.consistent``);
+    - ``envelope_keys``: the top-level keys of the marketplace's envelopes, success and error
+      (empty: not known). JSON sharing none of them is not the marketplace's answer (a gateway's
+      or a proxy's own), so an error status carrying it is judged by the status alone.
     """
 
     marketplace: Marketplace
@@ -140,6 +148,7 @@ class MarketplaceSpec:
     )
     address: Callable[[RemoteAction], RemoteAction] = attrs.field(factory=lambda: _as_given)
     claims_by_id: bool = True
+    envelope_keys: frozenset[str] = frozenset()
 
 
 def _as_given(action: RemoteAction) -> RemoteAction:
@@ -262,11 +271,20 @@ def _windows(max_days: int | None, query: Any) -> Iterator[Any]:
         start = end + dt.timedelta(days=1)
 
 
-def advance(page: Page[Any]) -> str | None:
+def page_guard(spec: MarketplaceSpec, what: str = "list") -> _boundary.PageGuard:
+    """A fresh guard for one paged read of *spec*'s *what* (see :func:`advance`)."""
+    return _boundary.PageGuard(spec.marketplace, what)
+
+
+def advance(page: Page[Any], guard: _boundary.PageGuard) -> str | None:
     """The cursor of the page after *page*, None after the last one: the one place every paging
-    loop (``iter_flow``, ``read_via_lists``, the codecs' reads) moves its cursor, where a guard
-    against a marketplace that pages forever plugs in."""
-    return page.next_cursor
+    loop (``iter_flow``, ``read_via_lists``, the codecs' reads) moves its cursor. *guard* (one
+    per paged read, :func:`page_guard`) refuses a repeated cursor and more pages than
+    :func:`~claimflow.adapters.paging_limit` allows with
+    :class:`~claimflow.adapters.PagingError`: a marketplace that pages forever cannot hold a read
+    forever."""
+    cursor = page.next_cursor
+    return None if cursor is None else guard.advance(cursor)
 
 
 def single_flow(call: Call[T]) -> Flow[T]:
@@ -279,10 +297,11 @@ def iter_flow(spec: MarketplaceSpec, endpoint: PagedList[Q, T], query: Q) -> Flo
     """Every item of a list: window by window, page by page."""
     for window in _windows(endpoint.max_days, query):
         cursor: str | None = None
+        guard = page_guard(spec)
         while True:
             page: Page[T] = yield from endpoint.page(spec, window, cursor)
             yield Emit(page.items)
-            cursor = advance(page)
+            cursor = advance(page, guard)
             if cursor is None:
                 break
 
@@ -293,12 +312,13 @@ def read_via_lists(spec: MarketplaceSpec, ref: OrderRef) -> Flow[RemoteOrderProd
     row: RemoteOrderProduct | None = None
     for window in _windows(spec.order_products.max_days, query):
         cursor: str | None = None
+        guard = page_guard(spec, "order list")
         while row is None:
             page: Page[RemoteOrderProduct] = yield from spec.order_products.page(
                 spec, window, cursor
             )
             row = next((r for r in page.items if r.id == ref.order_product_id), None)
-            cursor = advance(page)
+            cursor = advance(page, guard)
             if cursor is None:
                 break
     if row is None:
@@ -315,10 +335,11 @@ def read_via_lists(spec: MarketplaceSpec, ref: OrderRef) -> Flow[RemoteOrderProd
     claims: list[RemoteClaim] = []
     claim_query = ClaimQuery(order_ids=(row.order_id,) if row.order_id else ())
     cursor = None
+    guard = page_guard(spec, "claims")
     while True:
         claim_page: Page[RemoteClaim] = yield from spec.claims.page(spec, claim_query, cursor)
         claims += [c for c in claim_page.items if c.order_product_id == row.id]
-        cursor = advance(claim_page)
+        cursor = advance(claim_page, guard)
         if cursor is None:
             break
     return spec.assemble(row, claims)

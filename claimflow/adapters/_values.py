@@ -14,6 +14,7 @@ import httpx
 from .._values import Params, parse_enum
 from .._vocab import Action, ClaimStatus, ClaimType, Marketplace, PaymentChannel, Status
 from ..exceptions import InvalidInputError
+from . import _boundary
 
 T = TypeVar("T")
 
@@ -55,8 +56,9 @@ def check_base_url(url: str, field: str = "base_url") -> str:
     try:
         parsed = httpx.URL(url)
     except (httpx.InvalidURL, TypeError) as e:
-        msg = f"{field}: not a URL: {url!r} ({e})"
+        msg = f"{field}: not a URL: {_boundary.redact_url(str(url))!r} ({e})"
         raise InvalidInputError(msg, field=field) from None
+    _boundary.refuse_url_credentials(url, field)
     loopback = parsed.host in {"localhost", "::1"} or parsed.host.startswith("127.")
     if parsed.scheme != "https" and not (parsed.scheme == "http" and loopback):
         msg = f"{field}: {url!r} must use https (plain http only for 127.0.0.1 / localhost)"

@@ -68,6 +68,8 @@ Quirks:
 
 from __future__ import annotations
 
+from typing import Any
+
 import httpx
 
 from .._vocab import Marketplace
@@ -88,6 +90,7 @@ from ._codec import (
     wire_opt_str,
     wire_str,
 )
+from ._errors import response_json
 from ._values import (
     Secret,
     check_base_url,
@@ -151,7 +154,7 @@ _BAD_TOKEN_CODES = frozenset({-2, 401})
 
 def _body_code(response: httpx.Response) -> int | None:
     try:
-        return _code(response.json())
+        return _code(response_json(response, Marketplace.IMWEB))
     except (ValueError, WireFieldError):
         return None
 
@@ -189,7 +192,10 @@ class ImwebTokenAuth(CachedTokenAuth):
 
     def token_refused(self, response: httpx.Response) -> bool:
         """HTTP 401, or the envelope's code ``-2`` / 401 [doc]."""
-        return response.status_code == 401 or _body_code(response) in _BAD_TOKEN_CODES
+        if response.status_code == 401:
+            return True
+        content = response.content  # parse the body only when it can hold a bad-token code
+        return (b"-2" in content or b"401" in content) and _body_code(response) in _BAD_TOKEN_CODES
 
     def parse_token(self, response: httpx.Response) -> tuple[Secret, float | None]:
         """``access_token`` of a code-200 envelope; kept until refused (no lifetime)."""
@@ -198,7 +204,7 @@ class ImwebTokenAuth(CachedTokenAuth):
             msg = f"imweb: auth endpoint unavailable (HTTP {response.status_code})"
             raise MarketplaceUnavailableError(msg, marketplace=mp, status_code=response.status_code)
         try:
-            body = response.json()
+            body: Any = response_json(response, mp)  # under the body limits (issue 13)
             code = _code(body)
             said = f"HTTP {response.status_code}, code {code}"
             if code == 200:

@@ -58,6 +58,7 @@ from ._codec import (
     wire_opt_int,
     wire_str,
 )
+from ._errors import response_json
 from ._values import (
     Secret,
     check_base_url,
@@ -145,7 +146,7 @@ class TossTokenAuth(CachedTokenAuth):
             msg = f"toss: token endpoint unavailable (HTTP {response.status_code})"
             raise MarketplaceUnavailableError(msg, marketplace=mp, status_code=response.status_code)
         try:
-            body = response.json()
+            body = response_json(response, mp)  # under the body limits (issue 13)
         except ValueError:
             body = None
         if response.status_code != 200:

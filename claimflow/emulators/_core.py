@@ -6,7 +6,13 @@ emulator refuses exactly what the engine refuses (each marketplace module render
 its own envelope). Faults are an attrs value (:class:`Faults`: rates drawn from a seeded RNG,
 latency, token lifetime) plus one-shot scripted faults (:meth:`EmulatorCore.inject`) for tests.
 
-Not part of any marketplace's API: everything here is for tests, demos and benchmarks.
+Not part of any marketplace's API: everything here is for tests, demos and benchmarks. Still,
+emulators are servers people run, so every app is wrapped in one guard (:class:`Guard`): bodies
+are bounded, the control API (``/_emulator/...``) checks its token and validates its input before
+anything is stored, and no request, however malformed, gets a traceback or a 500 for its input: an
+unexpected failure answers in the marketplace's error envelope. :meth:`EmulatorControls.admit`
+checks the credentials *before* it parses a body, parses it under limits, and the request log is
+bounded in entries and bytes (a refused request's body is never kept).
 """
 
 from __future__ import annotations
@@ -14,15 +20,18 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import datetime as dt
+import ipaddress
 import json
+import logging
+import math
 import random
 import secrets
 import socket
 import threading
 import time
-from collections.abc import Iterator, Mapping, MutableMapping
+from collections.abc import Awaitable, Callable, Iterator, Mapping, MutableMapping
 from enum import StrEnum
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import attrs
 import uvicorn
@@ -31,7 +40,8 @@ from .._engine import apply, example_params
 from .._params import KST
 from .._values import Applied, Effect, OrderProduct
 from .._vocab import Action, Actor, EffectKind, Marketplace, PaymentChannel, Status
-from ..exceptions import InvalidInputError
+from ..adapters._boundary import parse_json_body
+from ..exceptions import ClaimflowError, InvalidInputError
 
 __all__ = [
     "ConnectionDropped",
@@ -39,17 +49,38 @@ __all__ = [
     "Fault",
     "FaultPlan",
     "Faults",
+    "Guard",
     "LoggedRequest",
     "Record",
     "RunningServer",
     "Store",
     "dropped_response",
+    "read_json",
     "serve",
     "serve_in_thread",
 ]
 
+if TYPE_CHECKING:
+    from starlette.applications import Starlette
+
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[Message]]
+Send = Callable[[Message], Awaitable[None]]
+
+log = logging.getLogger("claimflow.emulators")
+
+#: the largest request body an emulator reads (bytes); larger ones are refused with 413
+MAX_BODY = 1024 * 1024
+#: the deepest JSON nesting an emulator parses
+MAX_DEPTH = 32
+#: the request log keeps at most this many entries and this many bytes of bodies
+MAX_LOG_ENTRIES = 10_000
+MAX_LOG_BYTES = 8 * 1024 * 1024
+#: a body larger than this is logged without its JSON
+MAX_LOGGED_BODY = 64 * 1024
+#: the header carrying the control token of the ``/_emulator/`` API
+CONTROL_TOKEN_HEADER = "x-emulator-control-token"
 
 
 # --- faults ---------------------------------------------------------------------------------------
@@ -59,6 +90,32 @@ def _rate(_inst: object, attribute: attrs.Attribute[Any], value: float) -> None:
     if not 0.0 <= value <= 1.0:
         msg = f"{attribute.name}: a rate between 0 and 1, got {value!r}"
         raise InvalidInputError(msg, field=attribute.name)
+
+
+def _seconds(_inst: object, attribute: attrs.Attribute[Any], value: object) -> None:
+    if value is None and attribute.name == "retry_after":
+        return
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, int | float)
+        or not math.isfinite(value)
+        or not 0 <= value <= 3600
+    ):
+        msg = f"{attribute.name}: seconds from 0 to 3600, got {value!r}"
+        raise InvalidInputError(msg, field=attribute.name)
+
+
+def _ttl(_inst: object, attribute: attrs.Attribute[Any], value: object) -> None:
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= 10**7:
+        msg = f"{attribute.name}: whole seconds from 0 to 10,000,000, got {value!r}"
+        raise InvalidInputError(msg, field=attribute.name)
+
+
+def _is_rate(_inst: object, attribute: attrs.Attribute[Any], value: object) -> None:
+    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+        msg = f"{attribute.name}: a rate between 0 and 1, got {value!r}"
+        raise InvalidInputError(msg, field=attribute.name)
+    _rate(_inst, attribute, float(value))
 
 
 @attrs.frozen
@@ -73,13 +130,13 @@ class Faults:
     ``token_ttl``: lifetime of issued tokens in seconds.
     """
 
-    latency: float = 0.0
-    error_rate: float = attrs.field(default=0.0, validator=_rate)
-    rate_limit_rate: float = attrs.field(default=0.0, validator=_rate)
-    drop_after_commit_rate: float = attrs.field(default=0.0, validator=_rate)
-    partial_failure_rate: float = attrs.field(default=0.0, validator=_rate)
-    retry_after: float | None = None
-    token_ttl: int = 3600
+    latency: float = attrs.field(default=0.0, validator=_seconds)
+    error_rate: float = attrs.field(default=0.0, validator=_is_rate)
+    rate_limit_rate: float = attrs.field(default=0.0, validator=_is_rate)
+    drop_after_commit_rate: float = attrs.field(default=0.0, validator=_is_rate)
+    partial_failure_rate: float = attrs.field(default=0.0, validator=_is_rate)
+    retry_after: float | None = attrs.field(default=None, validator=_seconds)
+    token_ttl: int = attrs.field(default=3600, validator=_ttl)
 
 
 class Fault(StrEnum):
@@ -112,6 +169,8 @@ class LoggedRequest:
     query: tuple[tuple[str, str], ...]
     json: object = None
     form_keys: tuple[str, ...] = ()
+    #: whether the request carried valid credentials (a refused one is logged without its body)
+    authorized: bool = True
 
 
 # --- the store ----------------------------------------------------------------------------------
@@ -282,11 +341,16 @@ class EmulatorCore:
         *,
         faults: Faults | None = None,
         seed: int = 0,
+        control_token: str | None = None,
     ) -> None:
         self.store = Store(marketplace)
         self.faults = faults or Faults()
         self.rng = random.Random(seed)
         self.requests: list[LoggedRequest] = []
+        self._logged_sizes: list[int] = []  # body bytes of each entry of `requests`
+        self._logged_bytes = 0
+        #: when set, every /_emulator/ request must carry it (header X-Emulator-Control-Token)
+        self.control_token = control_token
         self._tokens: dict[str, float] = {}  # token -> expiry (time.monotonic)
         self.token_history: list[str] = []  # every token issued (tests check none leaks)
         self._scripted: list[list[Any]] = []  # [fault, remaining, on]
@@ -323,6 +387,12 @@ class EmulatorCore:
         if on not in {"any", "read", "write"}:
             msg = f"on: one of any, read, write, not {on!r}"
             raise InvalidInputError(msg, field="on")
+        if fault not in set(Fault):
+            msg = f"inject: one of {', '.join(Fault)}, not {fault!r}"
+            raise InvalidInputError(msg, field="inject")
+        if isinstance(times, bool) or not isinstance(times, int) or not 1 <= times <= 1_000_000:
+            msg = f"times: a whole number from 1 to 1,000,000, got {times!r}"
+            raise InvalidInputError(msg, field="times")
         with self._lock:
             self._scripted.append([Fault(fault), times, on])
 
@@ -368,10 +438,34 @@ class EmulatorCore:
             partial_failure=Fault.PARTIAL_FAILURE in chosen,
         )
 
-    def log(self, entry: LoggedRequest) -> None:
-        """Remember a request (for tests that check request shapes)."""
+    def log(self, entry: LoggedRequest, size: int = 0) -> None:
+        """Remember a request (for tests that check request shapes); *size* is its body's bytes.
+
+        The log keeps the newest :data:`MAX_LOG_ENTRIES` entries within :data:`MAX_LOG_BYTES`.
+        """
         with self._lock:
+            if len(self._logged_sizes) != len(self.requests):  # the list was cleared by a caller
+                self._logged_sizes = [0] * len(self.requests)
+                self._logged_bytes = 0
             self.requests.append(entry)
+            self._logged_sizes.append(size)
+            self._logged_bytes += size
+            drop = 0
+            while len(self.requests) - drop > MAX_LOG_ENTRIES or (
+                self._logged_bytes > MAX_LOG_BYTES and len(self.requests) - drop > 1
+            ):
+                self._logged_bytes -= self._logged_sizes[drop]
+                drop += 1
+            if drop:
+                del self.requests[:drop]
+                del self._logged_sizes[:drop]
+
+    def clear_log(self) -> None:
+        """Forget every logged request."""
+        with self._lock:
+            self.requests.clear()
+            self._logged_sizes.clear()
+            self._logged_bytes = 0
 
 
 # --- dropping a connection after the commit -----------------------------------------------------
@@ -414,26 +508,54 @@ class EmulatorControls:
     def reset(self) -> None:
         """No faults, an empty request log (the order products stay)."""
         self.core.reset_faults()
-        self.core.requests.clear()
+        self.core.clear_log()
+
+    @property
+    def app(self) -> Starlette:
+        """The emulator's ASGI app; every request crosses its :class:`Guard` first."""
+        return self._app
+
+    @app.setter
+    def app(self, app: Starlette) -> None:
+        # each emulator assigns its Starlette app here, before it serves anything
+        app.add_middleware(Guard, emulator=self)
+        self._app = app
+
+    def accepts_token(self, token: str) -> bool:
+        """Whether *token* is a credential this emulator accepts on its API."""
+        if self.core.token_valid(token):
+            return True
+        # x2bee's fixed token (the caller gives it; x2bee documents no token endpoint)
+        fixed = getattr(self, "_token", None)
+        return bool(fixed) and token == fixed and bool(getattr(self, "_token_valid", True))
+
+    def authorized(self, request: Any) -> bool:
+        """Whether *request* carries valid credentials in the marketplace's header (Toss and
+        x2bee ``Authorization: Bearer``, imweb ``access-token``)."""
+        if self.store.marketplace is Marketplace.IMWEB:
+            token = request.headers.get("access-token", "")
+        else:
+            auth = request.headers.get("authorization", "")
+            token = auth[7:] if auth.startswith("Bearer ") else ""
+        return bool(token) and self.accepts_token(token)
 
     async def admit(self, request: Any, kind: str) -> tuple[object, FaultPlan]:
-        """Read and log a marketplace request, then draw its faults and wait out their latency.
+        """Check the credentials, then read and log a marketplace request, then draw its faults
+        and wait out their latency.
 
-        The body is the parsed JSON, None when empty, or :data:`NOT_JSON` when unparseable.
+        The body is parsed only for an authorized request (under :data:`MAX_DEPTH`; NaN refused):
+        the parsed JSON, None when empty or unauthorized, or :data:`NOT_JSON` when unparseable.
         """
         raw = await request.body()
-        try:
-            body: object = json.loads(raw) if raw else None
-        except ValueError:
-            body = NOT_JSON
-        self.core.log(
-            LoggedRequest(
-                request.method,
-                request.url.path,
-                tuple(request.query_params.multi_items()),
-                None if body is NOT_JSON else body,
-            )
-        )
+        query = tuple(request.query_params.multi_items())
+        if not self.authorized(request):
+            entry = LoggedRequest(request.method, request.url.path, query, authorized=False)
+            self.core.log(entry)
+            return None, FaultPlan()
+        body = read_json(raw) if raw else None
+        kept = len(raw) <= MAX_LOGGED_BODY and body is not NOT_JSON
+        entry = LoggedRequest(request.method, request.url.path, query, body if kept else None)
+        self.core.log(entry, len(raw) if kept else 0)
         plan = self.core.plan(kind)
         await sleep(plan.latency)
         return body, plan
@@ -462,20 +584,346 @@ class EmulatorControls:
         ]
 
     async def _control_faults(self, request: Any) -> Any:
+        """``{"inject": fault, "times": n, "on": kind}`` scripts a one-shot fault; an object of
+        :class:`Faults` fields sets the rates (the others back to their defaults); ``{}`` clears
+        every fault. A bad spec is refused with 400 and nothing is stored."""
         from starlette.responses import JSONResponse  # noqa: PLC0415
 
-        data = await request.json()
+        data = control_body(await request.body())
         if "inject" in data:
+            unknown = sorted(set(data) - {"inject", "times", "on"})
+            if unknown:
+                msg = f"unknown field(s) of an injected fault: {', '.join(unknown)}"
+                raise InvalidInputError(msg, field=unknown[0])
             self.inject(data["inject"], times=data.get("times", 1), on=data.get("on", "any"))
+        elif not data:
+            self.core.reset_faults()
         else:
+            names = {a.name for a in attrs.fields(Faults)}
+            unknown = sorted(set(data) - names)
+            if unknown:
+                msg = f"unknown fault setting(s): {', '.join(unknown)}; known: {', '.join(names)}"
+                raise InvalidInputError(msg, field=unknown[0])
             self.faults = Faults(**data)
         return JSONResponse({"faults": attrs.asdict(self.faults)})
 
     async def _control_expire(self, _request: Any) -> Any:
+        """Every token issued so far expires now."""
         from starlette.responses import JSONResponse  # noqa: PLC0415
 
         self.expire_tokens()
         return JSONResponse({"expired": True})
+
+
+def read_json(raw: bytes) -> object:
+    """The JSON value of *raw* under the emulators' limits, or :data:`NOT_JSON`."""
+    try:
+        return parse_json_body(raw, max_bytes=MAX_BODY, max_depth=MAX_DEPTH)
+    except ValueError:
+        return NOT_JSON
+
+
+# --- the guard every emulator app sits behind ---------------------------------------------------
+
+
+def control_body(raw: bytes) -> dict[str, Any]:
+    """The JSON object of a control request (empty: ``{}``), or :class:`InvalidInputError`."""
+    if not raw.strip():
+        return {}
+    try:
+        data = parse_json_body(raw, max_bytes=MAX_BODY, max_depth=MAX_DEPTH)
+    except ValueError as e:
+        msg = f"the body is not acceptable JSON: {getattr(e, 'problem', e)}"
+        raise InvalidInputError(msg, field="body") from None
+    if not isinstance(data, dict):
+        msg = f"the body must be a JSON object, got {type(data).__name__}"
+        raise InvalidInputError(msg, field="body")
+    return data
+
+
+def _check_control(path: str, data: Mapping[str, Any]) -> None:
+    """The fields of the control requests every emulator shares (its own ``/_emulator/`` routes
+    read them): types and ranges checked before a handler sees them."""
+    spec = _control_spec(path)
+    if spec is None:
+        return
+    unknown = sorted(set(data) - set(spec))
+    if unknown:
+        msg = f"unknown field(s): {', '.join(unknown)}; known: {', '.join(sorted(spec))}"
+        raise InvalidInputError(msg, field=unknown[0])
+    for name, check in spec.items():
+        if name in data and data[name] is not None:
+            check(name, data[name])
+
+
+def _str(name: str, value: object) -> None:
+    if not isinstance(value, str) or not value or len(value) > 200:
+        msg = f"{name}: a non-empty string of at most 200 characters, got {value!r:.60}"
+        raise InvalidInputError(msg, field=name)
+
+
+def _won(name: str, value: object) -> None:
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= 10**12:
+        msg = f"{name}: whole won from 0 to 10^12, got {value!r:.60}"
+        raise InvalidInputError(msg, field=name)
+
+
+def _count(name: str, value: object) -> None:
+    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 10_000:
+        msg = f"{name}: a whole number from 1 to 10,000, got {value!r:.60}"
+        raise InvalidInputError(msg, field=name)
+
+
+def _stock(name: str, value: object) -> None:
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= 10**6:
+        msg = f"{name}: a whole number from 0 to 1,000,000, got {value!r:.60}"
+        raise InvalidInputError(msg, field=name)
+
+
+def _flag(name: str, value: object) -> None:
+    if not isinstance(value, bool):
+        msg = f"{name}: true or false, got {value!r:.60}"
+        raise InvalidInputError(msg, field=name)
+
+
+def _moment(name: str, value: object) -> None:
+    _str(name, value)
+    assert isinstance(value, str)
+    try:
+        moment = dt.datetime.fromisoformat(value)
+    except ValueError:
+        moment = None
+    if moment is None or moment.tzinfo is None:
+        msg = f"{name}: an ISO 8601 date-time with its offset, got {value!r:.60}"
+        raise InvalidInputError(msg, field=name)
+
+
+def _statuses(name: str, value: object) -> None:
+    if not isinstance(value, list) or not 1 <= len(value) <= 100:
+        msg = f"{name}: a list of 1 to 100 statuses, got {value!r:.60}"
+        raise InvalidInputError(msg, field=name)
+    for item in value:
+        _str(name, item)
+
+
+def _params(name: str, value: object) -> None:
+    if not isinstance(value, dict) or len(value) > 50:
+        msg = f"{name}: an object of at most 50 parameters, got {value!r:.60}"
+        raise InvalidInputError(msg, field=name)
+    for key, item in value.items():
+        # `at` and the actor are the control API's own arguments, not parameters
+        if not key.isidentifier() or key in {"at", "action", "actor", "order_product_id"}:
+            msg = f"{name}: {key!r:.60} is not a parameter name"
+            raise InvalidInputError(msg, field=name)
+        if not isinstance(item, str | int | float | bool | list | dict) and item is not None:
+            msg = f"{name}.{key}: not a JSON value"
+            raise InvalidInputError(msg, field=f"{name}.{key}")
+
+
+Check = Callable[[str, object], None]
+_ADD: dict[str, Check] = {
+    "status": _str,
+    "id": _str,
+    "orderId": _str,
+    "orderedAt": _moment,
+    "unitPrice": _won,
+    "quantity": _count,
+    "itemId": _str,
+    "goodsNo": _str,
+    "lostBenefit": _won,
+}
+_ADD_ORDER: dict[str, Check] = {  # imweb: an order of several item orders
+    "statuses": _statuses,
+    "orderNo": _str,
+    "orderType": _str,
+    "payType": _str,
+    "orderedAt": _moment,
+    "unitPrice": _won,
+    "quantity": _count,
+}
+_ACT: dict[str, Check] = {"action": _str, "actor": _str, "params": _params}
+_ITEM: dict[str, Check] = {"itemId": _str, "unitPrice": _won, "onSale": _flag, "stock": _stock}
+_REQUIRED: dict[str, tuple[str, ...]] = {"actions": ("action",), "items": ("itemId", "unitPrice")}
+
+
+def _control_spec(path: str) -> dict[str, Check] | None:
+    parts = path.strip("/").split("/")
+    if parts[1:] == ["order-products"]:
+        return _ADD
+    if parts[1:] == ["orders"]:
+        return _ADD_ORDER
+    if len(parts) == 4 and parts[1] == "order-products" and parts[3] == "actions":
+        return _ACT
+    if len(parts) == 4 and parts[1] == "goods" and parts[3] == "items":
+        return _ITEM
+    return None
+
+
+def _required(path: str, data: Mapping[str, Any]) -> None:
+    last = path.strip("/").split("/")[-1]
+    for name in _REQUIRED.get(last, ()):
+        if data.get(name) is None and _control_spec(path) is not None:
+            msg = f"{name} is required"
+            raise InvalidInputError(msg, field=name)
+
+
+def _loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+#: the error envelope of each marketplace, for answers the guard gives itself
+def _envelope(marketplace: Marketplace, status: int, message: str) -> dict[str, object]:
+    if marketplace is Marketplace.TOSS:
+        code = "INTERNAL_SERVER_ERROR" if status >= 500 else "INVALID_REQUEST"
+        error = {"errorType": 1, "errorCode": code, "reason": message, "title": message}
+        return {"resultType": "FAIL", "success": None, "error": error}
+    if marketplace is Marketplace.IMWEB:
+        return {"msg": message, "code": -99 if status >= 500 else -10, "data": None}
+    code = "INTERNAL_SERVER_ERROR" if status >= 500 else "INVALID_REQUEST"
+    return {
+        "timestamp": dt.datetime.now(KST).isoformat(timespec="milliseconds"),
+        "code": code,
+        "message": message,
+        "isProcess": False,
+        "payload": None,
+        "error": True,
+        "errors": [],
+    }
+
+
+class Guard:
+    """The ASGI app in front of an emulator's Starlette app (see the module docstring).
+
+    - a body above :data:`MAX_BODY` bytes: 413, unread beyond the limit;
+    - ``/_emulator/...``: the control token when one is set (header
+      ``X-Emulator-Control-Token``; x2bee's ``/_emulator/tokens`` otherwise requires the emulator's
+      own bearer token); a JSON object with the documented fields and types, else 400;
+    - an exception a handler lets escape: the marketplace's error envelope (400 for a
+      :class:`~claimflow.ClaimflowError` of the control API, else 500), never a traceback.
+    """
+
+    def __init__(self, app: Any, *, emulator: EmulatorControls) -> None:
+        self.inner = app
+        self.emulator = emulator
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.inner(scope, receive, send)
+            return
+        path: str = scope.get("path", "")
+        control = path.startswith("/_emulator/") or path == "/_emulator"
+        started = False
+
+        async def tracked_send(message: Message) -> None:
+            nonlocal started
+            if message["type"] == "http.response.start":
+                started = True
+            await send(message)
+
+        try:
+            raw = await _read_body(receive, MAX_BODY)
+            if raw is None:
+                await self._answer(send, 413, f"the body is larger than {MAX_BODY} bytes", control)
+                return
+            if control:
+                refusal = self._check_control(scope, path, raw)
+                if refusal is not None:
+                    await self._answer(send, *refusal, control=True)
+                    return
+            await self.inner(scope, _replay(raw, receive), tracked_send)
+        except ConnectionDropped:
+            raise  # the fault injection that drops the connection on purpose
+        except Exception as e:
+            if started:
+                return  # the answer is under way: nothing more can be said
+            if control and isinstance(e, ClaimflowError | ValueError | KeyError | TypeError):
+                await self._answer(send, 400, _said(e), control=True)
+                return
+            log.warning("emulator: %s %s failed: %s", scope.get("method"), path, type(e).__name__)
+            log.debug("emulator: the failure", exc_info=True)  # for the server's operator only
+            await self._answer(send, 500, "the emulator failed answering this request", control)
+
+    def _check_control(self, scope: Scope, path: str, raw: bytes) -> tuple[int, str] | None:
+        headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
+        wanted = self.emulator.core.control_token
+        given = headers.get(CONTROL_TOKEN_HEADER, "")
+        has_control = wanted is not None and secrets.compare_digest(
+            given.encode("utf-8", "replace"), wanted.encode()
+        )
+        if wanted is not None and not has_control:
+            return 401, f"the control API needs the {CONTROL_TOKEN_HEADER} header"
+        if path.rstrip("/") == "/_emulator/tokens" and not has_control:
+            auth = headers.get("authorization", "")
+            token = auth[7:] if auth.startswith("Bearer ") else ""
+            if not (token and self.emulator.accepts_token(token)):
+                return 401, "issuing a token needs the emulator's credentials or control token"
+        if scope.get("method") == "POST" and _control_spec(path) is not None:
+            try:
+                data = control_body(raw)
+                _check_control(path, data)
+                _required(path, data)
+            except InvalidInputError as e:
+                return 400, str(e)
+        return None
+
+    async def _answer(self, send: Send, status: int, message: str, control: bool) -> None:
+        if control:
+            body: object = {"error": message}
+        else:
+            body = _envelope(self.emulator.store.marketplace, status, message)
+        data = json.dumps(body, ensure_ascii=False).encode()
+        await send(
+            {
+                "type": "http.response.start",
+                "status": status,
+                "headers": [
+                    (b"content-type", b"application/json"),
+                    (b"content-length", str(len(data)).encode()),
+                ],
+            }
+        )
+        await send({"type": "http.response.body", "body": data})
+
+
+def _said(e: BaseException) -> str:
+    text = str(e) if isinstance(e, ClaimflowError) else f"bad input ({type(e).__name__})"
+    return text[:300]
+
+
+async def _read_body(receive: Receive, limit: int) -> bytes | None:
+    """The whole request body, or None once it passes *limit* bytes (the rest is not read)."""
+    chunks: list[bytes] = []
+    size = 0
+    while True:
+        message = await receive()
+        if message["type"] == "http.disconnect":
+            break
+        chunk = message.get("body", b"")
+        size += len(chunk)
+        if size > limit:
+            return None
+        chunks.append(chunk)
+        if not message.get("more_body", False):
+            break
+    return b"".join(chunks)
+
+
+def _replay(raw: bytes, receive: Receive) -> Receive:
+    sent = False
+
+    async def replay() -> Message:
+        nonlocal sent
+        if not sent:
+            sent = True
+            return {"type": "http.request", "body": raw, "more_body": False}
+        return await receive()
+
+    return replay
 
 
 class ConnectionDropped(Exception):  # noqa: N818 - it is what happens, not an error of the caller
@@ -516,9 +964,31 @@ class RunningServer:
     server: uvicorn.Server = attrs.field(repr=False)
 
 
-def serve(app: Any, port: int, *, host: str = "127.0.0.1") -> None:
-    """Serve *app* with uvicorn on *host*:*port* until interrupted."""
+def serve(
+    app: Any, port: int, *, host: str = "127.0.0.1", control_token: str | None = None
+) -> None:
+    """Serve *app* with uvicorn on *host*:*port* until interrupted.
+
+    *control_token* protects the ``/_emulator/`` control API; bound to anything but a loopback
+    address, the emulator makes one when none is given (and prints it: the operator needs it).
+    """
+    core = _core_of(app)
+    if core is not None:
+        if control_token is None and not _loopback(host) and core.control_token is None:
+            control_token = secrets.token_urlsafe(18)
+            print(f"control token ({CONTROL_TOKEN_HEADER}): {control_token}", flush=True)
+        if control_token is not None:
+            core.control_token = control_token
+    elif control_token is not None or not _loopback(host):
+        msg = "only an emulator's app can be protected by a control token"
+        raise InvalidInputError(msg, field="control_token")
     uvicorn.run(app, host=host, port=port, log_level="info")
+
+
+def _core_of(app: Any) -> EmulatorCore | None:
+    emulator = getattr(getattr(app, "state", None), "emulator", None)
+    core = getattr(emulator, "core", None)
+    return core if isinstance(core, EmulatorCore) else None
 
 
 @contextlib.contextmanager
@@ -530,6 +1000,9 @@ def serve_in_thread(
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind((host, port))
     actual = sock.getsockname()[1]
+    core = _core_of(app)
+    if core is not None and core.control_token is None and not _loopback(host):
+        core.control_token = secrets.token_urlsafe(18)  # read it from emulator.core
     config = uvicorn.Config(
         app, host=host, port=actual, log_level="warning", lifespan="off", access_log=False
     )

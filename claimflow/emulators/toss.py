@@ -467,7 +467,7 @@ class TossEmulator(EmulatorControls):
 def _offset(token: str | None, prefix: str = "t") -> int:
     if token is None:
         return 0
-    if not token.startswith(prefix) or not token[1:].isdigit():
+    if not token.startswith(prefix) or not (token[1:].isascii() and token[1:].isdigit()):
         raise _Fail("INVALID_REQUEST", f"잘못된 페이지 토큰: {token!r}")
     return int(token[1:])
 

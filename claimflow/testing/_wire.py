@@ -42,6 +42,7 @@ from ._wire_base import (
     _break,
     _Draws,
     _marketplace,
+    _plain,
     _Spot,
 )
 
@@ -134,9 +135,8 @@ def _common_spots(payload: WirePayload) -> list[_Spot]:
         s for s in _UNUSED_STATUSES if s not in spec.envelope_statuses and s not in spec.http_errors
     ]
     # an error status without JSON is judged by the status alone (a gateway's page), not the body
-    plain = payload.http_status if payload.http_status not in spec.http_errors else 200
     spots = [
-        _Spot((), Problem.NOT_JSON, _NOT_JSON, "body", st.just(plain)),
+        _Spot((), Problem.NOT_JSON, _NOT_JSON, "body", _plain(payload)),
         _Spot(
             (), Problem.HTTP_STATUS, st.just(payload.body), "status_code", st.sampled_from(statuses)
         ),

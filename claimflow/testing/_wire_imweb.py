@@ -32,6 +32,7 @@ from ._wire_base import (
     _action_for,
     _Draws,
     _missing,
+    _plain,
     _required_code,
     _required_str,
     _same_meaning,
@@ -301,7 +302,7 @@ def _imweb_error(draw: st.DrawFn, _d: _Draws) -> WirePayload:
 def _imweb_wrong_envelope(payload: WirePayload) -> list[_Spot]:
     data = payload.body.get("data")
     toss_like = {"resultType": "SUCCESS", "success": data, "error": None}
-    return [_Spot((), Problem.WRONG_ENVELOPE, st.just(toss_like), "code")]
+    return [_Spot((), Problem.WRONG_ENVELOPE, st.just(toss_like), "code", _plain(payload))]
 
 
 # --- imweb spots ------------------------------------------------------------------------------

@@ -34,6 +34,7 @@ from ._wire_base import (
     _missing,
     _place,
     _Placed,
+    _plain,
     _required_code,
     _required_str,
     _same_meaning,
@@ -183,7 +184,8 @@ def _toss_wrong_envelope(payload: WirePayload) -> list[_Spot]:
     inner = payload.body.get("success")
     bare = inner if isinstance(inner, dict) else {"errorCode": "E"}  # the payload, unwrapped
     imweb_like = {"msg": "SUCCESS", "code": 200, "request_count": 1, "version": "v2", "data": inner}
-    return [_Spot((), Problem.WRONG_ENVELOPE, st.sampled_from([imweb_like, bare]), "resultType")]
+    envelopes = st.sampled_from([imweb_like, bare])
+    return [_Spot((), Problem.WRONG_ENVELOPE, envelopes, "resultType", _plain(payload))]
 
 
 # --- Toss spots -------------------------------------------------------------------------------

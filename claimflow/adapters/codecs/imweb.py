@@ -32,6 +32,7 @@ from ...exceptions import (
     RateLimitedError,
     UnexpectedResponseError,
 )
+from .. import _boundary
 from .._codec import (
     Endpoint,
     Envelope,
@@ -557,6 +558,11 @@ def _code(body: object) -> int:
     raise WireFieldError("code", f"expected an integer, got {value!r}")
 
 
+#: the top-level keys of imweb's envelope, success and error [doc]: JSON sharing none of them is
+#: a gateway's or a proxy's own
+ENVELOPE_KEYS = frozenset({"msg", "code", "request_count", "version", "data"})
+
+
 def unwrap(status: int, body: object) -> Envelope:
     """imweb's ``{msg, code, request_count, version, data}`` envelope [doc]: ``code`` 200 is
     success, anything else an error (a negative code or an HTTP status in the body)."""
@@ -641,17 +647,15 @@ class _Order:
 
 
 def _count(obj: Mapping[str, Any], key: str, where: str) -> int:
-    """A count of the pagination: an integer, or a numeric string [client]."""
-    value = obj.get(key)
-    if isinstance(value, str) and value.isdigit():
-        return int(value)
-    if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
-        return value
-    raise WireFieldError(f"{where}.{key}", f"expected a count, got {value!r}")
+    """A count of the pagination: an integer, or a numeric string [client] (ASCII digits, at
+    most 10**9: a count, not a number to overflow on)."""
+    return _boundary.wire_int(obj.get(key), f"{where}.{key}", 0, 10**9)
 
 
 def _unix(obj: Mapping[str, Any], key: str, where: str) -> dt.datetime | None:
     value = wire_opt_int(obj, key, where)  # unix seconds [client]
+    if value is not None:  # a datetime holds years 1..9999 only
+        value = _boundary.wire_int(value, f"{where}.{key}", 0, 253_402_214_400)
     return None if value is None else dt.datetime.fromtimestamp(value, KST)
 
 
@@ -757,8 +761,8 @@ def _item(order: _Order, row: object, where: str) -> RemoteOrderProduct:
 def _amount(row: Mapping[str, Any], key: str, where: str) -> int | None:
     """A money field of an item order: an integer won, or a numeric string [client]."""
     value = row.get(key)
-    if isinstance(value, str) and value.isdigit():
-        return int(value)
+    if isinstance(value, str):  # ASCII digits only: "²".isdigit() is True, int("²") raises
+        return _boundary.wire_int(value, f"{where}.{key}", 0)
     return wire_opt_int(row, key, where)
 
 
@@ -974,6 +978,7 @@ SPEC = MarketplaceSpec(
     actions=ACTIONS,
     unsupported=UNSUPPORTED,
     unwrap=unwrap,
+    envelope_keys=ENVELOPE_KEYS,
     envelope_statuses=ENVELOPE_STATUSES,
     error_codes=ERROR_CODES,
     http_errors=HTTP_ERRORS,

@@ -54,6 +54,7 @@ from .._spec import (
     MarketplaceSpec,
     advance,
     page_call,
+    page_guard,
 )
 from .._values import (
     ActionResult,
@@ -392,6 +393,11 @@ UNSUPPORTED: dict[Action, Unsupported] = {
 # --- envelope -----------------------------------------------------------------------------------
 
 
+#: the top-level keys of Toss's envelope, success and error [doc]: JSON sharing none of them is
+#: a gateway's or a proxy's own
+ENVELOPE_KEYS = frozenset({"resultType", "success", "error"})
+
+
 def unwrap(_status: int, body: object) -> Envelope:
     """Toss's ``resultType`` envelope (always HTTP 200) [doc]; error fields ``errorCode`` [doc],
     ``reason`` / ``title`` [client]."""
@@ -593,10 +599,11 @@ def _read(spec: MarketplaceSpec, ref: OrderRef) -> Flow[RemoteOrderProduct]:
     claims: list[RemoteClaim] = []
     query = ClaimQuery(order_ids=(row.order_id,) if row.order_id else ())
     cursor: str | None = None
+    guard = page_guard(spec, "claims")
     while True:
         page: Page[RemoteClaim] = yield from spec.claims.page(spec, query, cursor)
         claims += [c for c in page.items if c.order_product_id == row.id]
-        cursor = advance(page)
+        cursor = advance(page, guard)
         if cursor is None:
             break
     return _assemble(row, claims)
@@ -647,6 +654,7 @@ SPEC = MarketplaceSpec(
     actions=ACTIONS,
     unsupported=UNSUPPORTED,
     unwrap=unwrap,
+    envelope_keys=ENVELOPE_KEYS,
     envelope_statuses=frozenset({200}),
     error_codes=ERROR_CODES,
     http_errors=HTTP_ERRORS,
@@ -718,6 +726,12 @@ def encode_order_row(
     }
 
 
+def _claim_id(value: str) -> int | str:
+    """A claim id as the wire shows it: a number when it is one (ASCII digits that fit a long;
+    "²".isdigit() is True, int("²") raises), else the text."""
+    return int(value) if value.isascii() and value.isdigit() and len(value) < 19 else value
+
+
 def encode_claim_item(
     claim: Claim,
     op: OrderProduct,
@@ -740,7 +754,7 @@ def encode_claim_item(
     }
     fees.update(money or {})
     return {
-        "id": int(claim.id) if claim.id.isdigit() else claim.id,
+        "id": _claim_id(claim.id),
         "requestedDt": _naive(requested_at),
         "type": claim.type.value,
         "status": claim_status_code(claim.type, claim.status),

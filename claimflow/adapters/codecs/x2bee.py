@@ -28,6 +28,7 @@ from ...exceptions import (
     NotSupportedError,
     RateLimitedError,
 )
+from .. import _boundary
 from .._codec import (
     Endpoint,
     Envelope,
@@ -371,6 +372,11 @@ class Bare:
 
 
 _ENVELOPE_KEYS = frozenset({"code", "message", "isProcess", "payload", "error"})
+#: every top-level key of x2bee's answers [doc]: the ``Response`` envelope (§5.3) and Spring's
+#: error body; JSON sharing none of them is a gateway's or a proxy's own
+ENVELOPE_KEYS = frozenset(
+    {"timestamp", "code", "message", "isProcess", "payload", "error", "errors", "status"}
+)
 
 
 def _dto(payload: object) -> object:
@@ -388,6 +394,8 @@ def unwrap(status: int, body: object) -> Envelope:
     - HTTP 900 is a business error in that envelope (§3);
     - Spring's own error body ``{"status": 500, "error": "Internal Server Error"}`` in a 200 is
       a failure with code ``str(status)`` (§5.3: not a success);
+    - the error envelope's fields without the rest of the envelope (``code`` with ``message``
+      or ``errors``, ``error`` not false) in a 200 are a refusal too, not a DTO [inferred];
     - HTTP 200 with no content (§3: "often no content") is a success with None; any other JSON
       is :class:`Bare` (a read's DTO; not a success for a write).
     """
@@ -399,11 +407,17 @@ def unwrap(status: int, body: object) -> Envelope:
         message = wire_opt_str(body, "message") or body["error"]
         return Envelope(False, code=str(body["status"]), message=str(message))
     enveloped = isinstance(body, dict) and body.keys() >= _ENVELOPE_KEYS
-    if status == 200 and not enveloped:
+    refusal = (
+        not enveloped
+        and _boundary.error_shaped(body, ("code",), ("message", "errors"))
+        and isinstance(body, dict)
+        and body.get("error") is not False
+    )
+    if status == 200 and not enveloped and not refusal:
         return Envelope(True, None if body is None else Bare(body))
-    if status == 200 and isinstance(body, dict) and body.get("error") is False:
+    if status == 200 and enveloped and isinstance(body, dict) and body.get("error") is False:
         return Envelope(True, body.get("payload"))
-    if isinstance(body, dict) and status == 200 and body.get("error") is not True:
+    if enveloped and isinstance(body, dict) and status == 200 and body.get("error") is not True:
         raise WireFieldError("error", f"expected true or false, got {body.get('error')!r}")
     code = wire_str(body, "code")
     assert isinstance(body, dict)  # wire_str checked it
@@ -744,6 +758,7 @@ def spec_for(hosts: Hosts) -> MarketplaceSpec:
         actions={a: Endpoint("POST", r.url(hosts), r.body, r.tag) for a, r in ROUTES.items()},
         unsupported=UNSUPPORTED,
         unwrap=unwrap,
+        envelope_keys=ENVELOPE_KEYS,
         envelope_statuses=frozenset({200, 900}),
         error_codes=ERROR_CODES,
         http_errors=HTTP_ERRORS,

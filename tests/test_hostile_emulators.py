@@ -1,0 +1,432 @@
+"""The emulators as servers people run: hostile requests over ASGI never get a 500 or a traceback.
+
+Every route of the three emulators (the marketplace API and the ``/_emulator/`` control API) gets
+requests broken in many ways: bodies nested 100,000 deep, NaN, invalid UTF-8, more than the body
+limit, every JSON type where an object is expected, fields of the wrong type, ``"²"`` and huge
+numbers in queries and path parameters, no credentials, wrong ones, valid ones. The corpus is
+drawn from a seeded RNG: its size follows the hypothesis profile (``ci``: 900 requests a run,
+``thorough``: 9,000; ``CLAIMFLOW_HYPOTHESIS_PROFILE``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import random
+from collections.abc import Iterator
+from typing import Any
+
+import httpx
+import pytest
+from starlette.routing import Route
+
+from claimflow.emulators import Fault, Faults
+from claimflow.emulators._core import CONTROL_TOKEN_HEADER, MAX_BODY, EmulatorControls
+from claimflow.emulators.imweb import ImwebEmulator
+from claimflow.emulators.imweb import seed_orders as seed_imweb
+from claimflow.emulators.toss import TossEmulator
+from claimflow.emulators.toss import seed_orders as seed_toss
+from claimflow.emulators.x2bee import DEFAULT_TOKEN, X2beeEmulator
+from claimflow.emulators.x2bee import seed_orders as seed_x2bee
+
+PROFILE = os.environ.get("CLAIMFLOW_HYPOTHESIS_PROFILE", "ci")
+#: requests per emulator per run
+PER_EMULATOR = 3_000 if PROFILE == "thorough" else 300
+
+DEEP = b"[" * 100_000 + b"]" * 100_000
+HOSTILE_BODIES: list[bytes] = [
+    DEEP,
+    b'{"a":' * 5_000 + b"1" + b"}" * 5_000,
+    b"NaN",
+    b'{"ordNo": NaN, "ordSeq": Infinity}',
+    b"\xff\xfe\xfd",
+    b'{"x": "\xed\xa0\x80"}',
+    b"[]",
+    b'"text"',
+    b"12",
+    b"null",
+    b"true",
+    b"{",
+    b"<html><body>hi</body></html>",
+    b"1" * 5_000,
+    b'{"action": ["a:b"], "params": "x"}',
+    b'{"inject": "latency", "times": "x"}',
+    b'{"inject": "nope"}',
+    b'{"latency": -1}',
+    b'{"latency": 1e309}',
+    b'{"error_rate": "NaN"}',
+    b'{"token_ttl": true}',
+    b'{"status": 12, "unitPrice": "1000", "quantity": -5, "orderedAt": "yesterday"}',
+    b'{"status": "DELIVERED", "unitPrice": 100000000000000000000}',
+    b'{"itemId": null, "unitPrice": "x", "stock": 1e20}',
+    b'{"action": "cancel.request", "actor": "GOD", "params": {"at": "x"}}',
+    b'{"action": "return.request", "params": {"reason": {"deep": [1, 2]}}}',
+    b'{"statuses": "PAID"}',
+    b'{"statuses": [1, 2]}',
+    b'{"prod_order_no": ["a:b"], "order_no": "\xc2\xb2"}',
+    b'{"ordNo": ["x"], "ordSeq": {"a": 1}, "claimNo": 1e400}',
+    b'{"ordNo": "O0000001", "ordSeq": "\xc2\xb2", "rfdAmt": 1000000000000000000000}',
+    b'[{"ordNo": 1}, null, "x"]',
+    b'{"deliveryCompany": 5, "shippingTrackingNumber": ["x"]}',
+    b'{"' + b"k" * 10_000 + b'": 1}',
+]
+HOSTILE_TEXT = [
+    "²",
+    "t²",
+    "t" + "9" * 5_000,
+    "-1",
+    "0",
+    "a:b",
+    "%00",
+    "x" * 3_000,
+    "1e400",
+    "NaN",
+    "../../etc",
+    "١٢٣",
+    "",
+]
+QUERY_NAMES = [
+    "nextToken",
+    "size",
+    "type",
+    "status",
+    "fromRequestDate",
+    "toRequestDate",
+    "orderIds",
+    "offset",
+    "limit",
+    "order_date_from",
+    "order_date_to",
+    "claim_status",
+    "claim_type",
+    "status",
+    "fromDate",
+    "nextCursor",
+]
+CONTROL_PATHS = [
+    "/_emulator/faults",
+    "/_emulator/tokens",
+    "/_emulator/order-products",
+    "/_emulator/orders",
+    "/_emulator/order-products/{order_product_id}",
+    "/_emulator/order-products/{order_product_id}/actions",
+    "/_emulator/goods/{goods_no}/items",
+    "/_emulator/nothing-here",
+]
+
+
+def _emulators() -> dict[str, EmulatorControls]:
+    toss = TossEmulator(seed=1)
+    imweb = ImwebEmulator(seed=1)
+    x2bee = X2beeEmulator(seed=1)
+    seed_toss(toss, 6)
+    seed_imweb(imweb, 6)
+    seed_x2bee(x2bee, 6)
+    return {"toss": toss, "imweb": imweb, "x2bee": x2bee}
+
+
+async def _credentials(name: str, client: httpx.AsyncClient) -> dict[str, str]:
+    if name == "toss":
+        form = {
+            "grant_type": "client_credentials",
+            "client_id": "emulator-client",
+            "client_secret": "emulator-secret",
+        }
+        token = (await client.post("/token", data=form)).json()["access_token"]
+        return {"Authorization": f"Bearer {token}"}
+    if name == "imweb":
+        body = {"key": "emulator-key", "secret": "emulator-secret"}
+        token = (await client.post("/v2/auth", json=body)).json()["access_token"]
+        return {"access-token": token}
+    return {"Authorization": f"Bearer {DEFAULT_TOKEN}"}
+
+
+def _paths(emulator: EmulatorControls) -> list[tuple[str, list[str]]]:
+    """Every route of the emulator's app (path template, methods), the control paths too."""
+    out = []
+    for route in emulator.app.routes:
+        # expiring the tokens takes no input, and would turn the rest of the run into 401s
+        if isinstance(route, Route) and route.path != "/_emulator/tokens/expire":
+            out.append((route.path, sorted((route.methods or {"GET"}) - {"HEAD"})))
+    return out + [(p, ["POST", "GET"]) for p in CONTROL_PATHS]
+
+
+def _fill(template: str, rnd: random.Random, ids: list[str]) -> str:
+    path = template
+    while "{" in path:
+        start, end = path.index("{"), path.index("}")
+        value = rnd.choice([*ids, *HOSTILE_TEXT, "cancel", "return", "approve", "1"])
+        path = path[:start] + httpx.URL("/" + value).raw_path.decode()[1:] + path[end + 1 :]
+    return path
+
+
+def _requests(
+    emulator: EmulatorControls, rnd: random.Random, count: int, good: dict[str, str]
+) -> Iterator[tuple[str, str, dict[str, str], bytes, list[tuple[str, str]]]]:
+    """*count* hostile requests: (method, path, headers, body, query)."""
+    routes = _paths(emulator)
+    ids = [r.op.id for r in emulator.store.records()] + [
+        r.order_id for r in emulator.store.records()
+    ]
+    bad_auth = [
+        {},
+        {"Authorization": "Bearer nope"},
+        {"access-token": "nope"},
+        {"Authorization": ""},
+    ]
+    for _ in range(count):
+        template, methods = rnd.choice(routes)
+        method = rnd.choice(methods) if rnd.random() < 0.9 else rnd.choice(["PUT", "DELETE"])
+        headers = dict(good) if rnd.random() < 0.7 else dict(rnd.choice(bad_auth))
+        if rnd.random() < 0.5:
+            headers["content-type"] = "application/json"
+        body = rnd.choice(HOSTILE_BODIES) if rnd.random() < 0.85 else b""
+        query = [
+            (rnd.choice(QUERY_NAMES), rnd.choice(HOSTILE_TEXT)) for _ in range(rnd.randrange(0, 4))
+        ]
+        yield method, _fill(template, rnd, ids), headers, body, query
+
+
+def _fuzz(name: str, emulator: EmulatorControls, count: int, seed: int) -> list[tuple[str, int]]:
+    """Send *count* hostile requests; the (request, status) of every answer that is a 500 or
+    shows a traceback."""
+
+    async def run() -> list[tuple[str, int]]:
+        transport = httpx.ASGITransport(emulator.app, raise_app_exceptions=False)
+        async with httpx.AsyncClient(transport=transport, base_url="http://emulator") as client:
+            good = await _credentials(name, client)
+            bad: list[tuple[str, int]] = []
+            for method, path, headers, body, query in _requests(
+                emulator, random.Random(seed), count, good
+            ):
+                response = await client.request(
+                    method, path, headers=headers, content=body, params=query
+                )
+                # x2bee answers business errors with HTTP 900 by design: 5xx is what counts
+                if 500 <= response.status_code < 600 or b"Traceback" in response.content:
+                    bad.append((f"{method} {path} {body[:60]!r}", response.status_code))
+            return bad
+
+    return asyncio.run(run())
+
+
+def _still_serving(name: str, emulator: EmulatorControls) -> int:
+    """The status of a valid API read after the fuzzing."""
+
+    async def run() -> int:
+        transport = httpx.ASGITransport(emulator.app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://emulator") as client:
+            good = await _credentials(name, client)
+            if name == "x2bee":  # the fuzzing may have expired the fixed token: issue one
+                emulator.core.control_token = "ctl"
+                issued = await client.post(
+                    "/_emulator/tokens", headers={CONTROL_TOKEN_HEADER: "ctl"}
+                )
+                good = {"Authorization": f"Bearer {issued.json()['accessToken']}"}
+            if name == "toss":
+                response = await client.get("/api/v3/shopping-fep/claims", headers=good)
+            elif name == "imweb":
+                response = await client.get("/v2/shop/orders", headers=good)
+            else:
+                op = emulator.store.records()[0]
+                response = await client.post(
+                    "/api/order/v1/claim/orderCancel/cancelPopupFO",
+                    headers=good,
+                    json={"ordNo": op.order_id},
+                )
+            return response.status_code
+
+    return asyncio.run(run())
+
+
+class TestHostileRequests:
+    @pytest.mark.parametrize("name", ["toss", "imweb", "x2bee"])
+    def test_no_500_and_still_serving(self, name: str) -> None:
+        """Hundreds of hostile requests (API and control API) get no HTTP 500 and no traceback,
+        and the emulator answers a valid read afterwards."""
+        emulator = _emulators()[name]
+        bad = _fuzz(name, emulator, PER_EMULATOR, seed=13)
+        assert ([], 200) == (bad[:5], _still_serving(name, emulator))
+
+    def test_corpus_size(self) -> None:
+        """A run sends at least 800 hostile requests over the three emulators."""
+        emulators = _emulators()
+        sizes = [
+            len(list(_requests(e, random.Random(13), PER_EMULATOR, {}))) for e in emulators.values()
+        ]
+        assert True is (sum(sizes) >= 800)
+
+
+def _call(
+    emulator: EmulatorControls,
+    method: str,
+    path: str,
+    *,
+    content: bytes = b"",
+    headers: dict[str, str] | None = None,
+) -> httpx.Response:
+    async def run() -> httpx.Response:
+        transport = httpx.ASGITransport(emulator.app, raise_app_exceptions=False)
+        async with httpx.AsyncClient(transport=transport, base_url="http://emulator") as client:
+            return await client.request(method, path, content=content, headers=headers)
+
+    return asyncio.run(run())
+
+
+class TestControlApi:
+    def test_bad_fault_spec_is_refused_and_not_stored(self) -> None:
+        """A fault spec with a bad count is refused with 400, and later API calls are unharmed."""
+        emulator = _emulators()["toss"]
+        refused = _call(
+            emulator, "POST", "/_emulator/faults", content=b'{"inject":"latency","times":"x"}'
+        )
+        assert (400, []) == (refused.status_code, emulator.core._scripted)
+        assert 200 == _still_serving("toss", emulator)
+
+    def test_empty_spec_clears_faults(self) -> None:
+        """``{}`` clears the fault rates and the scripted faults."""
+        emulator = _emulators()["imweb"]
+        emulator.faults = Faults(error_rate=1.0)
+        emulator.inject(Fault.SERVER_ERROR, times=5)
+        cleared = _call(emulator, "POST", "/_emulator/faults", content=b"{}")
+        assert (200, Faults(), []) == (
+            cleared.status_code,
+            emulator.faults,
+            emulator.core._scripted,
+        )
+
+    @pytest.mark.parametrize(
+        "body",
+        [
+            b'{"inject": "latency", "times": 0}',
+            b'{"inject": "latency", "times": true}',
+            b'{"inject": "teleport"}',
+            b'{"inject": "latency", "on": "sometimes"}',
+            b'{"inject": "latency", "extra": 1}',
+            b'{"latency": "slow"}',
+            b'{"error_rate": 2}',
+            b'{"colour": "red"}',
+            b"[1]",
+            b"NaN",
+        ],
+    )
+    def test_every_bad_spec_is_a_400(self, body: bytes) -> None:
+        """Each malformed fault spec answers 400 with a JSON error naming the problem."""
+        emulator = _emulators()["x2bee"]
+        before = (emulator.faults, list(emulator.core._scripted))
+        response = _call(emulator, "POST", "/_emulator/faults", content=body)
+        after = (emulator.faults, list(emulator.core._scripted))
+        assert (400, True, before) == (response.status_code, "error" in response.json(), after)
+
+    def test_control_token_protects_the_control_api(self) -> None:
+        """With a control token set, /_emulator/ paths answer 401 without it and work with it."""
+        emulator = _emulators()["toss"]
+        emulator.core.control_token = "ctl-secret"
+        refused = _call(emulator, "POST", "/_emulator/faults", content=b"{}")
+        wrong = _call(
+            emulator,
+            "POST",
+            "/_emulator/faults",
+            content=b"{}",
+            headers={CONTROL_TOKEN_HEADER: "ctl-guess"},
+        )
+        allowed = _call(
+            emulator,
+            "POST",
+            "/_emulator/faults",
+            content=b"{}",
+            headers={CONTROL_TOKEN_HEADER: "ctl-secret"},
+        )
+        statuses = (refused.status_code, wrong.status_code, allowed.status_code)
+        assert (401, 401, 200) == statuses
+
+    def test_x2bee_tokens_need_credentials(self) -> None:
+        """x2bee's POST /_emulator/tokens issues a token only to a caller holding the emulator's
+        token (or the control token)."""
+        emulator = _emulators()["x2bee"]
+        anonymous = _call(emulator, "POST", "/_emulator/tokens")
+        holder = _call(
+            emulator,
+            "POST",
+            "/_emulator/tokens",
+            headers={"Authorization": f"Bearer {DEFAULT_TOKEN}"},
+        )
+        assert (401, 201) == (anonymous.status_code, holder.status_code)
+
+    def test_serve_makes_a_control_token_off_loopback(self) -> None:
+        """Bound to a non-loopback address, serve() protects the control API with a token of its
+        own (checked without starting a server: uvicorn.run is replaced)."""
+        from claimflow.emulators import _core  # noqa: PLC0415
+
+        emulator = _emulators()["imweb"]
+        calls: list[object] = []
+        original = _core.uvicorn.run
+        _core.uvicorn.run = lambda *a, **k: calls.append(k["host"])  # type: ignore[assignment]
+        try:
+            _core.serve(emulator.app, 0, host="0.0.0.0")
+        finally:
+            _core.uvicorn.run = original  # type: ignore[assignment]
+        token = emulator.core.control_token
+        assert (["0.0.0.0"], True) == (calls, isinstance(token, str) and len(token) >= 16)
+
+
+class TestApiBoundaries:
+    def test_auth_is_checked_before_the_body_is_parsed(self) -> None:
+        """An unauthenticated request with a 100,000-deep body gets the marketplace's 401 answer,
+        and its body is not kept in the request log."""
+        emulator = _emulators()["toss"]
+        response = _call(
+            emulator, "POST", "/api/v3/shopping-fep/claims/1/return/approve", content=DEEP
+        )
+        logged = emulator.core.requests[-1]
+        assert (401, None, False) == (response.status_code, logged.json, logged.authorized)
+
+    def test_oversized_body_is_refused(self) -> None:
+        """A body above the limit answers 413 in the marketplace's envelope and is not logged."""
+        emulator = _emulators()["imweb"]
+        before = len(emulator.core.requests)
+        response = _call(
+            emulator, "PATCH", "/v2/shop/orders/1/cancel/accept", content=b"x" * (MAX_BODY + 1)
+        )
+        assert (413, True, before) == (
+            response.status_code,
+            "msg" in response.json(),
+            len(emulator.core.requests),
+        )
+
+    def test_request_log_is_bounded(self) -> None:
+        """100 refused 1 MB POSTs add no bodies to the request log."""
+        emulator = _emulators()["x2bee"]
+        payload = json.dumps({"ordNo": "x" * (MAX_BODY - 100)}).encode()
+        for _ in range(100):
+            _call(emulator, "POST", "/api/order/v1/claim/orderCancel/cancelFO", content=payload)
+        kept = sum(len(json.dumps(r.json)) for r in emulator.core.requests if r.json is not None)
+        assert 0 == kept
+
+    def test_log_keeps_the_newest_entries(self) -> None:
+        """The log drops its oldest entries beyond its entry bound."""
+        from claimflow.emulators import _core  # noqa: PLC0415
+        from claimflow.emulators._core import LoggedRequest  # noqa: PLC0415
+
+        core = _emulators()["toss"].core
+        core.clear_log()
+        for i in range(_core.MAX_LOG_ENTRIES + 5):
+            core.log(LoggedRequest("GET", f"/{i}", ()))
+        paths = [r.path for r in core.requests]
+        assert (_core.MAX_LOG_ENTRIES, "/5") == (len(paths), paths[0])
+
+
+class TestCommandLine:
+    def test_emulate_control_token(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        """`claimflow emulate toss --control-token T` serves the app with T protecting the
+        control API (uvicorn.run is replaced: nothing is started)."""
+        from claimflow import cli  # noqa: PLC0415
+        from claimflow.emulators import _core  # noqa: PLC0415
+
+        served: list[Any] = []
+        monkeypatch.setattr(_core.uvicorn, "run", lambda app, **_kw: served.append(app))
+        code = cli.main(["emulate", "toss", "--port", "0", "--control-token", "ctl-T"])
+        emulator = served[0].state.emulator
+        refused = _call(emulator, "POST", "/_emulator/faults", content=b"{}")
+        assert (0, "ctl-T", 401) == (code, emulator.core.control_token, refused.status_code)
