@@ -535,11 +535,6 @@ class TestHolds:
         done = apply_remote(imweb_adapter, op, "return.collect", "SELLER")
         assert cf.Status.RETURN_COLLECTED == done.order_product.status
 
-    @pytest.mark.xfail(
-        strict=True,
-        reason="_commit.consistent (store engineers) compares held_from even when the wire "
-        "cannot show a hold (RemoteClaim.hold_known False): a local hold reads as diverged",
-    )
     def test_a_local_hold_reconciles_in_sync(
         self, imweb_emulator: ImwebEmulator, imweb_adapter: Client
     ) -> None:

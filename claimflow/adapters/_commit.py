@@ -463,16 +463,19 @@ def consistent(spec: MarketplaceSpec, op: OrderProduct, remote: RemoteOrderProdu
     if (ro is None) != (lo is None):
         return False
     if not spec.claims_by_id:
-        # imweb shows the current claim's type and status (and a hold) without an id, and no
-        # closed claims: compare what it shows
-        return (
-            ro is None
-            or lo is None
-            or (
-                (ro.type, ro.status, ro.held_from) == (lo.type, lo.status, lo.held_from)
-                and ro.origin_status in {None, lo.origin_status}
-            )
-        )
+        # imweb shows the current claim's type and status without an id, and no closed claims:
+        # compare what it shows. A wire that cannot show a hold (hold_known False) shows a held
+        # claim at the status it holds: a local hold is neither confirmed nor contradicted
+        if ro is None or lo is None:
+            return True
+        if ro.hold_known:
+            here: tuple[object, ...] = (lo.type, lo.status, lo.held_from)
+            shown: tuple[object, ...] = (ro.type, ro.status, ro.held_from)
+        else:
+            held = lo.status is ClaimStatus.HELD and lo.held_from is not None
+            here = (lo.type, lo.held_from if held else lo.status)
+            shown = (ro.type, ro.status)
+        return here == shown and ro.origin_status in {None, lo.origin_status}
     if (
         ro is not None
         and lo is not None

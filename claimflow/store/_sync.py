@@ -151,6 +151,9 @@ def _write_cursor(store: Store, marketplace: Marketplace, value: Mapping[str, An
 def _new_order_product(
     spec_mp: Marketplace, remote: RemoteOrderProduct, status: Status
 ) -> OrderProduct:
+    # Toss's orderedAt is when the order was paid (rules.md D3 counts the shipping deadline from
+    # it) [client, §5.1]; the other marketplaces' order times are not said to be the payment's
+    paid_at = remote.ordered_at if spec_mp is Marketplace.TOSS else None
     return OrderProduct(
         remote.id,
         spec_mp,
@@ -160,6 +163,7 @@ def _new_order_product(
         remote.quantity or 1,
         payment_channel=remote.payment_channel or PaymentChannel.NORMAL,
         auto_refundable=remote.auto_refundable if remote.auto_refundable is not None else True,
+        paid_at=paid_at,
     )
 
 

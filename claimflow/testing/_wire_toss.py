@@ -250,7 +250,7 @@ def _toss_orders_spots(payload: WirePayload) -> list[_Spot]:
             *_required_code((*at, "orderProductStatus"), toss.ORDER_STATUS_CODES),
             *_required_str((*at, "orderProductId")),
             *_required_str((*at, "orderId")),
-            _typed((*at, "createdDt"), _NOT_DATETIME),
+            _typed((*at, "orderedAt"), _NOT_DATETIME),  # not createdDt (§5.1)
             _typed((*at, "productId"), _NOT_OPT_STR),
             _typed((*at, "productName"), _NOT_OPT_STR),
             _typed((*at, "price"), _NOT_INT),

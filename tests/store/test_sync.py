@@ -95,6 +95,17 @@ class TestToss:
         assert requests == sum(1 for e in events if e.actor is cf.Actor.BUYER)
         assert 0 == report.unexplained
 
+    def test_sync_takes_the_payment_time_from_ordered_at(self, store: Store) -> None:
+        """A Toss order product created by sync is paid when its order row says (orderedAt),
+        the time the shipping deadline counts from (rules.md D3)."""
+        emulator = TossEmulator(seed=3)
+        seed_toss(emulator, 5)
+        with in_process(emulator) as adapter:
+            sync(store, adapter)
+
+        expected = {r.op.id: r.ordered_at for r in emulator.store.records()}
+        assert expected == {i: store.get(i).paid_at for i in expected}
+
     def test_second_sync_records_nothing_twice(self, store: Store) -> None:
         """Syncing again without a remote change writes no event and no claim row twice, even
         when the list repeats claims at window edges."""
