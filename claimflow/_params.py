@@ -266,13 +266,20 @@ def validate(
             problems.append(
                 Reason(
                     INVALID,
-                    f"{spec.label_ko}({spec.name}) {value!r}: {e.ko}",
-                    f"parameter {spec.name!r} {value!r} {e.en}",
+                    f"{spec.label_ko}({spec.name}) {_shown(value)}: {e.ko}",
+                    f"parameter {spec.name!r} {_shown(value)} {e.en}",
                     *rule,
                     field=spec.name,
                 )
             )
     return tuple(values), tuple(problems)
+
+
+def _shown(value: object) -> str:
+    # a date reads as an operator writes it (2099-01-31), not as Python's repr
+    if isinstance(value, (dt.date, dt.datetime)):
+        return value.isoformat()
+    return repr(value)
 
 
 def _unknown(params: Mapping[str, object], specs: tuple[ParamSpec, ...], action: str) -> None:

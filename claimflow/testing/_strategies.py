@@ -253,7 +253,7 @@ VALID_VALUES: dict[str, str] = {
     "carrier": "CJ대한통운, 롯데택배, 한진택배 or 우체국택배",
     "tracking_number": "`NNNN-NNNN-NNNN` (digits)",
     "fee_payer": "`USER` or `MERCHANT`",
-    "shipping_deadline": "1 to 30 days after today (KST)",
+    "shipping_deadline": "1 to 14 days after today (KST, rules.md D5)",
     "extra_charge": "0 to the line's amount (won)",
     "refund_points": "0 to 5,000",
     "new_item": "another item (SKU-ALT-1/2) at the same unit price, on sale, stock ≥ quantity",
