@@ -35,7 +35,6 @@ from ._values import (
     aware,
     claim_id_arg,
     order_product_arg,
-    parse_enum,
     version_arg,
 )
 from ._vocab import (
@@ -49,6 +48,7 @@ from ._vocab import (
     PaymentChannel,
     Status,
     Tag,
+    parse_enum,
 )
 from .exceptions import (
     ActionRefusedError,

@@ -17,14 +17,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from enum import StrEnum
-from typing import Any, TypeVar
+from typing import Any
 
 import attrs
 
-from ._vocab import FeePayer
+from ._vocab import FeePayer, parse_enum
 from .exceptions import InvalidInputError
-
-E = TypeVar("E", bound=StrEnum)
 
 __all__ = [
     "ClaimDelivery",
@@ -94,29 +92,16 @@ def _ids(value: object) -> tuple[str, ...]:
     raise InvalidInputError(msg, field="money.coupon_ids")
 
 
-def _parse(enum: type[E], value: object, field: str) -> E:
-    if isinstance(value, enum):
-        return value
-    if isinstance(value, str):
-        try:
-            return enum(value)
-        except ValueError:
-            pass
-    known = ", ".join(m.value for m in enum)
-    msg = f"{field}: unknown {enum.__name__} {value!r}; expected one of {known}"
-    raise InvalidInputError(msg, field=field)
-
-
 def _to_fee_kind(value: object) -> DeliveryFeeKind:
-    return _parse(DeliveryFeeKind, value, "money.delivery_fee_kind")
+    return parse_enum(DeliveryFeeKind, value, "money.delivery_fee_kind")
 
 
 def _to_region(value: object) -> DeliveryRegion:
-    return _parse(DeliveryRegion, value, "money.region")
+    return parse_enum(DeliveryRegion, value, "money.region")
 
 
 def _to_fee_payer(value: object) -> FeePayer:
-    return _parse(FeePayer, value, "claim.delivery.fee_payer")
+    return parse_enum(FeePayer, value, "claim.delivery.fee_payer")
 
 
 @attrs.frozen

@@ -8,8 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping
-from enum import StrEnum
-from typing import Any, TypeVar
+from typing import Any
 
 import attrs
 
@@ -24,8 +23,9 @@ from ._vocab import (
     PaymentChannel,
     Status,
     Tag,
+    parse_enum,
 )
-from .exceptions import InvalidInputError, UnknownValueError
+from .exceptions import InvalidInputError
 
 __all__ = [
     "Applied",
@@ -38,23 +38,7 @@ __all__ = [
     "Reason",
 ]
 
-E = TypeVar("E", bound=StrEnum)
-
 Params = tuple[tuple[str, object], ...]
-
-
-def parse_enum(enum: type[E], value: object, field: str) -> E:
-    """*value* as a member of *enum*, or an :class:`UnknownValueError` naming *field*."""
-    if isinstance(value, enum):
-        return value
-    if isinstance(value, str):
-        try:
-            return enum(value)
-        except ValueError:
-            pass
-    known = ", ".join(m.value for m in enum)
-    msg = f"{field}: unknown {enum.__name__} {value!r}; expected one of {known}"
-    raise UnknownValueError(msg, field=field)
 
 
 def _to_marketplace(value: object) -> Marketplace:

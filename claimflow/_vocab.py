@@ -8,6 +8,9 @@ enum *values* are the spec's identifiers verbatim and must stay stable. Korean l
 from __future__ import annotations
 
 from enum import StrEnum
+from typing import TypeVar
+
+from .exceptions import UnknownValueError
 
 __all__ = [
     "Action",
@@ -312,3 +315,20 @@ class Tag(StrEnum):
     DOCUMENTED = "documented"  # a source document says it
     DECIDED = "decided"  # no document says it; the product decided it
     CLIENT = "client"  # seen in public client code / integration notes, not in official docs
+
+
+E = TypeVar("E", bound=StrEnum)
+
+
+def parse_enum(enum: type[E], value: object, field: str) -> E:
+    """*value* as a member of *enum*, or an :class:`UnknownValueError` naming *field*."""
+    if isinstance(value, enum):
+        return value
+    if isinstance(value, str):
+        try:
+            return enum(value)
+        except ValueError:
+            pass
+    known = ", ".join(m.value for m in enum)
+    msg = f"{field}: unknown {enum.__name__} {value!r}; expected one of {known}"
+    raise UnknownValueError(msg, field=field)

@@ -11,8 +11,8 @@ from typing import Generic, TypeVar
 import attrs
 import httpx
 
-from .._values import Params, parse_enum
-from .._vocab import Action, ClaimStatus, ClaimType, Marketplace, PaymentChannel, Status
+from .._values import Params
+from .._vocab import Action, ClaimStatus, ClaimType, Marketplace, PaymentChannel, Status, parse_enum
 from ..exceptions import InvalidInputError
 from . import _boundary
 
