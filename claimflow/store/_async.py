@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import functools
 import random
 from collections.abc import AsyncIterator, Callable, Collection, Mapping
 from contextlib import asynccontextmanager
@@ -38,6 +39,7 @@ from ._store import (
     CommitHook,
     InTransactionHandler,
     StoreCore,
+    _check_page_size,
     _connection_problem,
     _now,
     _safe,
@@ -196,6 +198,18 @@ class AsyncStore:
     async def get(self, order_product_id: str) -> OrderProduct:
         """As :meth:`Store.get`."""
         return await self._run(lambda c: self.core.load(c, order_product_id).order_product)
+
+    async def order_products(self, *, page_size: int = 500) -> AsyncIterator[OrderProduct]:
+        """As :meth:`Store.order_products` (``async for``): one query per page."""
+        _check_page_size(page_size)
+        after: str | None = None
+        while True:
+            page = await self._run(functools.partial(self.core.page, after=after, limit=page_size))
+            for op in page:
+                yield op
+            if len(page) < page_size:
+                return
+            after = page[-1].id
 
     async def history(self, order_product_id: str) -> tuple[HistoryEvent, ...]:
         """As :meth:`Store.history`."""

@@ -26,6 +26,7 @@ from ..exceptions import (
     ActionRefusedError,
     CorruptRowError,
     DuplicateOrderProductError,
+    InvalidInputError,
     InvalidStoreURLError,
     MarketplaceRefusedError,
     NotSupportedError,
@@ -223,6 +224,19 @@ _UPDATE_UNHELD = _UPDATE.where(
 _INSERT_EVENT = events.insert()
 
 
+def _row(row: Any) -> Row:
+    """A stored ``order_products`` row as a :class:`Row` (CorruptRowError when unreadable)."""
+    op = _codec.load(row.state, OrderProduct, table=order_products.name, key=row.id)
+    if op.version != row.version or op.id != row.id:
+        msg = (
+            f"{order_products.name} row {row.id!r} cannot be read: its state says "
+            f"{op.id!r} version {op.version}, the row version {row.version}"
+        )
+        raise CorruptRowError(msg, table=order_products.name, key=row.id)
+    ids = row.marketplace_ids if isinstance(row.marketplace_ids, dict) else {}
+    return Row(op, row.order_id, row.bucket, row.ordered_on, ids)
+
+
 @attrs.define
 class StoreCore:
     """The store's steps on an open ``Connection`` (the caller owns the transaction)."""
@@ -238,15 +252,15 @@ class StoreCore:
         if row is None:
             msg = f"order product {order_product_id!r} is not in the store"
             raise UnknownOrderProductError(msg, order_product_id=order_product_id)
-        op = _codec.load(row.state, OrderProduct, table=order_products.name, key=row.id)
-        if op.version != row.version or op.id != row.id:
-            msg = (
-                f"{order_products.name} row {row.id!r} cannot be read: its state says "
-                f"{op.id!r} version {op.version}, the row version {row.version}"
-            )
-            raise CorruptRowError(msg, table=order_products.name, key=row.id)
-        ids = row.marketplace_ids if isinstance(row.marketplace_ids, dict) else {}
-        return Row(op, row.order_id, row.bucket, row.ordered_on, ids)
+        return _row(row)
+
+    def page(self, conn: sa.Connection, after: str | None, limit: int) -> list[OrderProduct]:
+        """Up to *limit* stored order products with an id after *after* (all when None), by id:
+        one query, keyset paging on the primary key."""
+        query = sa.select(order_products).order_by(order_products.c.id).limit(limit)
+        if after is not None:
+            query = query.where(order_products.c.id > after)
+        return [_row(r).order_product for r in conn.execute(query)]
 
     def put(
         self,
@@ -576,6 +590,24 @@ class Store:
         with self.transaction() as conn:
             return self.core.load(conn, order_product_id).order_product
 
+    def order_products(self, *, page_size: int = 500) -> Iterator[OrderProduct]:
+        """Every stored order product, by id: read-only, one query (one transaction) per page of
+        *page_size*, so a large store is never held in memory or in one long transaction. A
+        product stored or changed while iterating shows up as of the page that reads it."""
+        _check_page_size(page_size)
+        after: str | None = None
+        while True:
+            page = self._page(after, page_size)
+            yield from page
+            if len(page) < page_size:
+                return
+            after = page[-1].id
+
+    @_retrying
+    def _page(self, after: str | None, limit: int) -> list[OrderProduct]:
+        with self.transaction() as conn:
+            return self.core.page(conn, after, limit)
+
     @_retrying
     def row(self, order_product_id: str) -> Row:
         """The stored order product with its order id, bucket and marketplace ids."""
@@ -864,6 +896,12 @@ class Store:
                 order_product_id=order_product_id,
                 status=None if status is None else EffectStatus(status),
             )
+
+
+def _check_page_size(page_size: int) -> None:
+    if isinstance(page_size, bool) or not isinstance(page_size, int) or page_size < 1:
+        msg = f"page_size must be a positive integer, got {page_size!r}"
+        raise InvalidInputError(msg, field="page_size")
 
 
 def _safe(e: BaseException) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 from typing import Any
 
@@ -19,6 +20,7 @@ from claimflow.exceptions import (
     UnknownOrderProductError,
 )
 from claimflow.store import (
+    AsyncStore,
     EffectStatus,
     IntentOutcome,
     IntentStatus,
@@ -122,6 +124,60 @@ class TestOrderProducts:
         with pytest.raises(CorruptRowError, match="claimflow_order_products") as e:
             store.get("OP-1")
         assert ("claimflow_order_products", "OP-1") == (e.value.table, e.value.key)
+
+    def test_order_products_pages_by_id(self, store: Store) -> None:
+        """order_products() yields every stored order product once, by id, at its current
+        version, across page boundaries (5 products, pages of 2 and of exactly 5)."""
+        for op_id in ("OP-3", "OP-1", "OP-5", "OP-2", "OP-4"):
+            store.put(delivered(op_id), order_id=f"O-{op_id}")
+        store.apply_local("OP-2", "return.request", "BUYER", **REASON)
+        expected = [("OP-1", 0), ("OP-2", 1), ("OP-3", 0), ("OP-4", 0), ("OP-5", 0)]
+        for size in (2, 5, 500):
+            assert expected == [(op.id, op.version) for op in store.order_products(page_size=size)]
+
+    def test_order_products_one_query_per_page(self, store: Store) -> None:
+        """Listing 5 order products in pages of 2 runs 3 SELECTs on the order products table
+        (2 + 2 + 1) and writes nothing."""
+        for i in range(5):
+            store.put(delivered(f"OP-{i}"))
+        statements: list[str] = []
+
+        def seen(_c: Any, _cur: Any, statement: str, *_: Any) -> None:
+            statements.append(statement)
+
+        sa.event.listen(store.engine, "before_cursor_execute", seen)
+        try:
+            assert 5 == len(list(store.order_products(page_size=2)))
+        finally:
+            sa.event.remove(store.engine, "before_cursor_execute", seen)
+        selects = [s for s in statements if s.lstrip().upper().startswith("SELECT")]
+        assert (3, []) == (
+            len(selects),
+            [s for s in statements if s.lstrip().upper().startswith(("INSERT", "UPDATE"))],
+        )
+
+    def test_order_products_empty_and_bad_page_size(self, store: Store) -> None:
+        """An empty store lists nothing; a page size that is not a positive integer is refused
+        by name before any query."""
+        assert [] == list(store.order_products())
+        for bad in (0, -1, True):
+            with pytest.raises(cf.InvalidInputError, match="page_size") as e:
+                list(store.order_products(page_size=bad))
+            assert "page_size" == e.value.field
+
+    def test_async_order_products(self, store_url: str) -> None:
+        """The async twin lists the same order products, by id, across pages."""
+
+        async def ids() -> list[str]:
+            s = await AsyncStore.open(store_url)
+            try:
+                for op_id in ("OP-B", "OP-C", "OP-A"):
+                    await s.put(delivered(op_id))
+                return [op.id async for op in s.order_products(page_size=2)]
+            finally:
+                await s.close()
+
+        assert ["OP-A", "OP-B", "OP-C"] == asyncio.run(ids())
 
 
 class TestApplyLocal:
