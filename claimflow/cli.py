@@ -18,7 +18,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -28,6 +28,7 @@ from .exceptions import ClaimflowError
 if TYPE_CHECKING:
     from ._diagrams import Option
     from ._values import Decision, OrderProduct
+    from .store import Store
 
 __all__ = ["main"]
 
@@ -179,8 +180,108 @@ class FlagsOrderSource:
         )
 
 
-#: Tried in order; the first that returns an order product wins. The store adds its own here.
-ORDER_SOURCES: list[OrderSource] = [JsonOrderSource(), FlagsOrderSource()]
+class StoreOrderSource:
+    """``--store URL --id ORDER_PRODUCT_ID``: the order product as stored (:mod:`claimflow.store`).
+
+    The ``store`` extra is imported only when ``--store`` is given, so the CLI starts fast and
+    works without it.
+    """
+
+    def add_arguments(self, parser: argparse.ArgumentParser) -> None:
+        """``--store`` and ``--id``."""
+        _add_store_argument(parser, "read the order product --id from this store")
+        parser.add_argument(
+            "--id", metavar="ORDER_PRODUCT_ID", help="the stored order product's id (with --store)"
+        )
+
+    def read(self, args: argparse.Namespace) -> OrderProduct | None:
+        """The stored order product *args.id*."""
+        if args.store is None and args.id is None:
+            return None
+        if args.store is None or args.id is None:
+            msg = "--store URL and --id ORDER_PRODUCT_ID go together"
+            raise CommandLineError(msg)
+        with _open_store(args.store) as store:
+            op = store.get(args.id)
+        if op.marketplace != args.marketplace:
+            msg = (
+                f"order product {args.id!r} is a {op.marketplace} order product, "
+                f"not {args.marketplace}"
+            )
+            raise CommandLineError(msg)
+        return op
+
+
+#: Tried in order; the first that returns an order product wins.
+ORDER_SOURCES: list[OrderSource] = [StoreOrderSource(), JsonOrderSource(), FlagsOrderSource()]
+
+
+def _add_store_argument(parser: argparse.ArgumentParser, what: str) -> None:
+    parser.add_argument(
+        "--store",
+        metavar="URL",
+        help=f"{what}: sqlite:///claims.db or postgresql://user@host/db (the store extra)",
+    )
+
+
+def _secrets(url: str) -> list[str]:
+    """The password-like parts of *url*, parseable or not: the user part's password (before the
+    last ``@``) and ``password=`` query values."""
+    import re  # noqa: PLC0415
+
+    found = [m.group(1) for m in re.finditer(r"(?i)password=([^&#]+)", url)]
+    if "@" in url:
+        userinfo = url.rpartition("@")[0].partition("://")[2] or url.rpartition("@")[0]
+        if ":" in userinfo:
+            found.append(userinfo.partition(":")[2])
+    return sorted((f for f in found if f), key=len, reverse=True)
+
+
+def _redacted(text: str, url: str) -> str:
+    """*text* with every password of *url* replaced by ``***``."""
+    for secret in _secrets(url):
+        text = text.replace(secret, "***")
+    return text
+
+
+def _open_store(url: str) -> Store:
+    """:meth:`claimflow.store.Store.open` on *url*, read-only intent: it must already hold a
+    store (no tables are created, no SQLite file is made). Errors name ``--store`` and the URL
+    with its password hidden."""
+    try:
+        from .store import Store  # noqa: PLC0415 - the store extra is optional
+    except ImportError as e:
+        from .exceptions import MissingExtraError  # noqa: PLC0415
+
+        msg = (
+            f"--store needs the 'store' extra (SQLAlchemy; missing: {e.name}): "
+            "pip install 'claimflow[store]'"
+        )
+        raise MissingExtraError(msg, extra="store") from None
+    import sqlalchemy as sa  # noqa: PLC0415
+
+    shown = _redacted(url, url)
+    try:
+        u = sa.make_url(url)
+    except (sa.exc.ArgumentError, ValueError, TypeError):
+        u = None  # Store.open says what is wrong with it
+    if (
+        u is not None
+        and u.get_backend_name() == "sqlite"
+        and u.database not in (None, "", ":memory:")
+        and not Path(str(u.database)).is_file()
+    ):
+        msg = f"--store {shown}: no such SQLite file {u.database!r}"
+        raise CommandLineError(msg)
+    try:
+        return Store.open(url, create=False)
+    except ClaimflowError as e:
+        msg = _redacted(f"--store {shown}: {e}", url)
+        raise CommandLineError(msg) from None
+    except sa.exc.DBAPIError as e:  # e.g. a host name that does not resolve
+        first = str(e.orig).splitlines()[0] if str(e.orig) else ""
+        msg = _redacted(f"--store {shown}: {type(e.orig).__name__}: {first}", url)
+        raise CommandLineError(msg) from None
 
 
 def _add_order_arguments(parser: argparse.ArgumentParser) -> None:
@@ -194,7 +295,10 @@ def _read_order(args: argparse.Namespace) -> OrderProduct:
         op = source.read(args)
         if op is not None:
             return op
-    msg = "say which order product: --status STATUS [--claim ...], or --order FILE"
+    msg = (
+        "say which order product: --status STATUS [--claim ...], --order FILE, "
+        "or --store URL --id ID"
+    )
     raise CommandLineError(msg)
 
 
@@ -541,12 +645,13 @@ def _add_due(sub: Any) -> None:
         "next deadline (Toss: automatic approval, auto-confirm, shipping, penalty; rules.md "
         "D1-D4) and the actions allowed now; exit 1 when a deadline has passed",
     )
-    p.add_argument(
+    source = p.add_mutually_exclusive_group(required=True)
+    source.add_argument(
         "--order",
         metavar="FILE",
-        required=True,
         help="order products as JSON (docs/cli.md): a list or one object; '-' for stdin",
     )
+    _add_store_argument(source, "every order product in this store")
     p.add_argument(
         "--actor",
         choices=[a.value for a in Actor],
@@ -621,8 +726,13 @@ def _run_due(_parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
     now = args.now or dt.datetime.now(SEOUL)
     actor = Actor(args.actor)
     entries = []
-    with _as_of(args):
-        for op in _read_orders(args.order):
+    with _as_of(args), contextlib.ExitStack() as stack:
+        orders: Iterable[OrderProduct]
+        if args.store is not None:
+            orders = stack.enter_context(_open_store(args.store)).order_products()
+        else:
+            orders = _read_orders(args.order)
+        for op in orders:
             deadlines = due(op, now, calendar=calendar, preparation_days=args.preparation_days)
             if not deadlines and op.open_claim is None:
                 continue  # nothing to handle and nothing the marketplace will do by itself

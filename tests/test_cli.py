@@ -351,13 +351,14 @@ class TestStartup:
         assert capsys.readouterr().out.startswith("claimflow 0.")
 
     def test_version_loads_no_generator_nor_cattrs(self) -> None:
-        """--version imports no generator, no cattrs and no adapter (start-up stays fast)."""
+        """--version imports no generator, no cattrs, no adapter and no store (start-up stays
+        fast)."""
         code = (
             "import sys\nfrom claimflow.cli import main\n"
             "try:\n    main(['--version'])\nexcept SystemExit:\n    pass\n"
             "print(sorted(m for m in sys.modules if m in "
             "('claimflow._diagrams', 'claimflow._opsguide', 'cattrs', "
-            "'httpx', 'claimflow.adapters')))"
+            "'httpx', 'claimflow.adapters', 'sqlalchemy', 'claimflow.store')))"
         )
         done = subprocess.run(
             [sys.executable, "-c", code], capture_output=True, text=True, check=True
@@ -523,3 +524,203 @@ class TestDue:
             main(["due", "--order", "-", "--now", "2026-03-04T10:00:00"])
         assert 2 == exc.value.code
         assert "has no offset" in capsys.readouterr().err
+
+
+# --- the store as the order source (`--store URL --id ID`, `due --store URL`) ---------------------
+
+
+@pytest.fixture
+def store_url(tmp_path: Path) -> str:
+    """A SQLite store in a temporary file holding the due tests' order products and an idle
+    x2bee one (as stored by Store.put)."""
+    pytest.importorskip("sqlalchemy", reason="claimflow.store needs the 'store' extra")
+    from claimflow.store import Store  # noqa: PLC0415
+
+    url = f"sqlite:///{tmp_path / 'claims.db'}"
+    quiet = {**_toss("op-quiet", "DELIVERED"), "marketplace": "x2bee"}
+    with Store.open(url) as store:
+        for data in (DELIVERED, CANCEL_ASKED, quiet):
+            store.put(from_json(data, cf.OrderProduct))
+    return url
+
+
+class TestStoreSource:
+    def test_check_reads_the_stored_order_product(
+        self, store_url: str, capsys: pytest.CaptureFixture[str]
+    ) -> None:
+        """check --store --id answers for the stored order product: the same decision as the
+        same order product given as flags."""
+        argv = ["check", "toss", "cancel.approve", "--actor", "SELLER", "--json"]
+        assert 0 == main([*argv, "--store", store_url, "--id", "op-cancel"])
+        data = _json_out(capsys)
+        assert "op-cancel" == data["order_product"]["id"]  # type: ignore[index]
+        flags = ["--status", "PREPARING", "--claim", "CANCEL:REQUESTED:PREPARING"]
+        assert 0 == main([*argv, *flags])
+        assert _json_out(capsys)["decision"] == data["decision"]
+
+    def test_refused_from_the_store_exits_1(
+        self, store_url: str, capsys: pytest.CaptureFixture[str]
+    ) -> None:
+        """A stored DELIVERED order product cannot be cancelled by the buyer: exit 1."""
+        argv = ["check", "toss", "cancel.request", "--actor", "BUYER"]
+        assert 1 == main([*argv, "--store", store_url, "--id", "op-delivered", "--lang", "en"])
+        assert "DELIVERED" in capsys.readouterr().out
+
+    def test_actions_from_the_store(
+        self, store_url: str, capsys: pytest.CaptureFixture[str]
+    ) -> None:
+        """actions --store --id lists the seller's allowed actions of the stored order product."""
+        argv = ["actions", "toss", "--store", store_url, "--id", "op-cancel", "--json"]
+        assert 0 == main([*argv, "--actor", "SELLER", "--allowed-only"])
+        data = _json_out(capsys)
+        assert "op-cancel" == data["order_product"]["id"]  # type: ignore[index]
+        assert "cancel.approve" in json.dumps(data)
+
+    def test_unknown_id_exits_2_with_the_store_message(
+        self, store_url: str, capsys: pytest.CaptureFixture[str]
+    ) -> None:
+        """An id that is not stored exits 2 with UnknownOrderProductError's message."""
+        argv = ["check", "toss", "cancel.approve", "--actor", "SELLER"]
+        assert 2 == main([*argv, "--store", store_url, "--id", "nope"])
+        expected = "claimflow check: order product 'nope' is not in the store\n"
+        assert expected == capsys.readouterr().err
+
+    @pytest.mark.parametrize(
+        ("extra", "expected"),
+        [
+            (["--id", "op-cancel"], "--store URL and --id ORDER_PRODUCT_ID go together"),
+            (["--store", "sqlite:///x.db"], "--store URL and --id ORDER_PRODUCT_ID go together"),
+        ],
+    )
+    def test_store_and_id_go_together(
+        self, capsys: pytest.CaptureFixture[str], extra: list[str], expected: str
+    ) -> None:
+        """--id without --store (or the reverse) exits 2 saying both are needed."""
+        assert 2 == main(["check", "toss", "cancel.approve", "--actor", "SELLER", *extra])
+        assert expected in capsys.readouterr().err
+
+    def test_other_marketplace_exits_2(
+        self, store_url: str, capsys: pytest.CaptureFixture[str]
+    ) -> None:
+        """A stored Toss order product asked about as imweb exits 2 naming both."""
+        assert 2 == main(["actions", "imweb", "--store", store_url, "--id", "op-cancel"])
+        assert "'op-cancel' is a toss order product, not imweb" in capsys.readouterr().err
+
+    @pytest.mark.parametrize(
+        ("url", "expected"),
+        [
+            ("mysql://ops:s3cret-pw@db/claims", "--store mysql://ops:***@db/claims: "),
+            ("postgresql//ops:s3cret-pw@db/claims", "--store postgresql//ops:***@db/claims: "),
+            ("postgresql://ops:s3cret-pw@db/", "names no database"),
+            ("sqlite:///no/such/dir/claims.db", "no such SQLite file"),
+            ("postgresql://ops@127.0.0.1:9/claims?password=s3cret-pw", "password=***"),
+            ("postgresql://ops:s3cret-pw@no-such-host.invalid/claims", "ops:***@no-such-host"),
+        ],
+    )
+    def test_bad_url_exits_2_naming_it_without_the_password(
+        self, capsys: pytest.CaptureFixture[str], url: str, expected: str
+    ) -> None:
+        """A malformed, unsupported or missing store exits 2 naming --store and the URL, and
+        the password never appears."""
+        pytest.importorskip("sqlalchemy", reason="claimflow.store needs the 'store' extra")
+        argv = ["check", "toss", "cancel.approve", "--actor", "SELLER", "--id", "op-cancel"]
+        assert 2 == main([*argv, "--store", url])
+        err = capsys.readouterr().err
+        assert expected in err
+        assert "s3cret" not in err
+
+    def test_unreachable_database_hides_the_password(
+        self, capsys: pytest.CaptureFixture[str]
+    ) -> None:
+        """A PostgreSQL that refuses the connection exits 2 naming the URL, password hidden."""
+        pytest.importorskip("psycopg", reason="needs the 'postgres' extra")
+        url = "postgresql://ops:s3cret-pw@127.0.0.1:9/claims"  # port 9 (discard): refused
+        assert 2 == main(["due", "--store", url])
+        err = capsys.readouterr().err
+        assert "--store postgresql://ops:***@127.0.0.1:9/claims: " in err
+        assert "s3cret" not in err
+
+    def test_a_file_that_is_no_store_is_not_changed(
+        self, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    ) -> None:
+        """An empty SQLite file is refused (no claimflow schema) and no table is created in it."""
+        pytest.importorskip("sqlalchemy", reason="claimflow.store needs the 'store' extra")
+        import sqlite3  # noqa: PLC0415
+
+        path = tmp_path / "empty.db"
+        sqlite3.connect(path).close()
+        assert 2 == main(["due", "--store", f"sqlite:///{path}"])
+        assert "no claimflow schema" in capsys.readouterr().err
+        with sqlite3.connect(path) as conn:
+            tables = conn.execute("select name from sqlite_master where type='table'").fetchall()
+        assert [] == tables
+
+    def test_missing_store_extra_names_it(
+        self, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+    ) -> None:
+        """Without SQLAlchemy, --store exits 2 with a MissingExtraError naming the store extra;
+        the flags still work."""
+        for name in list(sys.modules):
+            if name == "sqlalchemy" or name.startswith(("sqlalchemy.", "claimflow.store")):
+                monkeypatch.delitem(sys.modules, name)
+        monkeypatch.setitem(sys.modules, "sqlalchemy", None)  # import raises ImportError
+        argv = ["check", "toss", "cancel.approve", "--actor", "SELLER"]
+        assert 2 == main([*argv, "--store", "sqlite:///claims.db", "--id", "op-1"])
+        assert "pip install 'claimflow[store]'" in capsys.readouterr().err
+        assert 1 == main([*argv, "--status", "DELIVERED"])
+
+    def test_missing_extra_error_is_typed(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        """The error under the exit status is a MissingExtraError whose extra is 'store'."""
+        from claimflow.cli import _open_store  # noqa: PLC0415
+
+        for name in list(sys.modules):
+            if name == "sqlalchemy" or name.startswith(("sqlalchemy.", "claimflow.store")):
+                monkeypatch.delitem(sys.modules, name)
+        monkeypatch.setitem(sys.modules, "sqlalchemy", None)
+        with pytest.raises(cf.MissingExtraError) as e:
+            _open_store("sqlite:///claims.db")
+        assert "store" == e.value.extra
+
+
+class TestDueOverTheStore:
+    def test_same_output_as_from_json(
+        self, tmp_path: Path, store_url: str, capsys: pytest.CaptureFixture[str]
+    ) -> None:
+        """due --store prints exactly what due --order prints for the same order products:
+        soonest deadline first, the idle x2bee one left out."""
+        quiet = {**_toss("op-quiet", "DELIVERED"), "marketplace": "x2bee"}
+        orders = [quiet, CANCEL_ASKED, DELIVERED]
+        for argv in (["--json"], ["--lang", "en"], []):
+            assert 0 == main(["due", "--store", store_url, "--now", NOW, *argv])
+            from_store = capsys.readouterr().out
+            _, from_file = _due(tmp_path, capsys, orders, "--now", NOW, *argv)
+            assert from_file == from_store
+
+    def test_json_order_is_soonest_first(
+        self, store_url: str, capsys: pytest.CaptureFixture[str]
+    ) -> None:
+        """The JSON lists the stored order products soonest deadline first, none without a
+        deadline or an open claim, with the seller's allowed actions."""
+        assert 0 == main(["due", "--store", store_url, "--now", NOW, "--json"])
+        data = _json_out(capsys)
+        entries = data["order_products"]
+        assert ["op-delivered", "op-cancel"] == [e["order_product"]["id"] for e in entries]  # type: ignore[attr-defined]
+        assert ["cancel.approve", "cancel.reject", "cancel.by_seller"] == entries[1][  # type: ignore[index]
+            "allowed_actions"
+        ]
+
+    def test_overdue_in_the_store_exits_1(
+        self, store_url: str, capsys: pytest.CaptureFixture[str]
+    ) -> None:
+        """A stored claim whose deadline has passed makes due --store exit 1."""
+        later = "2026-03-06T10:00:00+09:00"
+        assert 1 == main(["due", "--store", store_url, "--now", later, "--json"])
+        assert _json_out(capsys)["overdue"] is True
+
+    def test_order_and_store_exclude_each_other(self, capsys: pytest.CaptureFixture[str]) -> None:
+        """due needs --order or --store, not both: a usage error (exit 2) otherwise."""
+        for argv in ([], ["--order", "-", "--store", "sqlite:///x.db"]):
+            with pytest.raises(SystemExit) as exc:
+                main(["due", *argv])
+            assert 2 == exc.value.code
+        assert "--store" in capsys.readouterr().err
