@@ -3,9 +3,9 @@
 Each sub-command is one small block: a ``_add_<name>(sub)`` function that registers its parser and
 sets ``run`` to its handler. Another branch adds a command (``worker``, ...) by writing its block
 and one line in :func:`_parser`. ``due`` lists what must be handled, soonest first
-(:func:`claimflow.due`, rules.md D1-D4), from order products given as JSON. Where ``check``
-and ``actions`` read the order product from is a list of :class:`OrderSource` blocks (flags,
-``--order FILE``; the store adds ``--store URL --id ID``).
+(:func:`claimflow.due`, rules.md D1-D4), from order products given as JSON or every order product
+of a store (``--store URL``). Where ``check`` and ``actions`` read the order product from is a
+list of :class:`OrderSource` blocks (``--store URL --id ID``, ``--order FILE``, flags).
 
 Exit status: 0 allowed / done, 1 refused (``check``), stale (``--check``) or overdue (``due``),
 2 bad input.
