@@ -18,8 +18,10 @@ cattrs is imported on first use, so ``claimflow --version`` and the human CLI ou
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import json
+from collections.abc import Iterator
 from enum import Enum
 from functools import cache
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -134,7 +136,37 @@ def make_converter() -> JsonConverter:
 
 def to_json(value: object) -> Any:
     """*value* (a claimflow value, or a tuple of them) as JSON-ready data."""
-    return make_converter().unstructure(value)
+    with _declared_annotations():
+        return make_converter().unstructure(value)
+
+
+@contextlib.contextmanager
+def _declared_annotations() -> Iterator[None]:
+    """Give the values' attrs fields back the annotations they were declared with afterwards.
+
+    cattrs resolves string annotations with ``attrs.resolve_types`` when it builds a hook, which
+    rewrites ``attrs.fields(cls)[i].type`` for the whole process; the API reference generator
+    reads them, and must not see other text because a JSON conversion ran first (the store's
+    codec does the same, ``claimflow.store._codec``). Built hooks keep the types they resolved.
+    """
+    from . import _money, _time, _values  # noqa: PLC0415
+
+    classes = [
+        c
+        for m in (_values, _money, _time)
+        for c in vars(m).values()
+        if isinstance(c, type) and attrs.has(c) and c.__module__ == m.__name__
+    ]
+    declared = [(f, f.type) for c in classes for f in attrs.fields(c)]
+    flags = {c: c.__dict__.get("__attrs_types_resolved__") for c in classes}
+    try:
+        yield
+    finally:
+        for f, typ in declared:
+            object.__setattr__(f, "type", typ)  # attrs' own way to set it (resolve_types)
+        for c, flag in flags.items():
+            if flag is None and "__attrs_types_resolved__" in c.__dict__:
+                delattr(c, "__attrs_types_resolved__")
 
 
 def from_json(data: object, cls: type[T]) -> T:
@@ -143,7 +175,8 @@ def from_json(data: object, cls: type[T]) -> T:
     from cattrs.errors import BaseValidationError  # noqa: PLC0415
 
     try:
-        return make_converter().structure(data, cls)
+        with _declared_annotations():
+            return make_converter().structure(data, cls)
     except BaseValidationError as e:
         problems = transform_error(e, path="$", format_exception=_describe)
         msg = f"{cls.__name__}: " + "; ".join(problems)

@@ -128,3 +128,21 @@ class TestStrict:
         """Text that is not JSON at all is InvalidInputError too."""
         with pytest.raises(cf.InvalidInputError, match="not JSON"):
             loads("{oops", cf.OrderProduct)
+
+
+class TestNoSideEffects:
+    def test_annotations_stay_as_declared(self) -> None:
+        """A JSON round trip (cattrs resolves annotations to build its hooks) leaves the values'
+        attrs annotations as declared, so the API reference does not depend on it running
+        first; a second round trip still works."""
+        import attrs  # noqa: PLC0415
+
+        claim = cf.Claim("c", "RETURN", "REQUESTED", "DELIVERED")
+        op = cf.OrderProduct("op", "toss", "DELIVERED", "I", 1_000, open_claim=claim)
+        for _ in range(2):
+            assert op == loads(dumps(op), cf.OrderProduct)
+            assert ("Status", "Claim | None", "ClaimType") == (
+                attrs.fields(cf.OrderProduct).status.type,
+                attrs.fields(cf.OrderProduct).open_claim.type,
+                attrs.fields(cf.Claim).type.type,
+            )
