@@ -238,10 +238,13 @@ def _secrets(url: str) -> list[str]:
 
 
 def _redacted(text: str, url: str) -> str:
-    """*text* with every password of *url* replaced by ``***``."""
+    """*text* with every password of *url* replaced by ``***``, and the user part's password of
+    any URL in it (up to its last ``@``: a raw ``@`` in a password splits it elsewhere)."""
+    import re  # noqa: PLC0415
+
     for secret in _secrets(url):
         text = text.replace(secret, "***")
-    return text
+    return re.sub(r"(\w[\w+.-]*:?//[^/\s:@'\"]*:)[^\s'\"]*@", r"\1***@", text)
 
 
 def _open_store(url: str) -> Store:

@@ -612,6 +612,7 @@ class TestStoreSource:
             ("mysql://ops:s3cret-pw@db/claims", "--store mysql://ops:***@db/claims: "),
             ("postgresql//ops:s3cret-pw@db/claims", "--store postgresql//ops:***@db/claims: "),
             ("postgresql://ops:s3cret-pw@db/", "names no database"),
+            ("mysql://ops:s3cret@pw@db/claims", "--store mysql://ops:***@db/claims: "),
             ("sqlite:///no/such/dir/claims.db", "no such SQLite file"),
             ("postgresql://ops@127.0.0.1:9/claims?password=s3cret-pw", "password=***"),
             ("postgresql://ops:s3cret-pw@no-such-host.invalid/claims", "ops:***@no-such-host"),
