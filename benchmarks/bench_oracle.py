@@ -8,7 +8,9 @@ Run from the repository root::
 
 ``speed``: :func:`claimflow.testing.run_oracle` (sweep, then random journeys) against a binding
 that is claimflow's own engine (the oracle's overhead: every step is a model check plus the
-binding's check, apply and read), then against each marketplace emulator in-process through its
+binding's check, apply and read), against the example OMSs, against engine + store on a fresh
+SQLite file per replay (``docs/examples/store_binding.py``, needs the ``store`` extra), then
+against each marketplace emulator in-process through its
 adapter (:class:`claimflow.testing.EmulatedMarketplace`, needs the ``emulators`` extra). Steps/s
 are wall clock on whatever else the machine is doing.
 
@@ -35,6 +37,13 @@ import toss_oms_bugs
 from imweb_oms import ImwebOMSBinding
 from rules_compat import binding_for, engine_rows
 from toss_oms import TossOMSBinding
+
+try:
+    from store_binding import StoreBinding
+
+    STORE_MISSING: ImportError | None = None
+except ImportError as e:  # the store extra (SQLAlchemy) is not installed
+    STORE_MISSING = e
 
 import claimflow as cf
 from claimflow import testing as cft
@@ -76,6 +85,13 @@ def speed() -> None:
         ("example OMS", binding_for(TossOMSBinding), "toss", 20_000),
         ("example OMS", binding_for(ImwebOMSBinding), "imweb", 20_000),
     ]
+    if STORE_MISSING is None:
+        systems += [
+            ("engine + store (SQLite file per replay)", StoreBinding, str(mp), 5_000)
+            for mp in cf.Marketplace
+        ]
+    else:
+        print(f"(store skipped: {STORE_MISSING})")
     try:
         emulated = cft.EmulatedMarketplace
         systems += [

@@ -7,8 +7,8 @@ file (removed when the binding is garbage-collected); with a server database, cr
 schema or database per call the same way. Each action runs in one transaction: a refusal rolls
 back, so it changes nothing.
 
-(stdlib ``sqlite3`` for now; once claimflow's store lands, its SQLite default is the natural
-backend for this example.)
+(stdlib ``sqlite3``: this OMS decides with its own rules on its own tables. An OMS built on
+claimflow's engine and store gets the same fresh database per replay from ``store_binding.py``.)
 """
 
 from __future__ import annotations
