@@ -73,6 +73,7 @@ from ._core import (
     RemoteAction,
     RemoteOrderProduct,
 )
+from ._money import claim_delivery
 
 __all__ = [
     "IN_FLIGHT_SECONDS",
@@ -523,10 +524,18 @@ def adopt(spec: MarketplaceSpec, op: OrderProduct, remote: RemoteOrderProduct) -
             before.origin_status if before else status,
             reason=before.reason if before else ro.reason,
             params=before.params if before else (),
+            delivery=claim_delivery(spec.marketplace, ro) or (before.delivery if before else None),
         )
     closed = list(op.closed_claims)
     closed += [  # closed claims the local side never heard of, e.g. a withdrawn buyer request
-        Claim(rc.id, rc.type, rc.status, status, reason=rc.reason)
+        Claim(
+            rc.id,
+            rc.type,
+            rc.status,
+            status,
+            reason=rc.reason,
+            delivery=claim_delivery(spec.marketplace, rc),
+        )
         for rc in remote.claims
         if rc.id not in known and not rc.is_open
     ]

@@ -228,6 +228,11 @@ class RemoteOrderProduct:
     #: the order product's money facts as the wire names them, in won (Toss ``originPrice``,
     #: ``tossPayPoint``…, imweb ``point``, ``coupon``…); see the codec's ``MONEY_FIELDS``
     money: Mapping[str, int] = attrs.field(factory=dict, converter=_money, hash=False)
+    #: where the line is delivered, as the wire says it (Toss ``deliveryLocationType``
+    #: ``NORMAL``/``JEJU``/``MOUNTAIN`` [client, §5.1]); the region's fee is in ``money``
+    delivery_location: str | None = None
+    #: the day the line must ship by (Toss ``shippingDeadlineAt`` [client, §5.1]), in Asia/Seoul
+    shipping_deadline: dt.date | None = None
 
     @property
     def open_claim(self) -> RemoteClaim | None:

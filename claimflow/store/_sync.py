@@ -49,6 +49,7 @@ from .._values import Applied, HistoryEvent, OrderProduct
 from .._vocab import Actor, ClaimType, Marketplace, PaymentChannel, Status
 from ..adapters import Adapter, ClaimQuery, OrderQuery, OrderRef, RemoteClaim, RemoteOrderProduct
 from ..adapters._commit import adopt, consistent, explain
+from ..adapters._money import line_money
 from ..exceptions import ClaimflowError, MarketplaceError, StaleVersionError
 from . import _codec, _effects
 from ._schema import (
@@ -164,6 +165,8 @@ def _new_order_product(
         payment_channel=remote.payment_channel or PaymentChannel.NORMAL,
         auto_refundable=remote.auto_refundable if remote.auto_refundable is not None else True,
         paid_at=paid_at,
+        money=line_money(spec_mp, remote),  # rules.md M1, from the wire's money facts
+        shipping_deadline=remote.shipping_deadline,  # Toss shippingDeadlineAt [client, §5.1]
     )
 
 

@@ -531,7 +531,15 @@ def _order_row(row: object, where: str) -> RemoteOrderProduct:
         unit_price=wire_opt_int(row, "price", where),
         quantity=wire_opt_int(row, "quantity", where),
         money=_money(row, MONEY_FIELDS["order"], where),
+        delivery_location=wire_opt_str(row, "deliveryLocationType", where),  # [client, §5.1]
+        shipping_deadline=_deadline(row, where),
     )
+
+
+def _deadline(row: Mapping[str, Any], where: str) -> dt.date | None:
+    """``shippingDeadlineAt`` [client, §5.1] (Asia/Seoul, the end of the day) as its day."""
+    at = wire_opt_datetime(row, "shippingDeadlineAt", where, tz=KST)
+    return at.astimezone(KST).date() if at is not None else None
 
 
 def _one_row(payload: object) -> RemoteOrderProduct:
