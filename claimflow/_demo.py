@@ -288,7 +288,8 @@ def register_store_commands(sub: Any) -> None:
         demo.add_argument(
             "--store",
             metavar="PATH",
-            help="then run the whole loop (emulators, sync, store, effects) on this SQLite file; "
+            help="then run the whole loop (emulators, sync, store, effects) on this SQLite file "
+            "(a path or sqlite:///PATH); "
             "default: a temporary one (needs the store and emulators extras)",
         )
         demo.set_defaults(run=_demo_command)
@@ -368,13 +369,23 @@ def add_worker_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def _demo_command(_parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
+    if args.store and args.store.startswith("sqlite:///"):
+        # the URL `claimflow check --store` takes names the same file: accept it here too
+        args.store = args.store.removeprefix("sqlite:///") or None
+    if args.store and "://" in args.store:
+        print(
+            f"claimflow demo --store: {args.store.split('://')[0]}:// is not a SQLite file: "
+            "give a path (or sqlite:///PATH); the demo runs on the embedded SQLite default",
+            file=sys.stderr,
+        )
+        return 2
     if args.store and os.path.exists(args.store):
         print(
             f"claimflow demo --store: {args.store} exists; the demo's emulators start empty on "
             "every run, so it writes a new file: give another path",
             file=sys.stderr,
         )
-        return 1
+        return 2
     run()
     try:
         import claimflow.emulators  # noqa: PLC0415

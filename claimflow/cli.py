@@ -769,6 +769,21 @@ def _run_due(_parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
     return REFUSED if overdue else OK
 
 
+def _no_deadline_text(op: OrderProduct, ko: bool) -> str:
+    if op.marketplace is not Marketplace.TOSS:  # rules.md: imweb and x2bee document no such timers
+        return (
+            f"기한 없음 ({op.marketplace.label}에는 자동 처리 기한이 없습니다)"
+            if ko
+            else f"no deadline ({op.marketplace} documents no timers)"
+        )
+    # Toss counts from when things happened: without the moment there is nothing to count from
+    return (
+        "기한을 셀 수 없음 (요청·결제·배송 시각(requested_at, paid_at, delivered_at)이 없습니다)"
+        if ko
+        else "deadline unknown (no requested_at / paid_at / delivered_at to count from)"
+    )
+
+
 def _due_text(now: Any, actor: Actor, entries: Sequence[Any], lang: str) -> str:
     from ._time import SEOUL  # noqa: PLC0415
 
@@ -781,11 +796,7 @@ def _due_text(now: Any, actor: Actor, entries: Sequence[Any], lang: str) -> str:
         lines.append("")
         lines.append(f"{op.id} · {_state_text(op, lang)}")
         if not deadlines:
-            lines.append(
-                f"  기한 없음 ({op.marketplace.label}에는 자동 처리 기한이 없습니다)"
-                if ko
-                else f"  no deadline ({op.marketplace} documents no timers)"
-            )
+            lines.append("  " + _no_deadline_text(op, ko))
         for d in deadlines:
             lines.append("  " + _deadline_text(d, ko))
         names = ", ".join(a.value for a in actions) or "—"

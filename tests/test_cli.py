@@ -486,6 +486,17 @@ class TestDue:
         assert "op-quiet" not in out
         assert "  기한 없음 (아임웹에는 자동 처리 기한이 없습니다)" in out
 
+    def test_a_toss_claim_without_its_moment_says_so(
+        self, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    ) -> None:
+        """A Toss claim with no requested_at has a deadline nobody can count (rules.md D1/D4):
+        the line says the moment is missing, not that Toss has no timers."""
+        claim = {"id": "c", "type": "RETURN", "status": "REQUESTED", "origin_status": "DELIVERED"}
+        toss = {**_toss("op-toss", "DELIVERED"), "open_claim": claim}
+        _, out = _due(tmp_path, capsys, [toss], "--now", NOW)
+        assert "기한을 셀 수 없음" in out
+        assert "자동 처리 기한이 없습니다" not in out
+
     def test_stdin(
         self, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
     ) -> None:

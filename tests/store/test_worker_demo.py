@@ -40,7 +40,20 @@ class TestStoreDemo:
         path = tmp_path / "mine.db"
         path.write_bytes(b"not a demo")
 
-        assert 1 == main(["demo", "--store", str(path)])
+        assert 2 == main(["demo", "--store", str(path)])  # bad input: exit 2, as the CLI's
 
         assert b"not a demo" == path.read_bytes()
         assert "exists" in capsys.readouterr().err
+
+    def test_the_store_url_names_the_same_file(
+        self, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    ) -> None:
+        """`--store sqlite:///PATH` (the URL `claimflow check --store` takes) is that file; an
+        existing one is refused the same way, and a server URL is refused with the reason."""
+        path = tmp_path / "mine.db"
+        path.write_bytes(b"not a demo")
+
+        assert 2 == main(["demo", "--store", f"sqlite:///{path}"])
+        assert "exists" in capsys.readouterr().err
+        assert 2 == main(["demo", "--store", "postgresql://u@127.0.0.1/db"])
+        assert "not a SQLite file" in capsys.readouterr().err
