@@ -658,6 +658,11 @@ def _why_not(  # noqa: PLR0917 - positional so that lru_cache keys stay cheap
             f"{ctype.label if ctype else ''} 클레임이 보류 중입니다. 먼저 보류를 해제하세요.",
             f"the open {ctype} claim is on hold: release it first.",
         )
+    if not any(actor in r.actors for r in rules):
+        # never this actor's action, in any state: that is the reason, not the status
+        actors = frozenset(a for r in rules for a in r.actors)
+        first = _actor_reason(rules[0], actors, actor)
+        return (attrs.evolve(first, rule_id=ids, source=sources, tag=tag),)
     status_ok = [r for r in rules if r.statuses is None or status in r.statuses]
     if status_ok:
         want_ko, want_en = status_ok[0].claim.describe()
