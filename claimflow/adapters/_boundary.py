@@ -336,13 +336,15 @@ def _before_request(request: httpx.Request) -> None:
     scope = _SCOPE.get()
     if scope is None:
         return
-    if scope.expired():
+    left = None if scope.at is None else scope.at - scope.clock()  # one clock read per request
+    if left is not None and left <= 0:
         raise _deadline_passed(request)
     if request is scope.request:
         scope.api_sent = True
     timeouts = dict(request.extensions.get("timeout", {}))
     for key in ("connect", "read", "write", "pool"):
-        timeouts[key] = scope.clamp(timeouts.get(key))
+        timeout = timeouts.get(key)
+        timeouts[key] = timeout if left is None else left if timeout is None else min(timeout, left)
     request.extensions["timeout"] = timeouts
 
 
@@ -402,13 +404,15 @@ async def _on_response_async(response: httpx.Response) -> None:
 
 
 def _remaining_for(timeout: float | None, kind: type[Exception]) -> float | None:
+    # every socket read and write comes here: one context lookup and one clock read
     scope = _SCOPE.get()
-    if scope is None:
+    if scope is None or scope.at is None:
         return timeout
-    if scope.expired():
+    left: float = scope.at - scope.clock()
+    if left <= 0:
         msg = "the call's overall deadline passed"
         raise kind(msg)
-    return scope.clamp(timeout)
+    return left if timeout is None else min(timeout, left)
 
 
 class _DeadlineStream:
