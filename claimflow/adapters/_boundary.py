@@ -150,6 +150,10 @@ def _finite_float(text: str) -> float:
     return value
 
 
+# json.loads with hooks builds a new JSONDecoder on every call: one, shared (it keeps no state)
+_DECODER = json.JSONDecoder(parse_constant=_refuse_constant, parse_float=_finite_float)
+
+
 def parse_json_body(
     source: httpx.Response | bytes | str,
     *,
@@ -179,7 +183,7 @@ def parse_json_body(
         problem = f"nested deeper than {max_depth} levels"
         raise MalformedBodyError(problem, marketplace=marketplace)
     try:
-        return json.loads(text, parse_constant=_refuse_constant, parse_float=_finite_float)
+        return _DECODER.decode(text)
     except json.JSONDecodeError as e:
         problem = f"not JSON ({e.msg} at line {e.lineno} column {e.colno})"
         raise MalformedBodyError(problem, marketplace=marketplace) from None
