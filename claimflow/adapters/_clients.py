@@ -4,6 +4,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import AsyncIterator, Iterator
 from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
@@ -60,12 +61,19 @@ class RetryPolicy:
             return exc.retryable
         return False
 
-    def attempts_of(self) -> Any:
-        """A fresh ``stamina.retry_context`` (iterate it with ``for`` or ``async for``)."""
+    def attempts_of(self, started: float | None = None) -> Any:
+        """A fresh ``stamina.retry_context`` (iterate it with ``for`` or ``async for``).
+
+        With *started* (a ``time.monotonic()`` reading), the context replaces calls whose first
+        attempt already ran since then: its timeout is what is left of ``timeout``, so the whole
+        call keeps the same budget as a context made before the first attempt."""
+        timeout = self.timeout
+        if started is not None:
+            timeout = max(timeout - (time.monotonic() - started), 1e-9)
         return stamina.retry_context(
             on=self.should_retry,
             attempts=self.attempts,
-            timeout=self.timeout,
+            timeout=timeout,
             wait_initial=self.wait_initial,
             wait_max=self.wait_max,
             wait_jitter=self.wait_jitter,
@@ -232,15 +240,32 @@ class Client(_Base):
 
     def _send(self, call: Call[T]) -> T:
         with _boundary.call_scope(self._retry.timeout, self._spec.marketplace) as scope:
-            for attempt in self._retry.attempts_of():
+            # The first attempt runs bare: most calls succeed or fail for good, and a stamina
+            # context costs more than the rest of the client's work. Only after a retryable
+            # failure is the context made, and that failure replayed as its first attempt, so
+            # stamina counts it, backs off, logs and gives up exactly as if it had run it.
+            started = time.monotonic()
+            try:
+                return self._attempt(call, scope)
+            except Exception as exc:
+                if not self._retry.should_retry(exc):
+                    raise
+                first: Exception | None = exc
+            for attempt in self._retry.attempts_of(started):
                 with attempt:
-                    request = self._http.build_request(
-                        call.method, call.path, params=call.params or None, json=call.json
-                    )
-                    with map_transport_errors(self._spec.marketplace, call, scope.attempt(request)):
-                        response = self._http.send(request)
-                    return parse_response(self._spec, call, response)
+                    if first is not None:
+                        replay, first = first, None
+                        raise replay
+                    return self._attempt(call, scope)
         raise AssertionError("unreachable: stamina re-raises the last error")  # pragma: no cover
+
+    def _attempt(self, call: Call[T], scope: _boundary.CallScope) -> T:
+        request = self._http.build_request(
+            call.method, call.path, params=call.params or None, json=call.json
+        )
+        with map_transport_errors(self._spec.marketplace, call, scope.attempt(request)):
+            response = self._http.send(request)
+        return parse_response(self._spec, call, response)
 
     def _drive(self, flow: Flow[T]) -> T:
         answer: object = None
@@ -330,15 +355,32 @@ class AsyncClient(_Base):
 
     async def _send(self, call: Call[T]) -> T:
         with _boundary.call_scope(self._retry.timeout, self._spec.marketplace) as scope:
-            async for attempt in self._retry.attempts_of():
+            # The first attempt runs bare: most calls succeed or fail for good, and a stamina
+            # context costs more than the rest of the client's work. Only after a retryable
+            # failure is the context made, and that failure replayed as its first attempt, so
+            # stamina counts it, backs off, logs and gives up exactly as if it had run it.
+            started = time.monotonic()
+            try:
+                return await self._attempt(call, scope)
+            except Exception as exc:
+                if not self._retry.should_retry(exc):
+                    raise
+                first: Exception | None = exc
+            async for attempt in self._retry.attempts_of(started):
                 with attempt:
-                    request = self._http.build_request(
-                        call.method, call.path, params=call.params or None, json=call.json
-                    )
-                    with map_transport_errors(self._spec.marketplace, call, scope.attempt(request)):
-                        response = await self._http.send(request)
-                    return parse_response(self._spec, call, response)
+                    if first is not None:
+                        replay, first = first, None
+                        raise replay
+                    return await self._attempt(call, scope)
         raise AssertionError("unreachable: stamina re-raises the last error")  # pragma: no cover
+
+    async def _attempt(self, call: Call[T], scope: _boundary.CallScope) -> T:
+        request = self._http.build_request(
+            call.method, call.path, params=call.params or None, json=call.json
+        )
+        with map_transport_errors(self._spec.marketplace, call, scope.attempt(request)):
+            response = await self._http.send(request)
+        return parse_response(self._spec, call, response)
 
     async def _drive(self, flow: Flow[T]) -> T:
         answer: object = None
