@@ -80,6 +80,8 @@ def wire_opt_int(obj: Mapping[str, Any], key: str, where: str = "") -> int | Non
     if value is None:
         return None
     if isinstance(value, int) and not isinstance(value, bool):
+        if -_boundary.SAFE_INT <= value <= _boundary.SAFE_INT:  # wire_int's range, no path built
+            return value
         return _boundary.wire_int(value, _path(where, key))
     raise WireFieldError(_path(where, key), f"expected an integer, got {value!r}")
 

@@ -470,12 +470,14 @@ UNSUPPORTED: dict[Action, Unsupported] = {
 }
 
 
-def _wire_order_no(value: object, where: str) -> str:
+def _wire_order_no(value: object, where: str, key: str = "") -> str:
+    """*value* as an order number; an error names ``where.key`` (built only then)."""
     if isinstance(value, str) and value:
         return value
     if isinstance(value, int) and not isinstance(value, bool):
         return str(value)
-    raise WireFieldError(where, f"expected an order number, got {value!r}")
+    field = f"{where}.{key}" if key else where
+    raise WireFieldError(field, f"expected an order number, got {value!r}")
 
 
 def parse_action(action: RemoteAction, payload: object) -> ActionResult:
@@ -695,7 +697,7 @@ def _order_list(payload: object, channel: PaymentChannel | None = None) -> _Orde
 def _item(order: _Order, row: object, where: str) -> RemoteOrderProduct:
     # the item order's own number is `order_no` in prod-orders answers [client]
     ref = ImwebRef(
-        order.order_no, _wire_order_no(wire_get(row, "order_no", where), f"{where}.order_no")
+        order.order_no, _wire_order_no(wire_get(row, "order_no", where), where, "order_no")
     )
     assert isinstance(row, dict)
     code = wire_str(row, "status", where)
