@@ -34,6 +34,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "docs" / "exampl
 
 import imweb_oms_bugs
 import toss_oms_bugs
+from engine_binding import EngineBinding
 from imweb_oms import ImwebOMSBinding
 from rules_compat import binding_for, engine_rows
 from toss_oms import TossOMSBinding
@@ -52,27 +53,6 @@ SEEDS = range(10)
 LIMIT_S = 10.0
 
 
-class EngineBinding:
-    """claimflow's own engine as the system under test."""
-
-    def __init__(self) -> None:
-        self.ops: dict[str, cf.OrderProduct] = {}
-
-    def create(self, order_product: cf.OrderProduct) -> str:
-        self.ops[order_product.id] = order_product
-        return order_product.id
-
-    def perform(self, handle: str, action: Any, actor: Any, params: Any) -> Any:
-        d = cf.check(self.ops[handle], action, actor, **params)
-        if not d.allowed:
-            return cft.Refused(d.codes[0])
-        self.ops[handle] = cf.apply(self.ops[handle], action, actor, **params).order_product
-        return cft.Performed(d.effects)
-
-    def read(self, handle: str) -> cft.Observed:
-        op = self.ops[handle]
-        c = op.open_claim
-        return cft.Observed(op.status, c.type if c else None, c.status if c else None)
 
 
 def speed() -> None:
