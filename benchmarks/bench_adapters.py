@@ -23,7 +23,7 @@ from typing import Any
 
 import httpx
 
-from claimflow._params import KST
+from claimflow._vocab import SEOUL
 from claimflow.adapters import ClaimQuery, OrderQuery, OrderRef, RemoteClaim, imweb, toss, x2bee
 from claimflow.emulators import serve_in_thread
 from claimflow.emulators.imweb import ImwebEmulator
@@ -36,7 +36,7 @@ PATH = "/api/v3/shopping-fep/claims"
 
 def seed(emulator: TossEmulator, count: int, since: dt.date) -> None:
     """*count* delivered order products, each with a return request within one 7-day window."""
-    start = dt.datetime.combine(since, dt.time(9), KST)
+    start = dt.datetime.combine(since, dt.time(9), SEOUL)
     for i in range(count):
         record = emulator.add("DELIVERED", ordered_at=start - dt.timedelta(days=2))
         at = start + dt.timedelta(seconds=i * 50)  # 10k claims over ~6 days
@@ -131,7 +131,7 @@ def bench_toss(count: int, rounds: int, page_size: int) -> float:
 def bench_imweb(orders: int, rounds: int) -> float:
     """*orders* orders of two item orders: the order list, then each order's item orders."""
     emulator = ImwebEmulator(key="bench-key", secret="bench-secret")
-    day = dt.datetime(2024, 6, 3, 9, tzinfo=KST)
+    day = dt.datetime(2024, 6, 3, 9, tzinfo=SEOUL)
     for i in range(orders):
         emulator.add_order("SHIPPING", "DELIVERED", ordered_at=day + dt.timedelta(seconds=i))
 

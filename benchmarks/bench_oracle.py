@@ -53,8 +53,6 @@ SEEDS = range(10)
 LIMIT_S = 10.0
 
 
-
-
 def speed() -> None:
     print("| system under test | marketplace | steps | seconds | steps/s | coverage |")
     print("|---|---|---|---|---|---|")

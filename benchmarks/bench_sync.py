@@ -36,7 +36,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from claimflow import Marketplace
-from claimflow._params import KST
+from claimflow._vocab import SEOUL
 from claimflow.adapters import ClaimQuery, OrderQuery, RetryPolicy
 from claimflow.emulators.toss import TossEmulator
 from claimflow.store import Store, bucket_of
@@ -54,7 +54,7 @@ FAST = RetryPolicy(attempts=3, timeout=30.0, wait_initial=0.001, wait_max=0.01, 
 def emulator(n: int) -> TossEmulator:
     """*n* order products ordered today, each with a buyer's cancel request."""
     em = TossEmulator()
-    now = dt.datetime.now(KST).replace(microsecond=0)
+    now = dt.datetime.now(SEOUL).replace(microsecond=0)
     for i in range(n):
         r = em.add("PREPARING", id=f"B{i:07d}", ordered_at=now, unit_price=10_000 + i % 50 * 100)
         em.buyer(r.op.id, "cancel.request", reason="변심", at=now)
@@ -75,7 +75,7 @@ def adapter_for(em: TossEmulator) -> Any:
 
 def raw(em: TossEmulator, url: str) -> tuple[float, int]:
     """The pages, then one bulk INSERT of the same rows; (seconds, rows)."""
-    today = dt.datetime.now(KST).date()
+    today = dt.datetime.now(SEOUL).date()
     since = today - dt.timedelta(days=30)
     with Store.open(url) as store, adapter_for(em) as adapter:
         started = time.perf_counter()

@@ -24,8 +24,6 @@ from .exceptions import UnknownParameterError
 
 __all__ = ["ImwebReasonCode", "ParamSpec", "validate"]
 
-KST = dt.timezone(dt.timedelta(hours=9), "KST")
-
 
 class ImwebReasonCode(StrEnum):
     """imweb reason codes for cancel / return / exchange (who pays shipping follows from them)."""

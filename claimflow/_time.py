@@ -27,12 +27,11 @@ from collections.abc import Iterable, Iterator
 from enum import StrEnum
 from functools import lru_cache
 from typing import Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import attrs
 
 from ._values import Claim, OrderProduct, aware
-from ._vocab import Action, ClaimStatus, ClaimType, Marketplace, Status
+from ._vocab import SEOUL, Action, ClaimStatus, ClaimType, Marketplace, Status
 from .exceptions import InvalidInputError, MissingExtraError
 
 __all__ = [
@@ -44,10 +43,6 @@ __all__ = [
     "due",
 ]
 
-try:
-    SEOUL: dt.tzinfo = ZoneInfo("Asia/Seoul")
-except ZoneInfoNotFoundError:  # no tz database (Windows without tzdata): Korea has no DST
-    SEOUL = dt.timezone(dt.timedelta(hours=9), "KST")
 
 # rules.md D1-D5 (client: marketplaces.md §5.1)
 AUTO_APPROVAL_BUSINESS_DAYS = 7  # D1

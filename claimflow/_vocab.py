@@ -7,10 +7,16 @@ enum *values* are the spec's identifiers verbatim and must stay stable. Korean l
 
 from __future__ import annotations
 
+import datetime as dt
 from enum import StrEnum
 from typing import TypeVar
 
 from .exceptions import UnknownValueError
+
+#: Korea Standard Time, the marketplaces' clock: UTC+9, no daylight saving since 1988. One
+#: fixed offset (not the tz database's Asia/Seoul, whose 1950s offsets differ) so wire times,
+#: deadlines and generated dates agree everywhere.
+SEOUL = dt.timezone(dt.timedelta(hours=9), "KST")
 
 __all__ = [
     "Action",

@@ -716,7 +716,8 @@ def _run_due(_parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
     import datetime as dt  # noqa: PLC0415
 
     from ._engine import allowed_actions  # noqa: PLC0415
-    from ._time import SEOUL, BusinessCalendar, due  # noqa: PLC0415
+    from ._time import BusinessCalendar, due  # noqa: PLC0415
+    from ._vocab import SEOUL  # noqa: PLC0415
 
     days = []
     for text in args.shop_holiday:
@@ -785,7 +786,7 @@ def _no_deadline_text(op: OrderProduct, ko: bool) -> str:
 
 
 def _due_text(now: Any, actor: Actor, entries: Sequence[Any], lang: str) -> str:
-    from ._time import SEOUL  # noqa: PLC0415
+    from ._vocab import SEOUL  # noqa: PLC0415
 
     ko = lang == "ko"
     stamp = now.astimezone(SEOUL).strftime("%Y-%m-%d %H:%M")

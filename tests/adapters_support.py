@@ -8,7 +8,7 @@ import datetime as dt
 import attrs
 
 import claimflow as cf
-from claimflow._params import KST
+from claimflow._vocab import SEOUL
 from claimflow.adapters import (
     AsyncClient,
     Client,
@@ -97,4 +97,4 @@ def api_requests(emulator: TossEmulator) -> list[LoggedRequest]:
 
 def days_ago(n: int) -> dt.datetime:
     """A moment *n* days before now, in KST."""
-    return dt.datetime.now(KST) - dt.timedelta(days=n)
+    return dt.datetime.now(SEOUL) - dt.timedelta(days=n)

@@ -21,6 +21,7 @@ import pytest
 from hypothesis import strategies as st
 
 import claimflow as cf
+from claimflow._vocab import SEOUL
 from claimflow.testing import load_profile
 
 # --- hypothesis profiles: the ones claimflow.testing ships -----------------------------------
@@ -78,11 +79,10 @@ REASONS = (
     "오배송",
     "다른 옵션으로 교환",
 )
-KST = dt.timezone(dt.timedelta(hours=9))
 
 
 def _today_kst() -> dt.date:
-    return dt.datetime.now(KST).date()
+    return dt.datetime.now(SEOUL).date()
 
 
 def _new_item(op: cf.OrderProduct) -> st.SearchStrategy[cf.CandidateItem]:

@@ -32,7 +32,7 @@ from imweb_support import (
 )
 
 import claimflow as cf
-from claimflow._params import KST
+from claimflow._vocab import SEOUL
 from claimflow.adapters import (
     ClaimQuery,
     Client,
@@ -951,7 +951,7 @@ class TestReading:
         self, imweb_emulator: ImwebEmulator, imweb_adapter: Client
     ) -> None:
         """An item order reads with its product, price, count, order time and payment."""
-        when = dt.datetime(2024, 3, 5, 10, 30, tzinfo=KST)
+        when = dt.datetime(2024, 3, 5, 10, 30, tzinfo=SEOUL)
         [op] = start(
             imweb_emulator, "SHIPPING", pay_type="virtual", ordered_at=when, unit_price=9900
         )
@@ -1017,7 +1017,7 @@ class TestPagination:
         """Seven orders of two item orders each, three orders a page: three offset pages,
         each followed by the item orders of its orders, every order product once."""
         emulator = ImwebEmulator(key=KEY, secret=SECRET)
-        day = dt.datetime(2021, 4, 2, 10, tzinfo=KST)
+        day = dt.datetime(2021, 4, 2, 10, tzinfo=SEOUL)
         ids = set()
         for n in range(7):
             order = emulator.add_order("PAID", "SHIPPING", ordered_at=day + dt.timedelta(minutes=n))
@@ -1067,7 +1067,7 @@ class TestPagination:
     ) -> None:
         """반품수거중 is a claim_status on imweb: the one filter is claim_status, and the page
         holds only the matching item orders."""
-        day = dt.datetime(2020, 1, 7, 9, tzinfo=KST)
+        day = dt.datetime(2020, 1, 7, 9, tzinfo=SEOUL)
         ops = requested(
             imweb_emulator, imweb_adapter, "DELIVERED", "return.request", items=2, ordered_at=day
         )

@@ -37,7 +37,7 @@ from adapters_support import (
 )
 
 import claimflow as cf
-from claimflow._params import KST
+from claimflow._vocab import SEOUL
 from claimflow.adapters import (
     ActionResult,
     ClaimQuery,
@@ -650,7 +650,7 @@ class TestPagination:
     def test_claims_over_windows_and_pages(self, emulator: TossEmulator, adapter: Client) -> None:
         """Claims over 10 days come in two windows (7 + 3 days), each over several nextToken
         pages, every claim once."""
-        first = dt.datetime(2021, 3, 1, 9, tzinfo=KST)
+        first = dt.datetime(2021, 3, 1, 9, tzinfo=SEOUL)
         ids = []
         for i in range(23):
             s = start(emulator, "DELIVERED", ordered_at=first - dt.timedelta(days=3))
@@ -677,7 +677,7 @@ class TestPagination:
 
     def test_orders_over_pages(self, emulator: TossEmulator, adapter: Client) -> None:
         """Order products of one day come over several nextCursor pages."""
-        day = dt.datetime(2021, 4, 2, 10, tzinfo=KST)
+        day = dt.datetime(2021, 4, 2, 10, tzinfo=SEOUL)
         ids = {start(emulator, "PAID", ordered_at=day).op.id for _ in range(12)}
 
         rows = list(adapter.iter_order_products(
@@ -693,7 +693,7 @@ class TestPagination:
 
     def test_one_page_and_its_cursor(self, emulator: TossEmulator, adapter: Client) -> None:
         """list_claims returns one page and the cursor of the next."""
-        day = dt.datetime(2021, 5, 3, 10, tzinfo=KST)
+        day = dt.datetime(2021, 5, 3, 10, tzinfo=SEOUL)
         for _ in range(3):
             s = start(emulator, "SHIPPING", ordered_at=day)
             emulator.buyer(s.op.id, "exchange.request", reason="사이즈", at=day)
@@ -753,12 +753,12 @@ class TestReading:
     def test_read_by_id_alone(self, emulator: TossEmulator, adapter: Client) -> None:
         """One order product is read by its id alone (GET /orders/products/{id}, §5.1): no
         order day needed; an unknown id is the marketplace's refusal."""
-        s = start(emulator, "PAID", ordered_at=dt.datetime(2021, 2, 3, 9, tzinfo=KST))
+        s = start(emulator, "PAID", ordered_at=dt.datetime(2021, 2, 3, 9, tzinfo=SEOUL))
 
         remote = adapter.read(OrderRef(s.op.id))
 
         assert (s.op.id, cf.Status.PAID) == (remote.id, remote.status)
-        assert dt.datetime(2021, 2, 3, 9, tzinfo=KST) == remote.ordered_at
+        assert dt.datetime(2021, 2, 3, 9, tzinfo=SEOUL) == remote.ordered_at
         with pytest.raises(cf.MarketplaceRefusedError) as e:
             adapter.read(OrderRef("OP-x"))
         assert "ORDER_PRODUCT_NOT_FOUND" == e.value.code

@@ -90,9 +90,7 @@ class TestTrace:
         """A traced journey highlights each step's edge with its step number, in every machine."""
         steps = ["order.prepare", "cancel.request", "cancel.reject@SELLER", "order.deliver"]
         graphs = {g.definition: g for g in d.trace("toss", steps)}
-        taken = {
-            (g.edges[i].rule_id, n) for g in graphs.values() for i, n in g.highlighted
-        }
+        taken = {(g.edges[i].rule_id, n) for g in graphs.values() for i, n in g.highlighted}
         assert {("F1", 1), ("T2", 2), ("T4", 3), ("F4", 4)} == taken
         assert "step 3 - 판매자 취소 거절(발송) T4" in d.to_mermaid(graphs["cancel"])
         assert "step 3 - SELLER cancel.reject T4" in d.to_mermaid(graphs["cancel"], lang="en")
@@ -110,8 +108,21 @@ class TestCli:
     ) -> None:
         """`claimflow diagrams --check` exits 1 and names the file that differs."""
         out = tmp_path / "diagrams"
-        assert 0 == main(["diagrams", "--out", str(out), "--format", "mmd", "--format", "dot",
-                          "--format", "md", "--marketplace", "x2bee"])
+        assert 0 == main(
+            [
+                "diagrams",
+                "--out",
+                str(out),
+                "--format",
+                "mmd",
+                "--format",
+                "dot",
+                "--format",
+                "md",
+                "--marketplace",
+                "x2bee",
+            ]
+        )
         assert 0 == main(["diagrams", "--check", "--out", str(out), "--marketplace", "x2bee"])
         (out / "x2bee" / "option.mmd").write_text("stateDiagram-v2\n", encoding="utf-8")
         assert 1 == main(["diagrams", "--check", "--out", str(out), "--marketplace", "x2bee"])

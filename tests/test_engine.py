@@ -15,9 +15,10 @@ from typing import Any
 import pytest
 
 import claimflow as cf
+from claimflow._vocab import SEOUL
 
 A, S, CT, CS, EK = cf.Action, cf.Status, cf.ClaimType, cf.ClaimStatus, cf.EffectKind
-KST = dt.timezone(dt.timedelta(hours=9))
+
 HANGUL = re.compile("[가-힣]")
 DELIVERY = {"carrier": "CJ대한통운", "tracking_number": "6012-3456-7890"}
 AT = dt.datetime(2026, 11, 1, 9, 30, tzinfo=dt.UTC)
@@ -42,7 +43,7 @@ def return_requested(mp: str = "toss") -> cf.OrderProduct:
 
 def kst_today() -> dt.date:
     """Today in Korea, the day order.delay's deadline is compared with."""
-    return dt.datetime.now(KST).date()
+    return dt.datetime.now(SEOUL).date()
 
 
 class TestCheckIsPure:
@@ -463,7 +464,7 @@ class TestShippingDeadline:
         "value",
         [
             pytest.param("2099-01-01", id="string"),
-            pytest.param(dt.datetime(2099, 1, 1, tzinfo=KST), id="datetime"),
+            pytest.param(dt.datetime(2099, 1, 1, tzinfo=SEOUL), id="datetime"),
         ],
     )
     def test_not_a_date_is_refused(self, value: object) -> None:
@@ -529,13 +530,17 @@ class TestExplain:
     @pytest.mark.parametrize(
         "case",
         [
-            pytest.param((fresh(), "cancel.request", "BUYER", {"reason": "변심"}, "T1"),
-                         id="allowed"),
+            pytest.param(
+                (fresh(), "cancel.request", "BUYER", {"reason": "변심"}, "T1"), id="allowed"
+            ),
             pytest.param((fresh(), "order.prepare", "BUYER", {}, "F1"), id="wrong-actor"),
-            pytest.param((delivered(), "cancel.request", "BUYER", {"reason": "변심"}, "T1"),
-                         id="wrong-status"),
-            pytest.param((return_requested(), "return.reject", "SELLER", {}, "T9"),
-                         id="missing-parameter"),
+            pytest.param(
+                (delivered(), "cancel.request", "BUYER", {"reason": "변심"}, "T1"),
+                id="wrong-status",
+            ),
+            pytest.param(
+                (return_requested(), "return.reject", "SELLER", {}, "T9"), id="missing-parameter"
+            ),
         ],
     )
     @pytest.mark.parametrize("lang", ["ko", "en"])

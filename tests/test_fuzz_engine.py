@@ -28,10 +28,11 @@ from hypothesis import strategies as st
 
 import claimflow as cf
 from claimflow._engine import example_params
+from claimflow._vocab import SEOUL
 
 A, S, CS, CT = cf.Action, cf.Status, cf.ClaimStatus, cf.ClaimType
-KST = dt.timezone(dt.timedelta(hours=9))
-AT = dt.datetime(2026, 2, 12, 10, tzinfo=KST)
+
+AT = dt.datetime(2026, 2, 12, 10, tzinfo=SEOUL)
 
 _THOROUGH = os.environ.get("CLAIMFLOW_HYPOTHESIS_PROFILE") == "thorough"
 BATCH = int(os.environ.get("CLAIMFLOW_FUZZ_BATCH", "12" if _THOROUGH else "5"))
@@ -109,7 +110,7 @@ scalars = st.one_of(
     st.binary(max_size=6),
     st.dates(),
     st.datetimes(),  # naive
-    st.datetimes(timezones=st.just(KST)),
+    st.datetimes(timezones=st.just(SEOUL)),
     st.sampled_from([dt.datetime.min, dt.datetime.max.replace(tzinfo=dt.UTC), dt.date.max]),
     st.sampled_from(list(S) + list(CS) + list(CT) + list(A) + list(cf.Actor)),
     st.builds(object),
@@ -279,7 +280,7 @@ def engine_call(draw: st.DrawFn) -> tuple[str, Callable[..., object], tuple[Any,
             {}, optional={"calendar": garbage, "preparation_days": garbage | st.integers(-2, 16)}
         )
     )
-    return kind, cf.due, (op, draw(garbage | st.datetimes(timezones=st.just(KST)))), kwargs
+    return kind, cf.due, (op, draw(garbage | st.datetimes(timezones=st.just(SEOUL)))), kwargs
 
 
 def decide_as_of(now: object, calendar: object, op: object) -> None:

@@ -29,8 +29,6 @@ EXAMPLES = Path(__file__).resolve().parent.parent / "docs" / "examples"
 NEW_IMWEB_ROWS = engine_rows()["REFUND_IS_ASYNC"]
 
 
-
-
 class TestSweep:
     @pytest.mark.parametrize("mp", list(cf.Marketplace))
     def test_the_sweep_asks_every_reachable_triple(self, mp: cf.Marketplace) -> None:

@@ -595,9 +595,7 @@ class TestMoments:
     def test_moving_a_claim_keeps_its_request_time(self) -> None:
         """Approving a return keeps the claim's requested_at."""
         at = kst(2026, 3, 3)
-        o = cf.apply(
-            op(S.DELIVERED), "return.request", "BUYER", reason="파손", at=at
-        ).order_product
+        o = cf.apply(op(S.DELIVERED), "return.request", "BUYER", reason="파손", at=at).order_product
 
         new = cf.apply(o, "return.approve", "SELLER", at=kst(2026, 3, 5)).order_product
 

@@ -37,9 +37,8 @@ import attrs
 import uvicorn
 
 from .._engine import apply, example_params
-from .._params import KST
 from .._values import Applied, Effect, OrderProduct
-from .._vocab import Action, Actor, EffectKind, Marketplace, PaymentChannel, Status
+from .._vocab import SEOUL, Action, Actor, EffectKind, Marketplace, PaymentChannel, Status
 from ..adapters._boundary import parse_json_body
 from ..exceptions import ClaimflowError, InvalidInputError
 
@@ -256,7 +255,7 @@ class Store:
             record = Record(
                 op,
                 order_id or f"O{n:07d}",
-                ordered_at or dt.datetime.now(KST).replace(microsecond=0),
+                ordered_at or dt.datetime.now(SEOUL).replace(microsecond=0),
                 name,
                 option_name,
             )
@@ -318,7 +317,7 @@ class Store:
         if done.event.claim_id == claim_id:
             self._next_claim += 1
             self._claims[claim_id] = record.op.id
-            record.claim_times[claim_id] = (at or dt.datetime.now(KST)).replace(microsecond=0)
+            record.claim_times[claim_id] = (at or dt.datetime.now(SEOUL)).replace(microsecond=0)
         for effect in done.effects:
             if effect.kind is EffectKind.REGISTER_DELIVERY:
                 assert effect.carrier is not None and effect.tracking_number is not None
@@ -786,7 +785,7 @@ def _envelope(marketplace: Marketplace, status: int, message: str) -> dict[str, 
         return {"msg": message, "code": -99 if status >= 500 else -10, "data": None}
     code = "INTERNAL_SERVER_ERROR" if status >= 500 else "INVALID_REQUEST"
     return {
-        "timestamp": dt.datetime.now(KST).isoformat(timespec="milliseconds"),
+        "timestamp": dt.datetime.now(SEOUL).isoformat(timespec="milliseconds"),
         "code": code,
         "message": message,
         "isProcess": False,

@@ -48,9 +48,9 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
-from .._params import KST, ImwebReasonCode
+from .._params import ImwebReasonCode
 from .._values import Applied
-from .._vocab import Action, Actor, Marketplace, PaymentChannel, Status
+from .._vocab import SEOUL, Action, Actor, Marketplace, PaymentChannel, Status
 from ..adapters.codecs.imweb import (
     ACTION_ROUTES,
     NO_AUTO_REFUND_PAY_TYPES,
@@ -149,9 +149,9 @@ class ImwebEmulator(EmulatorControls):
         ``pay_type`` ``virtual`` or ``cash`` cannot be refunded automatically ('자동환불불가').
         """
         channel = PaymentChannel(order_type)
-        when = ordered_at or dt.datetime.now(KST).replace(microsecond=0)
+        when = ordered_at or dt.datetime.now(SEOUL).replace(microsecond=0)
         with self.store.lock:
-            number = order_no or f"{when.astimezone(KST):%Y%m%d}{next(self._order_seq):07d}"
+            number = order_no or f"{when.astimezone(SEOUL):%Y%m%d}{next(self._order_seq):07d}"
             if number in self._orders or ":" in number:
                 msg = f"order number {number!r} exists or is not a number"
                 raise InvalidInputError(msg, field="order_no")
@@ -524,7 +524,7 @@ def seed_orders(emulator: ImwebEmulator, count: int) -> None:
     """*count* orders of one to three item orders in random statuses, some paid by Naver Pay or
     virtual account, some items with a buyer request, from the seeded RNG."""
     rng = emulator.core.rng
-    today = dt.datetime.now(KST).replace(microsecond=0)
+    today = dt.datetime.now(SEOUL).replace(microsecond=0)
     starts = [Status.PAID, Status.PREPARING, Status.SHIPPING, Status.DELIVERED]
     requests = {
         Status.PAID: "cancel.request",

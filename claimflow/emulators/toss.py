@@ -30,9 +30,8 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
-from .._params import KST
 from .._values import Applied, Claim
-from .._vocab import Action, Actor, ClaimType, Marketplace, Status
+from .._vocab import SEOUL, Action, Actor, ClaimType, Marketplace, Status
 from ..adapters.codecs import DecodedAction, TemplateMismatch, UnknownFieldsError
 from ..adapters.codecs import toss as codec
 from ..exceptions import ActionRefusedError, ClaimflowError
@@ -283,7 +282,7 @@ class TossEmulator(EmulatorControls):
                 (
                     r
                     for r in self.store.records()
-                    if since <= r.ordered_at.astimezone(KST).date() <= until
+                    if since <= r.ordered_at.astimezone(SEOUL).date() <= until
                 ),
                 key=lambda r: (r.ordered_at, r.op.id),
             )
@@ -485,7 +484,7 @@ def make_app(
 def seed_orders(emulator: TossEmulator, count: int) -> None:
     """*count* order products in random statuses, some with a buyer claim, from the seeded RNG."""
     rng = emulator.core.rng
-    today = dt.datetime.now(KST).replace(microsecond=0)
+    today = dt.datetime.now(SEOUL).replace(microsecond=0)
     starts = [Status.PAID, Status.PREPARING, Status.DELAYED, Status.SHIPPING, Status.DELIVERED]
     requests = {
         Status.PREPARING: ClaimType.CANCEL,

@@ -50,9 +50,8 @@ from starlette.routing import Route
 from uvicorn.protocols.http import h11_impl
 
 from .._engine import check
-from .._params import KST
 from .._values import Applied, CandidateItem, Claim, OrderProduct
-from .._vocab import Action, Actor, ClaimType, EffectKind, Marketplace, Status
+from .._vocab import SEOUL, Action, Actor, ClaimType, EffectKind, Marketplace, Status
 from ..adapters.codecs import TemplateMismatch
 from ..adapters.codecs.x2bee import (
     CLAIM_TYPE_CODES,
@@ -118,7 +117,7 @@ def _one(code: str, message: str, field: str, value: object, reason: str) -> _Fa
 
 
 def _now() -> str:
-    return dt.datetime.now(KST).isoformat(timespec="milliseconds")
+    return dt.datetime.now(SEOUL).isoformat(timespec="milliseconds")
 
 
 def _fail(e: _Fail) -> JSONResponse:
@@ -126,7 +125,7 @@ def _fail(e: _Fail) -> JSONResponse:
 
 
 def _naive(moment: dt.datetime) -> str:
-    return moment.astimezone(KST).replace(tzinfo=None).isoformat(timespec="seconds")
+    return moment.astimezone(SEOUL).replace(tzinfo=None).isoformat(timespec="seconds")
 
 
 @attrs.define
@@ -790,7 +789,7 @@ def seed_orders(emulator: X2beeEmulator, count: int) -> None:
     """*count* order products in random statuses, some with a buyer return or exchange request
     and a second item to change to, from the seeded RNG."""
     rng = emulator.core.rng
-    today = dt.datetime.now(KST).replace(microsecond=0)
+    today = dt.datetime.now(SEOUL).replace(microsecond=0)
     starts = [Status.PAID, Status.PREPARING, Status.SHIPPING, Status.DELIVERED]
     requests = {Status.SHIPPING: ClaimType.RETURN, Status.DELIVERED: ClaimType.EXCHANGE}
     for _ in range(count):

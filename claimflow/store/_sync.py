@@ -44,9 +44,8 @@ from typing import Any
 import attrs
 import sqlalchemy as sa
 
-from .._params import KST
 from .._values import Applied, HistoryEvent, OrderProduct
-from .._vocab import Actor, ClaimType, Marketplace, PaymentChannel, Status
+from .._vocab import SEOUL, Actor, ClaimType, Marketplace, PaymentChannel, Status
 from ..adapters import Adapter, ClaimQuery, OrderQuery, OrderRef, RemoteClaim, RemoteOrderProduct
 from ..adapters._commit import adopt, consistent, explain
 from ..adapters._money import line_money
@@ -496,8 +495,8 @@ def _toss_pass(
 def _day(at: dt.datetime) -> dt.date:
     """The marketplace's calendar day of *at* (KST), one day earlier for a time given in another
     zone, so that a window never starts after it whichever day the list files it under."""
-    day = at.astimezone(KST).date()
-    return day if at.utcoffset() == KST.utcoffset(None) else min(day, at.date())
+    day = at.astimezone(SEOUL).date()
+    return day if at.utcoffset() == SEOUL.utcoffset(None) else min(day, at.date())
 
 
 def _claim_order(c: RemoteClaim) -> tuple[bool, dt.datetime | None, str]:
@@ -608,7 +607,7 @@ def sync(
     """
     started = time.perf_counter()
     mp = adapter.spec.marketplace
-    today = dt.datetime.now(KST).date()
+    today = dt.datetime.now(SEOUL).date()
     until = until or today
     first = since or (today - dt.timedelta(days=lookback_days))
     stored = read_cursor(store, mp)

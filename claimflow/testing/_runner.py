@@ -20,9 +20,9 @@ import attrs
 
 from .._engine import allowed_actions, check, example_params
 from .._machine import COMPILED, state_key, state_name
-from .._params import KST, ImwebReasonCode, example
+from .._params import ImwebReasonCode, example
 from .._values import CandidateItem, OrderProduct
-from .._vocab import Action, Actor, FeePayer, Marketplace, Status
+from .._vocab import SEOUL, Action, Actor, FeePayer, Marketplace, Status
 from ._coverage import Coverage, CoverageReport, StatePath, Triple, offered_pairs, state_paths
 from ._oracle import (
     DisagreementError,
@@ -67,7 +67,7 @@ def random_params(rng: random.Random, op: OrderProduct, action: Action) -> dict[
     The same values :func:`claimflow.testing.params_for` draws (see docs/testing.md); a
     parameter this module does not know gets the engine's example value.
     """
-    today = dt.datetime.now(KST).date()
+    today = dt.datetime.now(SEOUL).date()
     makers: dict[str, Callable[[], object]] = {
         "reason": lambda: rng.choice(_TEXT),
         "detail_reason": lambda: rng.choice(_TEXT),

@@ -11,9 +11,9 @@ from hypothesis import strategies as st
 
 from .._engine import allowed_actions, apply, check, example_params
 from .._machine import COMPILED, StateKey, state_key
-from .._params import KST, ImwebReasonCode, example
+from .._params import ImwebReasonCode, example
 from .._values import CandidateItem, OrderProduct
-from .._vocab import Action, Actor, FeePayer, Marketplace, PaymentChannel, Status
+from .._vocab import SEOUL, Action, Actor, FeePayer, Marketplace, PaymentChannel, Status
 
 __all__ = [
     "Step",
@@ -73,7 +73,7 @@ _TRACKING = st.from_regex(r"[0-9]{4}-[0-9]{4}-[0-9]{4}", fullmatch=True)
 def params_for(op: OrderProduct, action: Action | str) -> st.SearchStrategy[dict[str, Any]]:
     """Valid parameters for *action* on *op*: every required one, some optional ones."""
     specs = {s.name: s for s in COMPILED[op.marketplace].param_specs.get(Action(action), ())}
-    today = dt.datetime.now(KST).date()
+    today = dt.datetime.now(SEOUL).date()
     values: dict[str, st.SearchStrategy[Any]] = {
         "reason": _TEXT,
         "detail_reason": _TEXT,

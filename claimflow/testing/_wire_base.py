@@ -18,9 +18,8 @@ from hypothesis import strategies as st
 
 from .._engine import allowed_actions
 from .._introspect import reachable_states
-from .._params import KST
 from .._values import Claim, OrderProduct
-from .._vocab import Action, Actor, ClaimStatus, ClaimType, Marketplace, Status
+from .._vocab import SEOUL, Action, Actor, ClaimStatus, ClaimType, Marketplace, Status
 from ..adapters import OrderRef, RemoteAction, StatusCode
 from ..adapters.codecs import imweb, toss, x2bee
 from ..exceptions import InvalidInputError
@@ -216,7 +215,7 @@ _IDS = st.integers(100_000, 9_000_000)
 
 def _iso(moment: dt.datetime, offset: bool) -> str:
     """A KST wall time as the marketplaces write it: naive, or with ``+09:00``."""
-    aware = moment.replace(tzinfo=KST)
+    aware = moment.replace(tzinfo=SEOUL)
     return (aware if offset else moment).isoformat(timespec="seconds")
 
 

@@ -12,9 +12,8 @@ from typing import Any
 import attrs
 from hypothesis import strategies as st
 
-from .._params import KST
 from .._values import OrderProduct
-from .._vocab import Action, PaymentChannel
+from .._vocab import SEOUL, Action, PaymentChannel
 from ..adapters import ActionResult, ItemResult, OrderRef, RemoteAction
 from ..adapters.codecs import imweb
 from ._wire_base import (
@@ -124,7 +123,7 @@ def _imweb_item_row(draw: st.DrawFn, order: _ImwebOrder, op: OrderProduct) -> di
         ),
         "parcel_code": None,
         "invoice_no": None,
-        "pay_time": int(order.ordered_at.replace(tzinfo=KST).timestamp()),
+        "pay_time": int(order.ordered_at.replace(tzinfo=SEOUL).timestamp()),
         "items": [
             {
                 "prod_no": op.item_id,
@@ -164,7 +163,7 @@ def _imweb_orders_page(draw: st.DrawFn, d: _Draws) -> WirePayload:
     rows = [
         {
             "order_no": order.order_no,
-            "order_time": int(order.ordered_at.replace(tzinfo=KST).timestamp()),
+            "order_time": int(order.ordered_at.replace(tzinfo=SEOUL).timestamp()),
             "orderer": {"name": "구매자", "call": "010-0000-0000"},
             "payment": {
                 "pay_type": order.pay_type,

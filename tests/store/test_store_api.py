@@ -90,9 +90,7 @@ class TestOrderProducts:
         )  # fmt: skip
         store.put(op)
         assert op == store.get("OP-1")
-        applied = store.apply_local(
-            "OP-1", "return.request", "BUYER", **REASON, fee_payer="USER"
-        )
+        applied = store.apply_local("OP-1", "return.request", "BUYER", **REASON, fee_payer="USER")
         assert applied.order_product == store.get("OP-1")
         [event] = store.history("OP-1")
         assert applied.event == event

@@ -13,7 +13,7 @@ import pytest
 import sqlalchemy as sa
 
 import claimflow as cf
-from claimflow._params import KST
+from claimflow._vocab import SEOUL
 from claimflow.adapters import ClaimQuery, Client, OrderRef, RemoteClaim, RetryPolicy
 from claimflow.adapters._commit import consistent
 from claimflow.emulators.imweb import ImwebEmulator
@@ -167,7 +167,7 @@ class TestToss:
                 report = sync(restarted, adapter)
 
         [requested_at] = old.claim_times.values()
-        assert requested_at.astimezone(KST).date() >= dt.date.fromisoformat(cursor["claims_from"])
+        assert requested_at.astimezone(SEOUL).date() >= dt.date.fromisoformat(cursor["claims_from"])
         assert (1, 1) == (report.changed, report.events)
         assert cf.Status.RETURN_COLLECTING == store.get(old.op.id).status
 

@@ -19,9 +19,8 @@ from typing import Any, cast
 
 import attrs
 
-from ..._params import KST
 from ..._values import OrderProduct
-from ..._vocab import Action, ClaimStatus, ClaimType, Marketplace, PaymentChannel, Status
+from ..._vocab import SEOUL, Action, ClaimStatus, ClaimType, Marketplace, PaymentChannel, Status
 from ...exceptions import (
     AuthenticationError,
     InvalidInputError,
@@ -658,7 +657,7 @@ def _unix(obj: Mapping[str, Any], key: str, where: str) -> dt.datetime | None:
     value = wire_opt_int(obj, key, where)  # unix seconds [client]
     if value is not None:  # a datetime holds years 1..9999 only
         value = _boundary.wire_int(value, f"{where}.{key}", 0, 253_402_214_400)
-    return None if value is None else dt.datetime.fromtimestamp(value, KST)
+    return None if value is None else dt.datetime.fromtimestamp(value, SEOUL)
 
 
 def _order(row: object, where: str, channel: PaymentChannel | None = None) -> _Order:
@@ -792,10 +791,10 @@ def _date_filter(since: dt.date | None, until: dt.date | None) -> list[tuple[str
     """``order_date_from``/``order_date_to`` in unix seconds, days in KST [client]."""
     out = []
     if since is not None:
-        start = dt.datetime.combine(since, dt.time(), KST)
+        start = dt.datetime.combine(since, dt.time(), SEOUL)
         out.append(("order_date_from", str(int(start.timestamp()))))
     if until is not None:
-        end = dt.datetime.combine(until + dt.timedelta(days=1), dt.time(), KST)
+        end = dt.datetime.combine(until + dt.timedelta(days=1), dt.time(), SEOUL)
         out.append(("order_date_to", str(int(end.timestamp()) - 1)))
     return out
 

@@ -19,9 +19,8 @@ from typing import Any
 
 import attrs
 
-from ..._params import KST
 from ..._values import Claim, OrderProduct
-from ..._vocab import Action, ClaimStatus, ClaimType, Marketplace, Status
+from ..._vocab import SEOUL, Action, ClaimStatus, ClaimType, Marketplace, Status
 from ...exceptions import (
     AuthenticationError,
     InvalidInputError,
@@ -444,7 +443,7 @@ def _claim(item: object, where: str) -> RemoteClaim:
         is_open=(claim_type, wire_status) in _OPEN,
         order_product_id=wire_str(order, "orderProductId", f"{where}.order"),
         order_id=wire_opt_str(order, "id", f"{where}.order"),
-        requested_at=wire_opt_datetime(item, "requestedDt", where, tz=KST),
+        requested_at=wire_opt_datetime(item, "requestedDt", where, tz=SEOUL),
         reason=wire_opt_str(item, "requestReason", where),
         money=_money(item, MONEY_FIELDS["claim"], where),
         fee_payer=wire_opt_str(item, "requestDeliveryPenaltyCharger", where),
@@ -525,7 +524,7 @@ def _order_row(row: object, where: str) -> RemoteOrderProduct:
         wire_status=code,
         status=status_code.status,
         order_id=wire_str(row, "orderId", where),
-        ordered_at=wire_opt_datetime(row, "orderedAt", where, tz=KST),  # [client, §5.1]
+        ordered_at=wire_opt_datetime(row, "orderedAt", where, tz=SEOUL),  # [client, §5.1]
         item_id=wire_opt_str(row, "productId", where),  # [inferred] field
         name=wire_opt_str(row, "productName", where),
         unit_price=wire_opt_int(row, "price", where),
@@ -538,8 +537,8 @@ def _order_row(row: object, where: str) -> RemoteOrderProduct:
 
 def _deadline(row: Mapping[str, Any], where: str) -> dt.date | None:
     """``shippingDeadlineAt`` [client, §5.1] (Asia/Seoul, the end of the day) as its day."""
-    at = wire_opt_datetime(row, "shippingDeadlineAt", where, tz=KST)
-    return at.astimezone(KST).date() if at is not None else None
+    at = wire_opt_datetime(row, "shippingDeadlineAt", where, tz=SEOUL)
+    return at.astimezone(SEOUL).date() if at is not None else None
 
 
 def _one_row(payload: object) -> RemoteOrderProduct:
@@ -573,7 +572,7 @@ def _orders_query(query: OrderQuery, cursor: str | None) -> list[tuple[str, str]
 
 
 def _locate(ref: OrderRef) -> OrderQuery:
-    day = ref.ordered_on or dt.datetime.now(KST).date()
+    day = ref.ordered_on or dt.datetime.now(SEOUL).date()
     return OrderQuery(since=day, until=day)
 
 
@@ -700,7 +699,7 @@ def encode_fail(code: str, reason: str) -> dict[str, object]:
 
 def _naive(moment: dt.datetime) -> str:
     """Toss's local date-times: KST without an offset [client, captured ``requestedDt``]."""
-    return moment.astimezone(KST).replace(tzinfo=None).isoformat(timespec="seconds")
+    return moment.astimezone(SEOUL).replace(tzinfo=None).isoformat(timespec="seconds")
 
 
 def encode_order_row(

@@ -17,9 +17,8 @@ from typing import Any, TypeVar
 
 import attrs
 
-from ..._params import KST
 from ..._values import CandidateItem
-from ..._vocab import Action, ClaimStatus, ClaimType, Marketplace, Status
+from ..._vocab import SEOUL, Action, ClaimStatus, ClaimType, Marketplace, Status
 from ...exceptions import (
     AuthenticationError,
     InvalidInputError,
@@ -643,7 +642,7 @@ def _claim(item: object, where: str, order_id: str, op_id: str) -> RemoteClaim:
         is_open=status in _OPEN,
         order_product_id=op_id,
         order_id=order_id,
-        requested_at=wire_opt_datetime(item, "claimReqDtm", where, tz=KST),
+        requested_at=wire_opt_datetime(item, "claimReqDtm", where, tz=SEOUL),
         reason=wire_opt_str(item, "claimRsnCont", where),
     )
 
@@ -665,7 +664,7 @@ def parse_details(payload: object) -> RemoteOrderProduct:
         wire_status=code,
         status=status_code.status,
         order_id=order_id,
-        ordered_at=wire_opt_datetime(obj, "ordDtm", tz=KST),
+        ordered_at=wire_opt_datetime(obj, "ordDtm", tz=SEOUL),
         item_id=wire_opt_str(obj, "itmNo"),
         name=wire_opt_str(obj, "goodsNm"),
         unit_price=wire_opt_int(obj, "salePrc"),
