@@ -32,7 +32,7 @@ import attrs
 
 from ._engine import allowed_actions, apply, check, example_params, refused_actions
 from ._korean import attach
-from ._machine import COMPILED, RuleTransition, StateKey, state_name
+from ._machine import COMPILED, RuleTransition, StateKey, claim_after, state_name
 from ._rules import DEFINITIONS, Target
 from ._values import OrderProduct, Reason
 from ._vocab import Action, Actor, ClaimStatus, ClaimType, Marketplace, Status, Tag
@@ -295,7 +295,7 @@ def extract(marketplace: Marketplace | str, definition: str) -> Graph:
                     guards=tuple(g.when for g in r.guards),
                     required_params=tuple(p.name for p in r.params if p.required),
                     effects=tuple(e.value for e in r.effects),
-                    claim_after=_claim_after(src, dst, r.claim_type, r.claim_status),
+                    claim_after=claim_after(r, src).label(),
                     to_origin=r.to is Target.ORIGIN,
                     note=r.note,
                 )
@@ -312,17 +312,6 @@ def extract(marketplace: Marketplace | str, definition: str) -> Graph:
 def _rule_key(rule_id: str) -> tuple[str, int]:
     m = re.search(r"(\d+)$", rule_id)
     return (rule_id.rstrip("0123456789"), int(m.group(1)) if m else 0)
-
-
-def _claim_after(
-    src: StateKey, dst: StateKey, created: ClaimType | None, closed_as: ClaimStatus | None
-) -> str:
-    if dst[1] is not None:
-        return f"{dst[1]} {dst[2]}"
-    ctype = src[1] or created  # a claim closed now, or one recorded closed at once (x2bee)
-    if ctype is not None and closed_as is not None:
-        return f"{ctype} {closed_as} (closed)"
-    return ""
 
 
 def definitions(marketplace: Marketplace | str) -> tuple[str, ...]:

@@ -41,7 +41,6 @@ from ._vocab import (
     Action,
     Actor,
     ClaimStatus,
-    ClaimType,
     EffectKind,
     FeePayer,
     Marketplace,
@@ -452,16 +451,6 @@ def _allowed(
 ) -> Decision:
     rule = step.rule
     dest = step.dest
-    ctype: ClaimType | None
-    cstatus: ClaimStatus | None
-    if dest[1] is not None:
-        ctype, cstatus = dest[1], dest[2]
-    elif rule.outcome is Outcome.CREATE_CLOSED:
-        ctype, cstatus = rule.claim_type, rule.claim_status
-    elif rule.outcome is Outcome.CLOSE and op.open_claim is not None:
-        ctype, cstatus = op.open_claim.type, rule.claim_status
-    else:
-        ctype, cstatus = None, None
     reasons = step.allowed_because
     q: Quote | None = None
     effects: tuple[Effect, ...] = ()
@@ -479,8 +468,8 @@ def _allowed(
         op.status,
         reasons,
         to_status=dest[0],
-        claim_type=ctype,
-        claim_status=cstatus,
+        claim_type=step.claim.type,
+        claim_status=step.claim.status,
         effects=effects,
         rule_id=rule.id,
         params=values,
@@ -744,8 +733,17 @@ def _commit(
     o = rule.outcome
     claim: Claim | None
     open_claim: Claim | None
-    if o is Outcome.NONE:
+    after = step.claim  # the one reading of the rule's outcome for the claim (_machine)
+    if after.type is None:
         claim = open_claim = None
+    elif after.closed:  # closed now, or recorded closed at once (x2bee's storefront cancel)
+        assert after.status is not None
+        if old is not None:
+            claim = attrs.evolve(old, status=after.status, held_from=None)
+        else:
+            claim = Claim(new_id, after.type, after.status, op.status, reason_s, values)
+        closed = (*closed, claim)
+        open_claim = None
     elif o in (Outcome.CREATE, Outcome.CONVERT):
         assert ctype is not None and cstatus is not None and origin is not None
         delivery = _claim_delivery(values)
@@ -756,16 +754,6 @@ def _commit(
         claim = open_claim = Claim(new_id, ctype, cstatus, origin, reason_s, values)
         if delivery is not None:
             claim = open_claim = attrs.evolve(claim, delivery=delivery)
-    elif o is Outcome.CREATE_CLOSED:
-        assert rule.claim_type is not None and rule.claim_status is not None
-        claim = Claim(new_id, rule.claim_type, rule.claim_status, op.status, reason_s, values)
-        closed = (*closed, claim)
-        open_claim = None
-    elif o is Outcome.CLOSE:
-        assert old is not None and rule.claim_status is not None
-        claim = attrs.evolve(old, status=rule.claim_status, held_from=None)
-        closed = (*closed, claim)
-        open_claim = None
     else:  # MOVE, HOLD, RELEASE, RETARGET_ORIGIN: the open claim takes the destination's fields
         assert old is not None and cstatus is not None and origin is not None
         claim = open_claim = attrs.evolve(old, status=cstatus, origin_status=origin, held_from=held)

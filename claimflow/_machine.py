@@ -107,6 +107,43 @@ def target(rule: Rule, key: StateKey) -> StateKey:
     return (to, ctype, cstatus, to if ctype is not None else None, held)
 
 
+@attrs.frozen
+class ClaimAfter:
+    """What a rule does to the claim, from one state: the claim concerned, its status after the
+    step, and whether the step closes it (a claim closed now, or one recorded closed at once as
+    x2bee's storefront cancel). ``type`` is None when no claim is concerned.
+
+    The one reading of a rule's :class:`Outcome` for the claim: the engine's decision, its commit
+    and the diagrams' edge labels all take it from here.
+    """
+
+    type: ClaimType | None
+    status: ClaimStatus | None
+    closed: bool
+
+    def label(self) -> str:
+        """``RETURN REQUESTED``, ``CANCEL COMPLETED (closed)``, or ``""`` without a claim."""
+        if self.type is None:
+            return ""
+        return f"{self.type} {self.status}" + (" (closed)" if self.closed else "")
+
+
+_NO_CLAIM = ClaimAfter(None, None, False)
+
+
+def claim_after(rule: Rule, key: StateKey) -> ClaimAfter:
+    """What *rule* does to the claim of an order product in state *key* (:class:`ClaimAfter`)."""
+    dest = target(rule, key)
+    if dest[1] is not None:
+        return ClaimAfter(dest[1], dest[2], False)
+    o = rule.outcome
+    if o is Outcome.CREATE_CLOSED and rule.claim_type is not None:
+        return ClaimAfter(rule.claim_type, rule.claim_status, True)
+    if o is Outcome.CLOSE and key[1] is not None:
+        return ClaimAfter(key[1], rule.claim_status, True)
+    return _NO_CLAIM
+
+
 # --- the guards, as transitions conditions (send_event=True: they receive the EventData) ------
 
 
@@ -231,6 +268,7 @@ class Step:
 
     rule: Rule
     dest: StateKey
+    claim: ClaimAfter  # what the step does to the claim (claim_after from its source state)
     actors: frozenset[Actor]
     guards: tuple[Guard, ...]
     params: tuple[_params.ParamSpec, ...]
@@ -268,7 +306,7 @@ class Compiled:
                 for source, transitions in event.transitions.items():
                     for t in transitions:
                         assert isinstance(t, RuleTransition) and t.dest is not None
-                        table[(keys[source], action)].append(_step(t, keys[t.dest]))
+                        table[(keys[source], action)].append(_step(t, keys[source], keys[t.dest]))
         by_state: dict[StateKey, list[tuple[Action, tuple[Step, ...]]]] = defaultdict(list)
         for (key, action), steps in table.items():
             by_state[key].append((action, tuple(steps)))
@@ -310,7 +348,7 @@ def _for_actor(
     return tuple(out)
 
 
-def _step(t: RuleTransition, dest: StateKey) -> Step:
+def _step(t: RuleTransition, source: StateKey, dest: StateKey) -> Step:
     actors: frozenset[Actor] = frozenset()
     guards: list[Guard] = []
     params: tuple[_params.ParamSpec, ...] = ()
@@ -348,7 +386,15 @@ def _step(t: RuleTransition, dest: StateKey) -> Step:
         )
     names = frozenset(p.name for p in params)
     return Step(
-        r, dest, actors, tuple(guards), params, allowed_because, names, (r.id, r.source, r.tag)
+        r,
+        dest,
+        claim_after(r, source),
+        actors,
+        tuple(guards),
+        params,
+        allowed_because,
+        names,
+        (r.id, r.source, r.tag),
     )
 
 

@@ -210,3 +210,63 @@ class TestRulesAreTransitions:
             if state_name(target(t.rule, key)) != t.dest:
                 wrong.append((name, t.rule.id, t.source, t.dest))
         assert [] == wrong
+
+
+class TestClaimAfter:
+    """``_machine.claim_after``: the one reading of a rule's outcome for the claim."""
+
+    @staticmethod
+    def _step(mp: cf.Marketplace, status: cf.Status, action: cf.Action) -> Any:
+        from claimflow._machine import COMPILED  # noqa: PLC0415
+
+        key = state_key(cf.OrderProduct("op", mp, status, "SKU-1", 10_000))
+        (step, *_) = COMPILED[mp].table[(key, action)]
+        return step
+
+    def test_a_request_opens_a_claim(self):
+        """A buyer's return request leaves an open RETURN claim in REQUESTED, not closed."""
+        step = self._step(cf.Marketplace.TOSS, cf.Status.DELIVERED, cf.Action.RETURN_REQUEST)
+        assert (cf.ClaimType.RETURN, cf.ClaimStatus.REQUESTED, False) == (
+            step.claim.type,
+            step.claim.status,
+            step.claim.closed,
+        )
+        assert "RETURN REQUESTED" == step.claim.label()
+
+    def test_a_claim_recorded_closed_at_once(self):
+        """x2bee's storefront cancel (X1) leaves no open claim but records a closed CANCEL."""
+        step = self._step(cf.Marketplace.X2BEE, cf.Status.PAID, cf.Action.CANCEL_REQUEST)
+        assert step.dest[1] is None
+        assert (cf.ClaimType.CANCEL, True) == (step.claim.type, step.claim.closed)
+        assert step.claim.label().endswith("(closed)")
+
+    def test_no_claim_concerned(self):
+        """A fulfilment step (prepare) concerns no claim: an empty label."""
+        step = self._step(cf.Marketplace.TOSS, cf.Status.PAID, cf.Action.ORDER_PREPARE)
+        assert (None, None, False, "") == (
+            step.claim.type,
+            step.claim.status,
+            step.claim.closed,
+            step.claim.label(),
+        )
+
+    @pytest.mark.parametrize("mp", list(cf.Marketplace))
+    def test_the_engine_reports_what_the_step_does(self, mp, action_params):
+        """For every allowed action from every paid-without-claim state, the decision's claim
+        type/status are the step's ``claim_after``."""
+        from claimflow._machine import COMPILED  # noqa: PLC0415
+
+        seen = 0
+        for (key, action), steps in COMPILED[mp].table.items():
+            if key[1] is not None:
+                continue
+            op = cf.OrderProduct("op", mp, key[0], "SKU-1", 10_000)
+            for actor in cf.Actor:
+                d = cf.check(op, action, actor, **action_params.example(op, action))
+                if d.allowed and d.rule_id == steps[0].rule.id:
+                    assert (steps[0].claim.type, steps[0].claim.status) == (
+                        d.claim_type,
+                        d.claim_status,
+                    )
+                    seen += 1
+        assert seen > 0
