@@ -639,7 +639,7 @@ def _why_not(  # noqa: PLR0917 - positional so that lru_cache keys stay cheap
             TERMINAL,
             attach(f"{status.label}({status})", "은/는")
             + " 종료 상태라 더 이상 처리할 수 없습니다.",
-            f"{status} ({status.label}) is terminal: no action is possible.",
+            f"{status} is terminal: no action is possible.",
         )
     if cstatus is ClaimStatus.HELD:
         return reason(
@@ -683,8 +683,8 @@ def _why_not(  # noqa: PLR0917 - positional so that lru_cache keys stay cheap
         f"{attach(who_ko, '은/는')} {', '.join(s.label for s in allowed_in)} 상태에서만 "
         f"{action.label}할 수 "
         f"있습니다. 이 주문상품은 {status.label}입니다.",
-        f"{who} may {action} only in {', '.join(s.label for s in allowed_in)}; "
-        f"this order product is {status.label} ({status}).",
+        f"{who} may {action} only in {', '.join(s.value for s in allowed_in)}; "
+        f"this order product is {status}.",
     )
 
 

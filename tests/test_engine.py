@@ -506,7 +506,8 @@ class TestRefusedActions:
     @pytest.mark.parametrize("op", sample_states())
     @pytest.mark.parametrize("actor", ["BUYER", "SELLER", "SYSTEM"])
     def test_every_refusal_explains_itself(self, op: cf.OrderProduct, actor: str) -> None:
-        """Each refused action has at least one reason, with a Korean and an English message."""
+        """Each refused action has at least one reason, with a Korean and an English message; the
+        English one names statuses by their codes, never in Korean."""
         refused = cf.refused_actions(op, actor)
 
         assert [] == [action for action, reasons in refused.items() if not reasons]
@@ -514,7 +515,10 @@ class TestRefusedActions:
             (action, r.code)
             for action, reasons in refused.items()
             for r in reasons
-            if not HANGUL.search(r.message_ko) or not r.message_en.strip() or not r.code
+            if not HANGUL.search(r.message_ko)
+            or not r.message_en.strip()
+            or HANGUL.search(r.message_en)
+            or not r.code
         ]
         assert [] == bad
 
