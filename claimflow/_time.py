@@ -307,12 +307,23 @@ class DeadlineKind(StrEnum):
         """The Korean name operators see."""
         return _KIND_LABELS[self]
 
+    @property
+    def label_en(self) -> str:
+        """The English name (``SHIPPING`` is a ship-by deadline, not the status 배송중)."""
+        return _KIND_LABELS_EN[self]
+
 
 _KIND_LABELS = {
     DeadlineKind.AUTO_APPROVAL: "취소 요청 자동 승인",
     DeadlineKind.AUTO_CONFIRMATION: "자동 구매확정",
     DeadlineKind.SHIPPING: "발송 기한",
     DeadlineKind.UNTOUCHED_CLAIM: "클레임 처리 기한",
+}
+_KIND_LABELS_EN = {
+    DeadlineKind.AUTO_APPROVAL: "cancel request auto-approval",
+    DeadlineKind.AUTO_CONFIRMATION: "automatic purchase confirmation",
+    DeadlineKind.SHIPPING: "ship-by deadline",
+    DeadlineKind.UNTOUCHED_CLAIM: "claim handling deadline",
 }
 
 

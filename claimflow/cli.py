@@ -820,7 +820,7 @@ def _deadline_text(d: Any, ko: bool) -> str:
         if d.overdue and d.system_action is not None:
             return text + " · 기한 지남: 이미 처리되었을 수 있으니 마켓의 상태를 확인하세요"
         return text + (" · 기한 지남" if d.overdue else "")
-    text = f"{mark} by end of {d.last_day.isoformat()} · {d.kind} ({d.rule_id})"
+    text = f"{mark} by end of {d.last_day.isoformat()} · {d.kind.label_en} ({d.rule_id})"
     if d.system_action is not None:
         text += f" · then Toss does {d.system_action}"
     if d.penalty_points:

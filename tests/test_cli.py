@@ -455,9 +455,9 @@ class TestDue:
         later = "2026-03-06T10:00:00+09:00"
         code, out = _due(tmp_path, capsys, [CANCEL_ASKED], "--now", later, "--lang", "en")
         assert 1 == code
-        d4 = "  ! by end of 2026-03-05 · UNTOUCHED_CLAIM (D4) · missing it costs 3 penalty points"
+        d4 = "  ! by end of 2026-03-05 · claim handling deadline (D4) · missing it costs 3 penalty points"
         assert f"{d4} · OVERDUE\n" in out
-        assert "  - by end of 2026-03-11 · AUTO_APPROVAL (D1)" in out
+        assert "  - by end of 2026-03-11 · cancel request auto-approval (D1)" in out
 
     def test_shop_holidays_and_preparation_days_move_the_deadline(
         self, tmp_path: Path, capsys: pytest.CaptureFixture[str]
