@@ -47,7 +47,7 @@ from .exceptions import InvalidInputError, MissingExtraError
 if TYPE_CHECKING:
     from cattrs.preconf.json import JsonConverter
 
-__all__ = ["dumps", "from_json", "loads", "make_converter", "to_json"]
+__all__ = ["dumps", "from_json", "loads", "make_converter", "params_json", "to_json"]
 
 T = TypeVar("T")
 
@@ -68,8 +68,10 @@ def _plain(value: object) -> object:
     return value
 
 
-def _unstructure_params(params: Params) -> dict[str, object]:
+def params_json(params: Params) -> dict[str, object]:
+    """Action parameters as a JSON object ``{name: value}`` (the form ``Decision.params`` takes)."""
     return {name: _plain(value) for name, value in params}
+
 
 
 def _structure_params(value: object, _: object) -> Params:
@@ -129,7 +131,7 @@ def make_converter() -> JsonConverter:
     for enum in _ENUMS:
         conv.register_structure_hook(enum, _enum_value)
     # Params is a tuple alias, not a class: match it by equality
-    conv.register_unstructure_hook_func(lambda t: t == Params, _unstructure_params)
+    conv.register_unstructure_hook_func(lambda t: t == Params, params_json)
     conv.register_structure_hook_func(lambda t: t == Params, _structure_params)
     return conv
 

@@ -468,16 +468,19 @@ def _run_check(_parser: argparse.ArgumentParser, args: argparse.Namespace) -> in
 
     op = _read_order(args)
     action = _action(op.marketplace, args.action)
+    params = _params(op, action, args.param)
     with _as_of(args):
-        decision = check(op, action, args.actor, **_params(op, action, args.param))
+        decision = check(op, action, args.actor, **params)
     if args.json:
-        from ._json import to_json  # noqa: PLC0415
+        from ._json import params_json, to_json  # noqa: PLC0415
 
         _print_json(
             {
                 "schema": "claimflow.check",
                 "version": JSON_SCHEMA_VERSION,
                 "order_product": to_json(op),
+                # what was asked: a refused decision keeps no parameters of its own
+                "params": params_json(tuple(params.items())),
                 "decision": to_json(decision),
             }
         )

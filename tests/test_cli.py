@@ -178,7 +178,7 @@ class TestCheck:
         ]
         assert 0 == main(argv)
         data = _json_out(capsys)
-        assert ["schema", "version", "order_product", "decision"] == list(data)
+        assert ["schema", "version", "order_product", "params", "decision"] == list(data)
         assert ("claimflow.check", 1) == (data["schema"], data["version"])
         decision = data["decision"]
         assert isinstance(decision, dict)
@@ -188,6 +188,22 @@ class TestCheck:
             decision["rule_id"],
         )
         assert {"reason": "변심"} == decision["params"]
+
+    def test_json_of_a_refusal_names_the_parameters_asked(
+        self, capsys: pytest.CaptureFixture[str]
+    ) -> None:
+        """A refused check --json still says which parameters were asked (the decision keeps
+        none)."""
+        argv = ["check", "toss", "cancel.request", "--actor", "BUYER", "--status", "DELIVERED"]
+        assert 1 == main([*argv, "--param", "reason=변심", "--json"])
+        data = _json_out(capsys)
+        decision = data["decision"]
+        assert isinstance(decision, dict)
+        assert (False, {"reason": "변심"}, {}) == (
+            decision["allowed"],
+            data["params"],
+            decision["params"],
+        )
 
     def test_json_decision_reads_back(self, capsys: pytest.CaptureFixture[str]) -> None:
         """The JSON decision converts back to the same Decision through claimflow._json."""
@@ -455,7 +471,10 @@ class TestDue:
         later = "2026-03-06T10:00:00+09:00"
         code, out = _due(tmp_path, capsys, [CANCEL_ASKED], "--now", later, "--lang", "en")
         assert 1 == code
-        d4 = "  ! by end of 2026-03-05 · claim handling deadline (D4) · missing it costs 3 penalty points"
+        d4 = (
+            "  ! by end of 2026-03-05 · claim handling deadline (D4)"
+            " · missing it costs 3 penalty points"
+        )
         assert f"{d4} · OVERDUE\n" in out
         assert "  - by end of 2026-03-11 · cancel request auto-approval (D1)" in out
 
