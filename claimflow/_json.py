@@ -73,7 +73,6 @@ def params_json(params: Params) -> dict[str, object]:
     return {name: _plain(value) for name, value in params}
 
 
-
 def _structure_params(value: object, _: object) -> Params:
     if not isinstance(value, dict):
         msg = f"params: expected an object {{name: value}}, got {value!r}"
