@@ -36,6 +36,7 @@ from claimflow.adapters import (
     RetryPolicy,
     apply_remote,
     apply_remote_async,
+    check_base_url,
     reconcile,
     reconcile_async,
 )
@@ -135,7 +136,8 @@ class AdapterContract:
         assert s.op.version + 1 == synced.order_product.version
 
     def test_a_buyer_request_has_no_seller_call(self, emulator: Any, adapter: Client) -> None:
-        """A buyer's request through the seller adapter is refused before anything is sent."""
+        """A buyer's request through the seller adapter is refused before anything is sent: the
+        marketplace documents no seller call for it."""
         s = self.kit.start(emulator, "DELIVERED")
 
         with pytest.raises(cf.NotSupportedError) as e:
@@ -143,7 +145,8 @@ class AdapterContract:
                 adapter, s.op, "return.request", "BUYER", ref=s.ref, **self.kit.buyer_params
             )
 
-        assert (self.kit.marketplace, cf.Action.RETURN_REQUEST) == (
+        assert (False, self.kit.marketplace, cf.Action.RETURN_REQUEST) == (
+            e.value.documented,
             e.value.marketplace,
             e.value.action,
         )
@@ -660,6 +663,14 @@ class TestShared:
             cf.TransportError("x", marketplace=mp, retryable=False),
         ):
             assert policy.should_retry(error) is False
+
+    def test_base_url_needs_https_except_loopback(self) -> None:
+        """check_base_url keeps https URLs (without the trailing slash) and plain http only on
+        127.0.0.1 / localhost."""
+        assert "https://shopping-fep.toss.im" == check_base_url("https://shopping-fep.toss.im/")
+        assert "http://127.0.0.1:8080" == check_base_url("http://127.0.0.1:8080")
+        with pytest.raises(cf.InvalidInputError):
+            check_base_url("http://shopping-fep.toss.im")
 
     def test_remote_action_names_its_values(self) -> None:
         """RemoteAction accepts strings for marketplace and action and checks them."""
