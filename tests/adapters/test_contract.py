@@ -539,6 +539,11 @@ class IssuedTokenContract(AdapterContract):
         assert 2 == emulator.core.tokens_issued - before
         assert 2 == len(self.kit.api_requests(emulator))
 
+    def test_the_auth_shows_its_token_masked(self, emulator: Any, adapter: Client) -> None:
+        """Once it holds a token, the token ``httpx.Auth`` shows it only as ``***``."""
+        adapter.read(self.kit.start(emulator, "PAID").ref)
+        assert "Secret('***')" in _auth_repr(adapter)
+
     def test_mock_token_never_shown(self) -> None:
         """A token the marketplace handed out shows neither in the adapter's repr nor in an
         error of a write answered 5xx."""
