@@ -38,7 +38,7 @@ X2BEE_TOKEN = "x2bee-jwt-s3cr3t-never-shown"
 MOCK_TOKEN = "mock-t0ken-never-shown"
 
 #: fast retries for tests: small waits, few attempts
-FAST = RetryPolicy(attempts=3, timeout=5.0, wait_initial=0.01, wait_max=0.02, wait_jitter=0.0)
+FAST = RetryPolicy(attempts=3, timeout=5.0, wait_initial=0.001, wait_max=0.002, wait_jitter=0.0)
 #: the request timeout of the adapters the fixtures make
 TIMEOUT = 5.0
 

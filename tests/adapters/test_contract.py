@@ -25,7 +25,6 @@ import pytest
 import stamina
 
 import claimflow as cf
-from claimflow._vocab import SEOUL
 from claimflow.adapters import (
     ClaimQuery,
     Client,
@@ -43,6 +42,8 @@ from claimflow.adapters import (
 from claimflow.emulators import Fault, Faults, RunningServer
 
 from .kits import FAST, IMWEB, MOCK_TOKEN, TOSS, X2BEE, Handler, Kit, Setup
+
+KST = dt.timezone(dt.timedelta(hours=9), "KST")
 
 
 def _auth_repr(adapter: Any) -> str:
@@ -152,7 +153,7 @@ class AdapterContract:
         )
         assert [] == self.kit.writes(emulator)
 
-    def test_an_action_without_a_call_sends_nothing(self) -> None:
+    def test_an_action_without_a_documented_call_sends_nothing(self) -> None:
         """An action the marketplace has no call for is NotSupportedError naming it; nothing is
         sent."""
         handler, seen = self._counting([httpx.Response(500)])
@@ -277,7 +278,7 @@ class AdapterContract:
         assert writes + 3 == len(self.kit.writes(emulator))
         assert [s.op.unit_price] == emulator.store.refunds(s.op.id)
 
-    def test_rate_limit_answer_is_retried(self) -> None:
+    def test_a_rate_limit_is_retried_then_the_call_succeeds(self) -> None:
         """The marketplace's own rate-limit answer (not the emulator's) is retried; the write
         then goes through once."""
         answers: list[httpx.Response] = []
@@ -594,7 +595,7 @@ class TestTossContract(IssuedTokenContract, ListingContract):
     kit = TOSS
     unsupported = "exchange.change_invoice"
     stale_code = "INVALID_REQUEST"
-    listing_day = dt.datetime(2022, 6, 1, 10, tzinfo=SEOUL)
+    listing_day = dt.datetime(2022, 6, 1, 10, tzinfo=KST)
 
     def mock_write(self) -> RemoteAction:
         return RemoteAction("toss", "return.approve", "OP1", claim_id="C1")
@@ -615,7 +616,7 @@ class TestImwebContract(IssuedTokenContract, ListingContract):
     kit = IMWEB
     unsupported = "order.prepare"
     stale_code = "ITEM_FAILED"
-    listing_day = dt.datetime(2022, 6, 2, 10, tzinfo=SEOUL)
+    listing_day = dt.datetime(2022, 6, 2, 10, tzinfo=KST)
 
     def mock_write(self) -> RemoteAction:
         return RemoteAction("imweb", "return.approve", "1:11", order_id="1")
