@@ -61,6 +61,8 @@ class Kit:
     refused_text: ClassVar[str]
     #: API requests sent before refused credentials are known (a token endpoint refuses first)
     requests_before_refusal: ClassVar[int] = 0
+    #: whether the marketplace issues access tokens (then re-issued once when refused)
+    issues_tokens: ClassVar[bool] = True
     #: plain-http URLs the factory refuses: keyword → the field the error names
     insecure: ClassVar[dict[str, str]]
 
@@ -304,6 +306,7 @@ class X2beeKit(Kit):
     buyer_params: ClassVar[dict[str, object]] = {"reason": "단순 변심"}
     refused_text = "HTTP 401"
     requests_before_refusal = 1
+    issues_tokens = False
     insecure: ClassVar[dict[str, str]] = {"bo_url": "http://api-bo.x2bee.com/api/bo"}
     #: the paths of the reads x2bee sends as POST
     read_paths = frozenset(f"/api/{r.host}{r.path}" for r in x2bee_adapter.READS.values())

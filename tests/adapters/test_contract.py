@@ -210,6 +210,20 @@ class AdapterContract:
         assert [] == [t for t in (secret, *self.kit.secrets(emulator)) if t in str(e.value)]
         assert self.kit.requests_before_refusal == len(self.kit.api_requests(emulator))
 
+    def test_http_401_is_an_authentication_error(self) -> None:
+        """HTTP 401 (a gateway page, no envelope) on every answer is AuthenticationError naming
+        the marketplace: after one re-issued token where the marketplace issues them, at once
+        where the caller brings the token; the token never shows."""
+        handler, seen = self._counting([httpx.Response(401, content=b"<html>401</html>")])
+        write = self.mock_write()
+        with self.kit.mock(handler) as adapter, pytest.raises(cf.AuthenticationError) as e:
+            adapter.read(OrderRef(write.order_product_id, write.order_id))
+        assert (self.kit.marketplace, 2 if self.kit.issues_tokens else 1) == (
+            e.value.marketplace,
+            len(seen),
+        )
+        assert MOCK_TOKEN not in str(e.value)
+
     def test_plain_http_only_on_loopback(self, server: RunningServer) -> None:
         """A plain-http URL is refused, naming it, except on 127.0.0.1 / localhost."""
         for option, url in self.kit.insecure.items():
@@ -229,7 +243,7 @@ class AdapterContract:
         texts: list[str] = []
         with self.kit.make_sync(server) as adapter:
             s = self.kit.requested(emulator, adapter, "DELIVERED", "return.request")
-            if isinstance(self, IssuedTokenContract):
+            if self.kit.issues_tokens:
                 emulator.expire_tokens()
             approved = apply_remote(adapter, s.op, "return.approve", "SELLER", ref=s.ref)
             texts += [repr(adapter), _auth_repr(adapter), repr(adapter._http.headers)]
