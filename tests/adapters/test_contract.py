@@ -424,7 +424,7 @@ class AdapterContract:
         which reconcile resolves once the marketplace has carried it out."""
         with self.kit.make_sync(server, timeout=0.2) as adapter:
             s = self.kit.requested(emulator, adapter, "DELIVERED", "exchange.request")
-            emulator.faults = Faults(latency=0.4)
+            emulator.faults = Faults(latency=0.3)  # answers after the adapter gave up
             with pytest.raises(cf.OutcomeUnknownError) as e:
                 apply_remote(adapter, s.op, "exchange.approve", "SELLER", ref=s.ref)
             emulator.faults = Faults()

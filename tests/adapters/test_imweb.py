@@ -817,21 +817,21 @@ class TestReading:
 
 
 class TestPagination:
-    def test_order_products_over_offset_pages(self) -> None:
+    def test_order_products_over_offset_pages(
+        self, emulator: ImwebEmulator, adapter: Client
+    ) -> None:
         """Seven orders of two item orders each, three orders a page: three offset pages,
         each followed by the item orders of its orders, every order product once."""
-        emulator = IMWEB.emulator()
-        day = dt.datetime(2021, 4, 2, 10, tzinfo=SEOUL)
+        day = dt.datetime(2021, 4, 2, 10, tzinfo=SEOUL)  # no other test orders on that day
         ids = set()
         for n in range(7):
             order = emulator.add_order("PAID", "SHIPPING", ordered_at=day + dt.timedelta(minutes=n))
             ids |= set(order.items)
-        with serve_in_thread(emulator.app) as server, make_sync(server) as adapter:
-            rows = list(
-                adapter.iter_order_products(
-                    OrderQuery(since=day.date(), until=day.date(), page_size=3)
-                )
-            )
+
+        rows = list(
+            adapter.iter_order_products(OrderQuery(since=day.date(), until=day.date(), page_size=3))
+        )
+
         assert ids == {r.id for r in rows}
         assert 14 == len(rows)
         lists = [dict(r.query) for r in api_requests(emulator) if r.path == "/v2/shop/orders"]
