@@ -1,16 +1,17 @@
-"""The Toss Shopping adapter against the Toss emulator, over real HTTP on 127.0.0.1.
+"""What is Toss Shopping's own, against the Toss emulator over real HTTP on 127.0.0.1 (and
+``httpx.MockTransport`` for answers it never gives). What every adapter does is in
+``test_contract.py`` (``TestTossContract``).
 
 Every seller action of rules.md's Toss table end to end (buyer actions through the emulator's
-control path), the request shapes against the documented paths and bodies, each error class,
-retries, token expiry, unknown outcomes followed by reconcile, pagination, and an in-process run
-through ``httpx.ASGITransport`` / ``httpx.MockTransport``.
+control path) with the request shapes against the documented paths and bodies, buyer withdrawals,
+the unpublished T20 path, Toss's filters, its malformed answers, windows and cursors of its
+pagination, its folded status codes, reads by id, one item per call, and ``claimflow emulate``.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import json
-import logging
 import os
 import socket
 import subprocess
@@ -22,19 +23,6 @@ from typing import Any
 import attrs
 import httpx
 import pytest
-import stamina
-from adapters_support import (
-    CLIENT_ID,
-    CLIENT_SECRET,
-    FAST,
-    Setup,
-    api_requests,
-    make_async,
-    make_sync,
-    requested,
-    start,
-    writes,
-)
 
 import claimflow as cf
 from claimflow._vocab import SEOUL
@@ -47,19 +35,19 @@ from claimflow.adapters import (
     OrderRef,
     ReconcileOutcome,
     RemoteAction,
-    RetryPolicy,
     apply_remote,
     apply_remote_async,
     apply_remote_many,
-    check_base_url,
     reconcile,
     reconcile_async,
     toss,
 )
-from claimflow.emulators import Fault, Faults, RunningServer
 from claimflow.emulators.toss import TossEmulator
 
-pytest_plugins = ["conftest_adapters"]
+from .kits import FAST, TOSS, Setup
+
+KIT = TOSS
+start, requested, writes, api_requests = TOSS.start, TOSS.requested, TOSS.writes, TOSS.api_requests
 
 P = "/api/v3/shopping-fep"
 CARRIER, TRACKING = "CJ대한통운", "1022-5765-4265"
@@ -276,29 +264,8 @@ class TestActions:
         assert "does not publish its path" in str(e.value)
         assert before == len(writes(emulator))
 
-    def test_buyer_action_has_no_seller_call(self, emulator: TossEmulator, adapter: Client) -> None:
-        """A buyer request through the seller adapter is refused before anything is sent."""
-        s = start(emulator, "DELIVERED")
-
-        with pytest.raises(cf.NotSupportedError) as e:
-            apply_remote(adapter, s.op, "return.request", "BUYER", ref=s.ref, reason="변심")
-
-        assert not e.value.documented
-        assert cf.Action.RETURN_REQUEST == e.value.action
-        assert [] == writes(emulator)
-
 
 class TestErrors:
-    def test_engine_refusal_sends_nothing(self, emulator: TossEmulator, adapter: Client) -> None:
-        """An action the engine refuses raises ActionRefusedError and never reaches Toss."""
-        s = start(emulator, "DELIVERED")
-
-        with pytest.raises(cf.ActionRefusedError) as e:
-            apply_remote(adapter, s.op, "return.approve", "SELLER", ref=s.ref)
-
-        assert "NO_OPEN_CLAIM" in e.value.decision.codes
-        assert [] == api_requests(emulator)
-
     def test_marketplace_refusal_leaves_local_state(
         self, emulator: TossEmulator, adapter: Client
     ) -> None:
@@ -319,55 +286,6 @@ class TestErrors:
         synced = reconcile(adapter, s.op, ref=s.ref)
         assert cf.ClaimStatus.WITHDRAWN == synced.order_product.closed_claims[-1].status
 
-    def test_bad_credentials(self, server: RunningServer) -> None:
-        """Refused client credentials raise AuthenticationError, which never shows the secret."""
-        with (
-            make_sync(server, client_secret="wrong-secret") as adapter,
-            pytest.raises(cf.AuthenticationError) as e,
-        ):
-            adapter.list_claims()
-        assert "invalid_client" in str(e.value)
-        assert "wrong-secret" not in str(e.value)
-
-    def test_rate_limited_after_retries(self, emulator: TossEmulator, adapter: Client) -> None:
-        """TOO_MANY_REQUEST on every attempt ends in RateLimitedError with the Retry-After."""
-        emulator.faults = Faults(retry_after=0.01)
-        emulator.inject(Fault.RATE_LIMIT, times=FAST.attempts)
-
-        with pytest.raises(cf.RateLimitedError) as e:
-            adapter.list_claims()
-
-        assert 0.01 == e.value.retry_after
-        assert FAST.attempts == len(api_requests(emulator))
-
-    def test_connection_refused_is_transport_error(self) -> None:
-        """A port nobody listens on gives a retryable TransportError after the retries."""
-        with socket.socket() as sock:
-            sock.bind(("127.0.0.1", 0))
-            port = sock.getsockname()[1]
-        url = f"http://127.0.0.1:{port}"
-        with (
-            toss.make_client(
-                CLIENT_ID, CLIENT_SECRET, base_url=url, token_url=url + "/token", retry=FAST
-            ) as adapter,
-            pytest.raises(cf.TransportError) as e,
-        ):
-            adapter.list_claims()
-        assert e.value.retryable
-        assert "ConnectError" in str(e.value)
-
-    def test_server_error_on_a_read_after_retries(
-        self, emulator: TossEmulator, adapter: Client
-    ) -> None:
-        """HTTP 5xx on every attempt of a read ends in MarketplaceUnavailableError."""
-        emulator.inject(Fault.SERVER_ERROR, times=FAST.attempts)
-
-        with pytest.raises(cf.MarketplaceUnavailableError) as e:
-            adapter.list_claims()
-
-        assert 503 == e.value.status_code
-        assert FAST.attempts == len(api_requests(emulator))
-
     def test_unsupported_filter_is_input_error(self, adapter: Client) -> None:
         """A claim status Toss does not have is refused before anything is sent."""
         with pytest.raises(cf.InvalidInputError) as e:
@@ -376,19 +294,11 @@ class TestErrors:
 
 
 def _mock(handler: Callable[[httpx.Request], httpx.Response]) -> Client:
-    return toss.make_client(
-        CLIENT_ID,
-        CLIENT_SECRET,
-        base_url="https://shopping-fep.toss.im",
-        retry=FAST,
-        transport=httpx.MockTransport(handler),
-    )
+    return TOSS.mock(handler)
 
 
 def _answer(body: object, status: int = 200) -> Callable[[httpx.Request], httpx.Response]:
     def handler(request: httpx.Request) -> httpx.Response:
-        if request.url.path == "/token":
-            return httpx.Response(200, json={"access_token": "tok-mock", "expires_in": 3600})
         if isinstance(body, bytes):
             return httpx.Response(status, content=body)
         return httpx.Response(status, json=body)
@@ -412,7 +322,6 @@ class TestUnexpectedResponses:
     @pytest.mark.parametrize(
         ("body", "status", "field"),
         [
-            (b"<html>oops</html>", 200, "body"),
             ({"resultType": "MAYBE"}, 200, "resultType"),
             ({"success": {}}, 200, "resultType"),
             (
@@ -430,11 +339,11 @@ class TestUnexpectedResponses:
                 200,
                 "success.nextToken",
             ),
-            ({"teapot": True}, 418, "status_code"),
         ],
     )
     def test_names_the_field(self, body: object, status: int, field: str) -> None:
-        """Bad JSON, a missing field, an unknown code or HTTP status: a typed error naming it."""
+        """A missing field, an unknown code, a page with more and no token: a typed error naming
+        it (a body that is not JSON and an unknown HTTP status are the contract's)."""
         with (
             _mock(_answer(body, status)) as adapter,
             pytest.raises(cf.UnexpectedResponseError) as e,
@@ -452,198 +361,6 @@ class TestUnexpectedResponses:
             adapter.list_order_products(OrderQuery(since=day, until=day))
         assert "success.results[0].orderProductStatus" == e.value.field
         assert "TELEPORTED" in str(e.value)
-
-    def test_unreadable_answer_to_a_write_is_unknown_outcome(self) -> None:
-        """A write whose answer cannot be read may have happened: OutcomeUnknownError."""
-        op = cf.OrderProduct("OP1", "toss", "DELIVERED", "I", 1000)
-        with _mock(_answer(b"not json")) as adapter, pytest.raises(cf.OutcomeUnknownError) as e:
-            apply_remote(adapter, op, "cancel.by_seller", "SELLER", fee_payer="USER", reason="x")
-        assert "body" in str(e.value)
-        assert e.value.pending is not None
-
-    def test_rate_limit_status_honours_retry_after(self) -> None:
-        """HTTP 429 with Retry-After is retried after that wait, then succeeds."""
-        calls: list[str] = []
-        waits: list[float] = []
-
-        def handler(request: httpx.Request) -> httpx.Response:
-            if request.url.path == "/token":
-                return httpx.Response(200, json={"access_token": "tok", "expires_in": 60})
-            calls.append(request.url.path)
-            if len(calls) == 1:
-                return httpx.Response(429, headers={"Retry-After": "0.02"})
-            return httpx.Response(
-                200, json={"resultType": "SUCCESS", "success": {"items": [], "hasNext": False}}
-            )
-
-        stamina.instrumentation.set_on_retry_hooks([lambda details: waits.append(details.wait_for)])
-        try:
-            with _mock(handler) as adapter:
-                page = adapter.list_claims()
-        finally:
-            stamina.instrumentation.set_on_retry_hooks(None)
-        assert () == page.items
-        assert 2 == len(calls)
-        assert [0.02] == [round(w, 3) for w in waits]
-
-
-class TestRetries:
-    def test_rate_limit_then_success_on_a_write(
-        self, emulator: TossEmulator, adapter: Client
-    ) -> None:
-        """A rate-limited write was not carried out, so it is retried and then succeeds once."""
-        s = start(emulator, "DELIVERED")
-        emulator.inject(Fault.RATE_LIMIT, times=2, on="write")
-
-        done = apply_remote(
-            adapter, s.op, "cancel.by_seller", "SELLER", ref=s.ref, fee_payer="USER", reason="품절"
-        )
-
-        assert cf.Status.CANCELED == done.order_product.status
-        assert 3 == len(writes(emulator))
-        assert [s.op.unit_price] == emulator.store.refunds(s.op.id)
-
-    def test_server_error_then_success_on_a_read(
-        self, emulator: TossEmulator, adapter: Client
-    ) -> None:
-        """A read answered with HTTP 503 is retried."""
-        emulator.inject(Fault.SERVER_ERROR, times=1, on="read")
-
-        adapter.list_claims(ClaimQuery(page_size=1))
-
-        assert 2 == len(api_requests(emulator))
-
-    def test_server_error_on_a_write_is_never_retried(
-        self, emulator: TossEmulator, adapter: Client
-    ) -> None:
-        """HTTP 503 to a write gives OutcomeUnknownError after exactly one request; reconcile
-        says it did not happen, and the retry then refunds exactly once."""
-        s = requested(emulator, adapter, "PREPARING", "cancel.request", reason="변심")
-        emulator.inject(Fault.SERVER_ERROR, times=1, on="write")
-
-        with pytest.raises(cf.OutcomeUnknownError) as e:
-            apply_remote(adapter, s.op, "cancel.approve", "SELLER", ref=s.ref)
-
-        assert 1 == len(writes(emulator))
-        synced = reconcile(adapter, s.op, pending=e.value.pending)
-        assert ReconcileOutcome.NOT_APPLIED == synced.outcome
-        assert s.op == synced.order_product
-        done = apply_remote(adapter, synced.order_product, "cancel.approve", "SELLER", ref=s.ref)
-        assert cf.Status.CANCELED == done.order_product.status
-        assert [s.op.unit_price] == emulator.store.refunds(s.op.id)
-
-
-class TestTokens:
-    def test_token_is_cached(self, emulator: TossEmulator, server: RunningServer) -> None:
-        """One token serves many requests."""
-        before = emulator.core.tokens_issued
-        with make_sync(server) as adapter:
-            for _ in range(3):
-                adapter.list_claims(ClaimQuery(page_size=1))
-        assert 1 == emulator.core.tokens_issued - before
-        token_requests = [r for r in emulator.core.requests if r.path == "/token"]
-        assert [("client_id", "client_secret", "grant_type", "scope")] == [
-            r.form_keys for r in token_requests
-        ]
-
-    def test_token_expiry_mid_run(self, emulator: TossEmulator, adapter: Client) -> None:
-        """When the token expires mid-run, the 401 leads to one re-issue and the call succeeds."""
-        s = requested(emulator, adapter, "DELIVERED", "return.request", reason="변심")
-        before = emulator.core.tokens_issued
-        emulator.expire_tokens()
-
-        done = apply_remote(adapter, s.op, "return.approve", "SELLER", ref=s.ref)
-
-        assert cf.Status.RETURN_COLLECTING == done.order_product.status
-        assert 1 == emulator.core.tokens_issued - before
-        assert 2 == len(writes(emulator))  # the 401, then the request with the new token
-
-    def test_token_reissued_only_once(self, emulator: TossEmulator, server: RunningServer) -> None:
-        """Tokens that are refused at once lead to one re-issue, then AuthenticationError."""
-        emulator.faults = Faults(token_ttl=0)
-        before = emulator.core.tokens_issued
-        with make_sync(server) as adapter, pytest.raises(cf.AuthenticationError):
-            adapter.list_claims()
-        assert 2 == emulator.core.tokens_issued - before
-        assert 2 == len(api_requests(emulator))
-
-    def test_secrets_never_shown(
-        self,
-        emulator: TossEmulator,
-        server: RunningServer,
-        caplog: pytest.LogCaptureFixture,
-    ) -> None:
-        """Neither the client secret nor any issued token appears in reprs, errors or logs."""
-        caplog.set_level(logging.DEBUG)
-        texts: list[str] = []
-        with make_sync(server) as adapter:
-            s = requested(emulator, adapter, "DELIVERED", "return.request", reason="변심")
-            emulator.expire_tokens()
-            approved = apply_remote(adapter, s.op, "return.approve", "SELLER", ref=s.ref)
-            texts += [repr(adapter), repr(adapter._http.auth), repr(adapter._http.headers)]
-            emulator.inject(Fault.SERVER_ERROR, on="write")
-            with pytest.raises(cf.OutcomeUnknownError) as unknown:
-                apply_remote(adapter, approved.order_product, "return.collect", "SELLER", ref=s.ref)
-            with pytest.raises(cf.MarketplaceRefusedError) as refused:  # a stale local state
-                apply_remote(adapter, s.op, "return.approve", "SELLER", ref=s.ref)
-            texts += [str(unknown.value), repr(unknown.value.pending), str(refused.value)]
-        with (
-            make_sync(server, client_secret="other-" + CLIENT_SECRET) as bad,
-            pytest.raises(cf.AuthenticationError) as auth_error,
-        ):
-            bad.list_claims()
-            texts += [str(auth_error.value), repr(bad)]
-        texts += [r.getMessage() for r in caplog.records]
-        secrets = [CLIENT_SECRET, *emulator.core.token_history]
-
-        assert len(secrets) > 2
-        assert [] == [(s, t) for s in secrets for t in texts if s in t]
-
-
-class TestOutcomeUnknown:
-    def test_commit_then_drop_then_reconcile(self, emulator: TossEmulator, adapter: Client) -> None:
-        """Toss completes the return but the answer is lost: OutcomeUnknownError; reconcile
-        commits exactly what apply would have produced; a retry is refused; one refund only."""
-        s = requested(emulator, adapter, "DELIVERED", "return.request", reason="변심")
-        for action in ("return.approve", "return.collect"):
-            s = Setup(apply_remote(adapter, s.op, action, "SELLER", ref=s.ref).order_product, s.ref)
-        emulator.inject(Fault.DROP_AFTER_COMMIT, on="write")
-
-        with pytest.raises(cf.OutcomeUnknownError) as e:
-            apply_remote(adapter, s.op, "return.complete", "SELLER", ref=s.ref)
-
-        assert "RemoteProtocolError" in str(e.value)
-        assert cf.Status.RETURN_COLLECTED == s.op.status  # the local one is as it was
-        synced = reconcile(adapter, s.op, pending=e.value.pending)
-        assert ReconcileOutcome.APPLIED == synced.outcome
-        assert cf.apply(s.op, "return.complete", "SELLER").order_product == synced.order_product
-        assert shape(emulator.store.get(s.op.id).op) == shape(synced.order_product)
-        with pytest.raises(cf.ActionRefusedError):
-            apply_remote(adapter, synced.order_product, "return.complete", "SELLER", ref=s.ref)
-        assert [s.op.unit_price] == emulator.store.refunds(s.op.id)
-        assert (
-            ReconcileOutcome.IN_SYNC == reconcile(adapter, synced.order_product, ref=s.ref).outcome
-        )
-
-    def test_timeout_after_send_then_reconcile(
-        self, emulator: TossEmulator, server: RunningServer
-    ) -> None:
-        """A write that times out after it was sent is an unknown outcome, which reconcile
-        resolves once Toss has carried it out."""
-        with make_sync(server, timeout=0.2) as adapter:
-            s = requested(emulator, adapter, "PREPARING", "cancel.request", reason="변심")
-            emulator.faults = Faults(latency=0.4)
-            with pytest.raises(cf.OutcomeUnknownError) as e:
-                apply_remote(adapter, s.op, "cancel.approve", "SELLER", ref=s.ref)
-            assert "ReadTimeout" in str(e.value)
-            emulator.faults = Faults()
-            deadline = time.monotonic() + 3
-            while emulator.store.get(s.op.id).op.status is not cf.Status.CANCELED:
-                assert time.monotonic() < deadline
-                time.sleep(0.02)
-            synced = reconcile(adapter, s.op, pending=e.value.pending)
-        assert ReconcileOutcome.APPLIED == synced.outcome
-        assert cf.Status.CANCELED == synced.order_product.status
 
 
 class TestPagination:
@@ -777,41 +494,13 @@ class TestReading:
 
 class TestAsync:
     @pytest.mark.anyio
-    async def test_async_return_with_drop_and_reconcile(
-        self, emulator: TossEmulator, server: RunningServer
-    ) -> None:
-        """The async adapter walks a return over HTTP, and resolves a dropped answer."""
-        s = start(emulator, "SHIPPING")
-        emulator.buyer(s.op.id, "return.request", reason="변심")
-        async with make_async(server) as adapter:
-            s = Setup((await reconcile_async(adapter, s.op, ref=s.ref)).order_product, s.ref)
-            done = await apply_remote_async(adapter, s.op, "return.approve", "SELLER", ref=s.ref)
-            emulator.inject(Fault.DROP_AFTER_COMMIT, on="write")
-            with pytest.raises(cf.OutcomeUnknownError) as e:
-                await apply_remote_async(
-                    adapter, done.order_product, "return.collect", "SELLER", ref=s.ref
-                )
-            synced = await reconcile_async(adapter, done.order_product, pending=e.value.pending)
-            claims = [c async for c in adapter.iter_claims(ClaimQuery(order_ids=(s.ref.order_id,)))]
-        assert ReconcileOutcome.APPLIED == synced.outcome
-        assert cf.Status.RETURN_COLLECTED == synced.order_product.status
-        assert [cf.ClaimStatus.APPROVED] == [c.status for c in claims]
-
-    @pytest.mark.anyio
-    async def test_in_process_through_asgi_transport(self) -> None:
-        """The emulator app runs in-process through httpx.ASGITransport, with no server."""
-        emulator = TossEmulator(client_id=CLIENT_ID, client_secret=CLIENT_SECRET)
+    async def test_cancel_rejection_ships_with_the_invoice(self) -> None:
+        """A cancel rejected with a carrier and tracking number (in-process, through
+        httpx.ASGITransport) ships the order on Toss with that invoice."""
+        emulator = TOSS.emulator()
         s = start(emulator, "PREPARING")
         emulator.buyer(s.op.id, "cancel.request", reason="변심")
-        adapter = toss.make_async_client(
-            CLIENT_ID,
-            CLIENT_SECRET,
-            base_url="http://127.0.0.1",
-            token_url="http://127.0.0.1/token",
-            transport=httpx.ASGITransport(emulator.app),
-            retry=FAST,
-        )
-        async with adapter:
+        async with TOSS.in_process(emulator.app) as adapter:
             synced = await reconcile_async(adapter, s.op, ref=s.ref)
             done = await apply_remote_async(
                 adapter, synced.order_product, "cancel.reject", "SELLER", ref=s.ref,
@@ -825,14 +514,6 @@ class TestAsync:
 
 
 class TestFramework:
-    def test_base_url_needs_https_except_loopback(self) -> None:
-        """Plain http is refused except for 127.0.0.1 / localhost."""
-        assert "https://shopping-fep.toss.im" == check_base_url("https://shopping-fep.toss.im/")
-        assert "http://127.0.0.1:8080" == check_base_url("http://127.0.0.1:8080")
-        with pytest.raises(cf.InvalidInputError) as e:
-            toss.make_client(CLIENT_ID, CLIENT_SECRET, base_url="http://shopping-fep.toss.im")
-        assert "base_url" == e.value.field
-
     def test_one_item_per_call(self) -> None:
         """Toss takes one order product per call; a batch is refused before anything is sent."""
         ops = [cf.OrderProduct(f"OP{i}", "toss", "DELIVERED", "I", 1000) for i in range(2)]
@@ -860,31 +541,6 @@ class TestFramework:
             i.order_product.status for i in batch.items
         ]
         assert [True, False, True] == [i.applied is not None for i in batch.items]
-
-    def test_retry_policy_retries_only_what_is_safe(self) -> None:
-        """Rate limits (with their wait) and transport errors are retried; the rest is not."""
-        policy = RetryPolicy(max_retry_after=1.0)
-        mp = "toss"
-        assert 0.5 == policy.should_retry(cf.RateLimitedError("x", marketplace=mp, retry_after=0.5))
-        assert 1.0 == policy.should_retry(cf.RateLimitedError("x", marketplace=mp, retry_after=9))
-        assert policy.should_retry(cf.TransportError("x", marketplace=mp)) is True
-        for error in (
-            cf.OutcomeUnknownError("x", marketplace=mp),
-            cf.AuthenticationError("x", marketplace=mp),
-            cf.MarketplaceRefusedError("x", marketplace=mp, code="C", message="m"),
-            cf.TransportError("x", marketplace=mp, retryable=False),
-        ):
-            assert policy.should_retry(error) is False
-
-    def test_remote_action_names_its_values(self) -> None:
-        """RemoteAction accepts strings for marketplace and action and checks them."""
-        action = RemoteAction("toss", "return.approve", "OP1", claim_id="7")
-        assert (cf.Marketplace.TOSS, cf.Action.RETURN_APPROVE) == (
-            action.marketplace,
-            action.action,
-        )
-        with pytest.raises(cf.UnknownValueError):
-            RemoteAction("toss", "return.teleport", "OP1")
 
 
 def _items_result(action: RemoteAction, payload: Any) -> ActionResult:

@@ -23,7 +23,7 @@ from claimflow.adapters._commit import adopt
 from claimflow.adapters._money import claim_delivery, line_money
 from claimflow.exceptions import UnexpectedResponseError
 
-GOLDEN = pathlib.Path(__file__).parent / "golden"
+GOLDEN = pathlib.Path(__file__).parent.parent / "golden"
 FAST = RetryPolicy(attempts=2, timeout=5.0, wait_initial=0.0005, wait_max=0.001, wait_jitter=0)
 TOSS, IMWEB, X2BEE = cf.Marketplace.TOSS, cf.Marketplace.IMWEB, cf.Marketplace.X2BEE
 
