@@ -24,14 +24,17 @@ import claimflow as cf
 from claimflow.adapters import Client, OrderRef, RetryPolicy
 from claimflow.emulators import Fault, RunningServer, serve_in_thread
 from claimflow.emulators.toss import TossEmulator
-from claimflow.store import EffectStatus, IntentStatus, Store, StoredEffect
-from claimflow.store._sync import sync
-from claimflow.store._worker import (
+from claimflow.store import (
+    EffectStatus,
+    IntentStatus,
     PacedTransport,
+    Store,
+    StoredEffect,
     Worker,
     WorkerConfig,
     make_adapter,
     reconcile_pending,
+    sync,
 )
 
 FAST = RetryPolicy(attempts=6, timeout=10.0, wait_initial=0.001, wait_max=0.005, wait_jitter=0)
