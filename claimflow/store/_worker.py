@@ -55,6 +55,7 @@ from ..exceptions import (
     ClaimflowError,
     InvalidInputError,
     MarketplaceError,
+    MissingExtraError,
     StaleVersionError,
     StoreError,
 )
@@ -135,8 +136,14 @@ def make_adapter(
         transport = PacedTransport(transport or httpx.HTTPTransport(), interval)
     base = base_url.rstrip("/")
     if emulator:
-        from ..emulators import MODULES as EMULATORS  # noqa: PLC0415 - the emulators extra
-
+        try:
+            from ..emulators import MODULES as EMULATORS  # noqa: PLC0415 - the emulators extra
+        except ImportError as e:
+            msg = (
+                f"{mp}: an emulator's URLs and credentials need the 'emulators' extra "
+                f"({e.name} is missing): pip install 'claimflow[emulators]'"
+            )
+            raise MissingExtraError(msg, extra="emulators") from None
         served = EMULATORS[mp]
         urls = served.adapter_urls(base)
         credentials = credentials if credentials is not None else served.CREDENTIALS
