@@ -275,9 +275,18 @@ class EmulatedMarketplace:
         if order_product.marketplace is not self.marketplace:
             msg = f"a {order_product.marketplace} order product on the {self.marketplace} binding"
             raise InvalidInputError(msg, field="marketplace")
-        record, ref = self._emulators.seed_order_product(
-            self.emulator, attrs.evolve(order_product, status=Status.PAID, open_claim=None)
+        op = order_product
+        at_paid = OrderProduct(  # seeded at 결제완료 whatever its state
+            op.id,
+            op.marketplace,
+            Status.PAID,
+            op.item_id,
+            op.unit_price,
+            op.quantity,
+            payment_channel=op.payment_channel,
+            auto_refundable=op.auto_refundable,
         )
+        record, ref = self._emulators.seed_order_product(self.emulator, at_paid)
         remote = record.op
         local = OrderProduct(  # what the OMS records from the order: no claims yet
             remote.id,
