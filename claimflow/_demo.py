@@ -15,7 +15,9 @@ from collections import Counter
 from collections.abc import Callable
 from typing import Any
 
-from ._engine import allowed_actions, apply, check
+import attrs
+
+from ._engine import allowed_actions, apply, check, example_params
 from ._values import Decision, OrderProduct
 from ._vocab import Action, Actor, EffectKind, Marketplace, Status
 from .exceptions import ClaimflowError
@@ -27,55 +29,50 @@ NEW_INVOICE = {"carrier": "롯데택배", "tracking_number": "2400-1234-5678"}
 B, S, Y = Actor.BUYER, Actor.SELLER, Actor.SYSTEM
 
 
-def _reason(mp: Marketplace, text: str) -> dict[str, Any]:
-    if mp is Marketplace.IMWEB:
-        return {"reason_code": "INTENT_CHANGED", "reason": text}
-    return {"reason": text}
+#: A walk takes a step (action, actor, parameters) and says whether the rules allowed it.
+Walk = Callable[[str, Actor, dict[str, Any]], bool]
 
 
-def _cancel(mp: Marketplace) -> list[Step]:
-    if mp is Marketplace.X2BEE:  # the storefront cancel is processed at once (X1)
-        return [("cancel.request", B, {"reason": "단순 변심"})]
-    return [
-        ("order.prepare", S, {}),
-        ("cancel.request", B, _reason(mp, "단순 변심")),
-        ("order.ship", S, DELIVERY),  # refused while the cancel request is open (F3)
-        ("cancel.approve", S, {}),
-    ]
+def _cancel(step: Walk) -> None:
+    # where the buyer's cancel is processed at once (x2bee X1) the walk ends with it
+    step("order.prepare", S, {})
+    step("cancel.request", B, {"reason": "단순 변심"})
+    step("order.ship", S, DELIVERY)  # refused while the cancel request is open (F3)
+    step("cancel.approve", S, {})
 
 
-def _return(mp: Marketplace) -> list[Step]:
-    steps: list[Step] = [
-        ("order.prepare", S, {}),
-        ("order.ship", S, DELIVERY),
-        ("order.deliver", Y, {}),
-        ("cancel.request", B, {"reason": "단순 변심"}),  # refused: delivered, return instead
-        ("return.request", B, _reason(mp, "사이즈가 맞지 않음")),
-        ("return.approve", S, {}),
-        ("return.collect", S, {}),
-        ("return.reject_collected", S, {"reason": "사용 흔적이 있어 반품 불가"}),
-    ]
-    if mp is Marketplace.IMWEB:  # imweb documents no 반려: finish with the refund instead
-        steps += [("return.complete", S, {}), ("return.refund_succeeded", Y, {})]
-    else:
-        steps += [("order.confirm", B, {})]
-    return steps
+def _return(step: Walk) -> None:
+    step("order.prepare", S, {})
+    step("order.ship", S, DELIVERY)
+    step("order.deliver", Y, {})
+    step("cancel.request", B, {"reason": "단순 변심"})  # refused: delivered, return instead
+    step("return.request", B, {"reason": "사이즈가 맞지 않음"})
+    step("return.approve", S, {})
+    step("return.collect", S, {})
+    if step("return.reject_collected", S, {"reason": "사용 흔적이 있어 반품 불가"}):
+        step("order.confirm", B, {})
+    else:  # no 반려 in these rules (imweb): finish with the refund instead
+        step("return.complete", S, {})
+        step("return.refund_succeeded", Y, {})
 
 
-def _exchange(mp: Marketplace) -> list[Step]:
-    steps: list[Step] = [
-        ("order.prepare", S, {}),
-        ("order.ship", S, DELIVERY),
-        ("order.deliver", Y, {}),
-        ("exchange.request", B, _reason(mp, "색상 교환")),
-        ("exchange.approve", S, {}),
-        ("exchange.collect", S, {}),
-        ("exchange.redeliver", S, DELIVERY),
-        ("exchange.change_invoice", S, NEW_INVOICE),  # imweb: not offered
-        ("exchange.complete", S, {}),
-        ("return.request", B, _reason(mp, "교환 후에도 불량")),  # EXCHANGED is not terminal
-    ]
-    return steps
+def _exchange(step: Walk) -> None:
+    step("order.prepare", S, {})
+    step("order.ship", S, DELIVERY)
+    step("order.deliver", Y, {})
+    step("exchange.request", B, {"reason": "색상 교환"})
+    step("exchange.approve", S, {})
+    step("exchange.collect", S, {})
+    step("exchange.redeliver", S, DELIVERY)
+    step("exchange.change_invoice", S, NEW_INVOICE)  # imweb: not offered
+    step("exchange.complete", S, {})
+    step("return.request", B, {"reason": "교환 후에도 불량"})  # EXCHANGED is not terminal
+
+
+def _params(op: OrderProduct, action: str, given: dict[str, Any]) -> dict[str, Any]:
+    """*given*, completed with the values the marketplace's rules require besides (imweb's
+    reason code)."""
+    return {**example_params(op, action), **given}
 
 
 def _fmt_state(op: OrderProduct) -> str:
@@ -112,14 +109,19 @@ def run(out: Callable[[str], None] = print) -> None:
     at = dt.datetime(2026, 11, 1, 9, 0, tzinfo=dt.UTC)
     for mp in Marketplace:
         out(f"\n===== {mp.label} ({mp}) =====")
-        for title, steps in (
-            ("취소 / cancel", _cancel(mp)),
-            ("반품 / return", _return(mp)),
-            ("교환 / exchange", _exchange(mp)),
+        for title, walk in (
+            ("취소 / cancel", _cancel),
+            ("반품 / return", _return),
+            ("교환 / exchange", _exchange),
         ):
             op = OrderProduct(f"{mp}-{title[:2]}", mp, Status.PAID, "SKU-RED-M", 29_000)
             out(f"\n--- {title}: order product {op.id}, {op.unit_price:,}원 ---")
-            for action, actor, params in steps:
+
+            def step(action: str, actor: Actor, given: dict[str, Any]) -> bool:
+                nonlocal op
+                if op.status.terminal:  # the walk ended early (a cancel processed at once)
+                    return False
+                params = _params(op, action, given)
                 may = " | ".join(f"{a}: {', '.join(allowed_actions(op, a)) or '-'}" for a in Actor)
                 out(f"  [{_fmt_state(op)}]  may: {may}")
                 decision = check(op, Action(action), actor, **params)
@@ -128,6 +130,9 @@ def run(out: Callable[[str], None] = print) -> None:
                     op = apply(
                         op, Action(action), actor, expected_version=op.version, at=at, **params
                     ).order_product
+                return decision.allowed
+
+            walk(step)
             out(
                 f"  ⇒ {_fmt_state(op)}; closed claims: "
                 + (", ".join(f"{c.type}:{c.status}" for c in op.closed_claims) or "none")
@@ -136,43 +141,58 @@ def run(out: Callable[[str], None] = print) -> None:
 
 # --- the whole loop: emulators -> sync -> store -> actions -> effects -> history -----------------
 
+#: What buyers did in each marketplace's app before the shop's system looked: an order product
+#: in a status, at a price, and the request its buyer made (the same on every marketplace).
+SEEDS: tuple[tuple[Status, int, str, str], ...] = (
+    (Status.PREPARING, 29_000, "cancel.request", "단순 변심"),
+    (Status.DELIVERED, 45_000, "return.request", "사이즈가 맞지 않음"),
+)
+
 #: (marketplace, order product id, action, actor, parameters): the seller's decisions in the demo
 Plan = list[tuple[Marketplace, str, str, str, dict[str, Any]]]
 
 
-def _seed_emulators() -> tuple[list[Any], list[tuple[Marketplace, str]], list[Any]]:
-    """The three emulators with what buyers did in the marketplaces' apps before the shop's
-    system looked; the order products (marketplace, id); x2bee's records (no list API there)."""
-    from .emulators.imweb import ImwebEmulator  # noqa: PLC0415
-    from .emulators.toss import TossEmulator  # noqa: PLC0415
-    from .emulators.x2bee import X2beeEmulator  # noqa: PLC0415
+def _seed_emulators(store: Any) -> tuple[dict[Marketplace, Any], list[tuple[Marketplace, str]]]:
+    """An emulator per marketplace with :data:`SEEDS` (ids ``T-1001``, ``I-2001``, ...) through
+    its module's ``seed_order_product``; a marketplace without lists to poll (x2bee) has its
+    order products put in *store* as the shop's system records orders as they come in. Returns
+    the emulators and the order products (marketplace, id)."""
+    from .adapters import MODULES  # noqa: PLC0415
+    from .emulators import MODULES as EMULATORS  # noqa: PLC0415
 
-    toss_em, imweb_em, x2bee_em = TossEmulator(), ImwebEmulator(), X2beeEmulator()
-    toss_em.add("PREPARING", id="T-1001", unit_price=29_000)
-    toss_em.buyer("T-1001", "cancel.request", reason="단순 변심")
-    toss_em.add("DELIVERED", id="T-1002", unit_price=45_000)
-    toss_em.buyer("T-1002", "return.request", reason="사이즈가 맞지 않음")
-    order = imweb_em.add_order("PREPARING", "DELIVERED", unit_price=18_000)
-    i1, i2 = order.items
-    imweb_em.buyer(i1, "cancel.request", reason_code="INTENT_CHANGED", reason="단순 변심")
-    imweb_em.buyer(i2, "exchange.request", reason_code="COLOR_AND_SIZE", reason="색상 교환")
-    x1 = x2bee_em.add("PAID", id="X-3001", unit_price=33_000)
-    x2 = x2bee_em.add("SHIPPING", id="X-3002", unit_price=52_000)
-    x2bee_em.buyer("X-3002", "return.request", reason="파손")
-    lines = [
-        (Marketplace.TOSS, "T-1001"),
-        (Marketplace.TOSS, "T-1002"),
-        (Marketplace.IMWEB, i1),
-        (Marketplace.IMWEB, i2),
-        (Marketplace.X2BEE, "X-3001"),
-        (Marketplace.X2BEE, "X-3002"),
-    ]
-    return [toss_em, imweb_em, x2bee_em], lines, [x1, x2]
+    emulators: dict[Marketplace, Any] = {}
+    lines: list[tuple[Marketplace, str]] = []
+    for n, mp in enumerate(Marketplace, start=1):
+        served = EMULATORS[mp]
+        emulator = emulators[mp] = served.make_emulator()
+        for i, (status, price, request, reason) in enumerate(SEEDS, start=1):
+            wanted = OrderProduct(
+                f"{mp.value[0].upper()}-{n}{i:03d}", mp, status, "SKU-RED-M", price
+            )
+            record, ref = served.seed_order_product(emulator, wanted, keep_id=True)
+            if MODULES[mp].LISTS == "none":  # as the order came in: version 0, no history yet
+                store.put(attrs.evolve(wanted, id=record.op.id), order_id=ref.order_id)
+            emulator.buyer(record.op.id, request, **_params(record.op, request, {"reason": reason}))
+            lines.append((mp, record.op.id))
+    return emulators, lines
+
+
+def _plan(store: Any, lines: list[tuple[Marketplace, str]]) -> Plan:
+    """The seller approves every open claim the sync brought in, where the rules let it."""
+    plan: Plan = []
+    for mp, op_id in lines:
+        op = store.get(op_id)
+        if op.open_claim is None:
+            continue
+        action = f"{op.open_claim.type.value.lower()}.approve"
+        if action in allowed_actions(op, S):
+            plan.append((mp, op_id, action, S.value, {}))
+    return plan
 
 
 def _decide(store: Any, adapters: Any, plan: Plan, out: Callable[[str], None]) -> None:
     from .exceptions import OutcomeUnknownError  # noqa: PLC0415
-    from .store._worker import ref_of  # noqa: PLC0415
+    from .store import ref_of  # noqa: PLC0415
 
     for mp, op_id, action, actor, params in plan:
         try:
@@ -202,59 +222,48 @@ def _show_history(
 
 
 def run_store_demo(path: str | None = None, out: Callable[[str], None] = print) -> int:
-    """The whole loop, offline: the three emulators served in this process on 127.0.0.1, their
-    claims synced into a SQLite store (*path*, default a temporary file), seller decisions carried
-    out through the adapters with the store's commit protocol (one answer lost on the way, so the
-    reconcile worker judges it), effects delivered through a printing handler, and the stored
-    history shown. Needs the ``store`` and ``emulators`` extras; no credentials."""
+    """The whole loop, offline: an emulator per marketplace served in this process on 127.0.0.1,
+    their claims synced into a SQLite store (*path*, default a temporary file), the seller's
+    approvals carried out through the adapters with the store's commit protocol (one answer lost
+    on the way, so the reconcile worker judges it), effects delivered through a printing handler,
+    and the stored history shown. Needs the ``store`` and ``emulators`` extras; no credentials."""
     import contextlib  # noqa: PLC0415
     import tempfile  # noqa: PLC0415
 
-    from .adapters import OrderRef  # noqa: PLC0415
     from .emulators import Fault, serve_in_thread  # noqa: PLC0415
-    from .store import Store, run_effects  # noqa: PLC0415
-    from .store._sync import sync  # noqa: PLC0415
-    from .store._worker import describe_effect, make_adapter, reconcile_pending  # noqa: PLC0415
+    from .store import (  # noqa: PLC0415
+        Store,
+        describe_effect,
+        make_adapter,
+        reconcile_pending,
+        run_effects,
+        sync,
+    )
 
-    emulators, lines, (x1, x2) = _seed_emulators()
     with contextlib.ExitStack() as stack:
         if path is None:
             path = stack.enter_context(tempfile.TemporaryDirectory()) + "/claims.db"
-        servers = [stack.enter_context(serve_in_thread(e.app)) for e in emulators]
-        adapters = {
-            mp: stack.enter_context(make_adapter(mp, server.url, emulator=True))
-            for mp, server in zip(Marketplace, servers, strict=True)
-        }
         store = stack.enter_context(Store.open(f"sqlite:///{path}"))
+        emulators, lines = _seed_emulators(store)
+        adapters = {
+            mp: stack.enter_context(
+                make_adapter(mp, stack.enter_context(serve_in_thread(e.app)).url, emulator=True)
+            )
+            for mp, e in emulators.items()
+        }
         out(f"\n===== the whole loop on a store: sqlite:///{path} =====")
 
         out("\n[1] sync: the marketplaces' claim and order lists into the store")
-        for rec, status in ((x1, Status.PAID), (x2, Status.SHIPPING)):
-            # x2bee has no list API: the shop's system records its orders as they come in
-            op = OrderProduct(
-                rec.op.id, Marketplace.X2BEE, status, rec.op.item_id, rec.op.unit_price
-            )
-            store.put(op, order_id=rec.order_id)
         for adapter in adapters.values():
             out(f"  {sync(store, adapter, pace=0).summary()}")  # the emulators set no rate limit
 
         out("\n[2] the seller decides; each call goes through the store's commit protocol")
-        cost = adapters[Marketplace.X2BEE].calculate_cost(OrderRef(x1.op.id, x1.order_id))  # type: ignore[attr-defined]
-        (_, i1), (_, i2) = lines[2], lines[3]
-        plan: Plan = [
-            (Marketplace.TOSS, "T-1001", "cancel.approve", "SELLER", {}),
-            (Marketplace.TOSS, "T-1002", "return.approve", "SELLER", {}),
-            (Marketplace.IMWEB, i1, "cancel.approve", "SELLER", {}),
-            (Marketplace.IMWEB, i2, "exchange.approve", "SELLER", {}),
-            (Marketplace.X2BEE, "X-3001", "cancel.request", "BUYER",
-             {"reason": "단순 변심", **cost.params}),
-            (Marketplace.X2BEE, "X-3002", "return.approve", "SELLER", {}),
-        ]  # fmt: skip
-        emulators[0].inject(Fault.DROP_AFTER_COMMIT, on="write")  # Toss's first answer is lost
+        first = next(iter(emulators.values()))
+        first.inject(Fault.DROP_AFTER_COMMIT, on="write")  # its first answer is lost
         quiet = logging.getLogger("uvicorn.error")  # the dropped connection is the point here
         stack.callback(quiet.setLevel, quiet.level)
         quiet.setLevel(logging.CRITICAL)
-        _decide(store, adapters, plan, out)
+        _decide(store, adapters, _plan(store, lines), out)
 
         out("\n[3] the reconcile worker judges the intents left in flight")
         stats: Counter[str] = Counter()
@@ -270,7 +279,7 @@ def run_store_demo(path: str | None = None, out: Callable[[str], None] = print) 
 
         out("\n[5] the stored history")
         stored = _show_history(store, lines, out)
-        refunds = sum(len(e.store.refunds(op_id)) for e in emulators for _, op_id in lines)
+        refunds = sum(len(emulators[mp].store.refunds(op_id)) for mp, op_id in lines)
         out(f"\n  refunds: on the marketplaces {refunds}, REFUND events in the store {stored}")
     return 0
 
@@ -402,7 +411,7 @@ def _demo_command(_parser: argparse.ArgumentParser, args: argparse.Namespace) ->
 
 def _worker_command(_parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
     try:
-        from .store._worker import worker_command  # noqa: PLC0415
+        from .store import worker_command  # noqa: PLC0415
     except ImportError as e:
         print(f"claimflow worker: {e}; pip install 'claimflow[store,adapters]'", file=sys.stderr)
         return 1

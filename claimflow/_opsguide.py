@@ -16,6 +16,7 @@ from ._engine import _PARTIAL_RULES
 from ._introspect import MoneyRuleInfo, money_rules, return_shipping_ko
 from ._korean import attach
 from ._machine import COMPILED
+from ._rules import GUIDES
 from ._vocab import Action, Actor, EffectKind, Marketplace, Status, Tag
 
 __all__ = ["render"]
@@ -37,25 +38,6 @@ MEANING_KO = {
     Status.REDELIVERING: "교환 상품을 다시 보냈습니다.",
     Status.EXCHANGED: "교환이 끝났습니다. 다시 교환하거나 반품할 수 있습니다.",
     Status.CONFIRMED: "구매가 확정되었습니다. 이후 클레임은 받지 않습니다.",
-}
-
-INTRO_KO = {
-    Marketplace.TOSS: (
-        "토스쇼핑 판매자 API 가이드(취소·반품·교환 처리하기)를 따릅니다. "
-        "결제완료 상태의 구매자 취소는 즉시 처리되어 클레임이 남지 않고, 판매자는 진행 중인 "
-        "클레임이 있어도 직접 취소할 수 있습니다."
-    ),
-    Marketplace.IMWEB: (
-        "아임웹 v2 쇼핑 API(반품 처리, 교환 처리 등)를 따릅니다. 품목 단위로 일부만 "
-        "성공할 수 있고, 무통장입금·가상계좌처럼 자동 환불이 안 되는 결제는 강제 취소·강제 완료 후 "
-        "직접 환불합니다. 반품 보류는 네이버페이 주문만 가능하며, 보류 중에는 보류 해제 외의 "
-        "판매자 처리가 막힙니다. 반품 반려와 교환 송장 변경 API는 문서에 없습니다."
-    ),
-    Marketplace.X2BEE: (
-        "x2bee 스토어프론트 가이드(주문취소/옵션변경)를 따릅니다. 구매자의 주문취소는 비용 계산 후 "
-        "즉시 처리되며 쿠폰·재고가 복원되고 알림이 나갑니다. 결제완료(x2bee의 주문완료) 상태에서만 "
-        "같은 가격의 판매 중·재고 있는 다른 단품으로 옵션을 바꿀 수 있습니다."
-    ),
 }
 
 #: The rules' notes (English in the rule tables) as operators read them. Keyed by the note's text;
@@ -197,37 +179,6 @@ NOTES_KO = {
 
 TAG_KO = {Tag.DOCUMENTED: "문서", Tag.DECIDED: "결정"}
 
-#: rules.md Q1-Q3: how much of a line a claim may take, per marketplace (the rule id and tag come
-#: from the engine's own table, ``claimflow._engine._PARTIAL_RULES``).
-QUANTITY_KO = {
-    Marketplace.TOSS: (
-        "클레임은 주문상품(orderProductId) 단위이고 그 주문상품의 전체 수량을 대상으로 합니다. "
-        "일부 수량(quantity)만 신청하면 거절됩니다."
-    ),
-    Marketplace.IMWEB: (
-        "클레임은 품목 주문(prod_order_no) 전체를 대상으로 합니다. 아임웹 문서의 예처럼 "
-        "상품A 2개 중 1개를 반품해도 시스템에서는 2개가 모두 반품되므로, 일부 수량(quantity)만 "
-        "신청하면 거절됩니다."
-    ),
-    Marketplace.X2BEE: (
-        "주문이 부분 클레임을 허용하면(sctnCnclPsbYn) 취소·반품·교환에서 일부 수량(quantity, "
-        "x2bee claimQty)만 신청할 수 있습니다. 신청한 수량은 별도의 주문상품 줄로 나뉘어 자기 "
-        "상태와 클레임을 갖고, 나머지 수량은 상태가 그대로 남아 나중에 신청할 수 있습니다. "
-        "금액은 수량에 비례해 나누며(M2), 모든 줄의 수량을 더하면 언제나 처음 주문한 수량입니다. "
-        "부분 클레임을 허용하지 않는 주문에서 일부 수량을 신청하면 거절됩니다."
-    ),
-}
-
-#: rules.md M7, where the marketplace states its own figure
-STATED_FIGURE_KO = {
-    Marketplace.TOSS: (
-        "토스쇼핑이 클레임 배송비(claimDeliveryPaymentAmount)를 알려 주면 그 금액대로 처리하고, "
-        "claimflow 견적과 다르면 차이를 결정에 함께 알립니다 (M7)."
-    ),
-    Marketplace.IMWEB: "",
-    Marketplace.X2BEE: "",
-}
-
 EFFECT_MEANING_KO = {
     EffectKind.REFUND: "구매자에게 환불합니다 (금액은 결정에 들어 있습니다).",
     EffectKind.REGISTER_DELIVERY: "택배사와 송장번호를 등록합니다.",
@@ -268,8 +219,8 @@ def _money_actions(mp: Marketplace, m: MoneyRuleInfo) -> list[Action]:
 def _money_section(mp: Marketplace) -> list[str]:
     """Who pays the return shipping on *mp*, and which of its actions each money rule prices."""
     out = ["### 돈: 반품 배송비와 환불 금액", "", return_shipping_ko(mp), ""]
-    if STATED_FIGURE_KO[mp]:
-        out += [STATED_FIGURE_KO[mp], ""]
+    if GUIDES[mp].stated_figure_ko:
+        out += [GUIDES[mp].stated_figure_ko, ""]
     specific = [(m, _money_actions(mp, m)) for m in money_rules() if m.actions]
     out += [
         f"- **{m.id}** {m.summary_ko.split(':', 1)[0]}: "
@@ -285,14 +236,14 @@ def _money_section(mp: Marketplace) -> list[str]:
 
 def _quantity_section(mp: Marketplace) -> list[str]:
     rule_id, _, tag, _, _ = _PARTIAL_RULES[mp]
-    text = QUANTITY_KO[mp].removesuffix(".")
+    text = GUIDES[mp].quantity_ko.removesuffix(".")
     return ["### 수량: 일부만 클레임할 수 있나", "", f"{text} ({rule_id}, {TAG_KO[tag]}).", ""]
 
 
 def _deadline_section(mp: Marketplace) -> list[str]:
     """rules.md D1-D5, with the numbers :mod:`claimflow._time` counts with (Toss only)."""
     out = ["### 기한: 마켓이 스스로 처리하는 일과 벌점", ""]
-    if mp is not Marketplace.TOSS:
+    if not GUIDES[mp].timers:
         return [
             *out,
             f"{attach(mp.label, '은/는')} 자동 승인, 자동 구매확정, 벌점 같은 기한을 문서에 두지 "
@@ -398,7 +349,7 @@ def render() -> str:
     out += _money_table()
     for mp in Marketplace:
         rows = rule_rows(mp)
-        out += ["", f"## {mp.label} ({mp})", "", INTRO_KO[mp], ""]
+        out += ["", f"## {mp.label} ({mp})", "", GUIDES[mp].intro_ko, ""]
         out += [
             f"다이어그램: [diagrams/{mp}/](../diagrams/{mp}/) "
             f"(SVG, Mermaid는 [diagrams/README.md](../diagrams/README.md)).",

@@ -905,9 +905,9 @@ def _add_oracle(sub: Any) -> None:
     oracle.add_argument("--no-sweep", action="store_true", help="skip the coverage sweep")
 
     def run(_parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
-        from .testing._runner import command  # noqa: PLC0415 - needs hypothesis
+        from .testing import oracle_command  # noqa: PLC0415 - needs hypothesis
 
-        return command(
+        return oracle_command(
             args.system,
             args.marketplace,
             steps=args.steps,

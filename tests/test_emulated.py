@@ -15,6 +15,7 @@ from hypothesis.stateful import run_state_machine_as_test
 import claimflow as cf
 from claimflow.adapters import ReconcileOutcome, reconcile
 from claimflow.emulators import Fault, Faults
+from claimflow.emulators import toss as toss_emulator
 from claimflow.testing import Observed, OrderSystem, Performed, Refused, oracle
 from claimflow.testing import _emulated as emulated
 from claimflow.testing._emulated import (
@@ -321,8 +322,8 @@ class TestSyncASGITransport:
                     "http://127.0.0.1/token",
                     data={
                         "grant_type": "client_credentials",
-                        "client_id": "emulator-client",
-                        "client_secret": "emulator-secret",
+                        "client_id": toss_emulator.CREDENTIALS[0],
+                        "client_secret": toss_emulator.CREDENTIALS[1],
                     },
                 ).json()["access_token"]
                 with pytest.raises(httpx.RemoteProtocolError):

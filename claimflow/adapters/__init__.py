@@ -12,7 +12,14 @@ Needs the ``adapters`` extra (httpx, stamina)::
 Every marketplace module has the same shape: a docstring listing its quirks, ``__all__``, a
 ``SPEC`` (:class:`MarketplaceSpec`: endpoints, bodies, envelope, error codes, status codes as
 data) and the ``make_client()`` / ``make_async_client()`` factories. The adapters they return
-satisfy the :class:`Adapter` / :class:`AsyncAdapter` protocols.
+satisfy the :class:`Adapter` / :class:`AsyncAdapter` protocols. Each also exports the same
+**wiring names** (:class:`MarketplaceModule`: ``MARKETPLACE``, ``CREDENTIAL_ENV``,
+``DEFAULT_URL``, ``base_urls``, ``client_for``, ``client_from_env``, ...); :data:`MODULES` holds
+one module per marketplace, for code that serves any of them::
+
+    from claimflow.adapters import MODULES
+
+    adapter = MODULES[marketplace].client_from_env(os.environ)
 """
 
 from __future__ import annotations
@@ -29,6 +36,10 @@ except ImportError as e:
     )
     raise MissingExtraError(msg, extra="adapters") from None
 
+from collections.abc import Mapping
+from types import MappingProxyType
+
+from .._vocab import Marketplace
 from . import codecs, imweb, toss, x2bee
 from ._boundary import MalformedBodyError, PagingError, paging_limit
 from ._clients import (
@@ -46,6 +57,7 @@ from ._codec import (
     Unsupported,
 )
 from ._commit import (
+    IN_FLIGHT_SECONDS,
     BatchApplied,
     BatchItem,
     PendingAction,
@@ -53,14 +65,18 @@ from ._commit import (
     Reconciled,
     ReconcileOutcome,
     RemoteApplied,
+    adopt,
     apply_remote,
     apply_remote_async,
     apply_remote_many,
     apply_remote_many_async,
     consistent,
+    explain,
+    pending_action,
     reconcile,
     reconcile_async,
 )
+from ._money import claim_delivery, line_money
 from ._spec import (
     FlowList,
     ListEndpoint,
@@ -80,8 +96,11 @@ from ._values import (
     Secret,
     check_base_url,
 )
+from ._wiring import Lists, MarketplaceModule, check_credentials, credentials_from_env
 
 __all__ = [
+    "IN_FLIGHT_SECONDS",
+    "MODULES",
     "ActionResult",
     "Adapter",
     "AsyncAdapter",
@@ -96,7 +115,9 @@ __all__ = [
     "FlowList",
     "ItemResult",
     "ListEndpoint",
+    "Lists",
     "MalformedBodyError",
+    "MarketplaceModule",
     "MarketplaceSpec",
     "OrderQuery",
     "OrderRef",
@@ -115,17 +136,31 @@ __all__ = [
     "Secret",
     "StatusCode",
     "Unsupported",
+    "adopt",
     "apply_remote",
     "apply_remote_async",
     "apply_remote_many",
     "apply_remote_many_async",
     "check_base_url",
+    "check_credentials",
+    "claim_delivery",
     "codecs",
     "consistent",
+    "credentials_from_env",
+    "explain",
     "imweb",
+    "line_money",
     "paging_limit",
+    "pending_action",
     "reconcile",
     "reconcile_async",
     "toss",
     "x2bee",
 ]
+
+#: The adapter module of every marketplace, in :class:`~claimflow.Marketplace` order: the one place
+#: the code around the adapters looks a marketplace up (mypy checks each module against
+#: :class:`MarketplaceModule` here).
+MODULES: Mapping[Marketplace, MarketplaceModule] = MappingProxyType(
+    {toss.MARKETPLACE: toss, imweb.MARKETPLACE: imweb, x2bee.MARKETPLACE: x2bee}
+)

@@ -68,7 +68,8 @@ Quirks:
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Mapping, Sequence
+from typing import Any, Final
 
 import httpx
 
@@ -95,6 +96,7 @@ from ._values import (
     Secret,
     check_base_url,
 )
+from ._wiring import Lists, check_credentials, credentials_from_env
 from .codecs.imweb import (
     ACTIONS,
     AUTO_REFUND_IMPOSSIBLE,
@@ -122,21 +124,32 @@ __all__ = [
     "ACTIONS",
     "AUTO_REFUND_IMPOSSIBLE",
     "CLAIM_STATUS_CODES",
+    "CREDENTIAL_ENV",
     "DEFAULT_AUTH_URL",
     "DEFAULT_BASE_URL",
+    "DEFAULT_URL",
     "ENVELOPE_STATUSES",
     "ERROR_CODES",
     "EXCHANGE_HOLD_REASONS",
     "HTTP_ERRORS",
+    "LISTS",
+    "LIST_PACE",
+    "MARKETPLACE",
+    "MIN_INTERVAL",
     "NO_AUTO_REFUND_PAY_TYPES",
+    "ORDERED_AT_IS_PAID_AT",
     "ORDER_STATUS_CODES",
     "RETRY",
+    "SHOWS_HOLDS",
     "SPEC",
     "UNSUPPORTED",
     "ImwebRef",
     "ImwebTokenAuth",
     "WireState",
+    "base_urls",
     "claim_status_code",
+    "client_for",
+    "client_from_env",
     "make_async_client",
     "make_client",
     "parse_action",
@@ -269,3 +282,53 @@ def make_async_client(
         headers={"Accept": "application/json"},
     )
     return AsyncClient(SPEC, http, retry=retry or RETRY)
+
+
+# --- wiring (the same names in every marketplace module: claimflow.adapters._wiring) -----------
+
+MARKETPLACE: Final = Marketplace.IMWEB
+#: key, secret
+CREDENTIAL_ENV: Final = ("CLAIMFLOW_IMWEB_KEY", "CLAIMFLOW_IMWEB_SECRET")
+DEFAULT_URL: Final = DEFAULT_BASE_URL
+MIN_INTERVAL: Final = 0.2  # 5 calls a second [doc: rate limits]
+LIST_PACE: Final = 1.0  # 1 list-all call a second [doc: rate limits]
+LISTS: Final[Lists] = "orders"  # GET /orders with the item orders' current claims [doc]
+ORDERED_AT_IS_PAID_AT: Final = False  # order_time is not said to be the payment's [doc]
+SHOWS_HOLDS: Final = False  # no documented field shows a hold [doc, §5.2]
+
+
+def base_urls(root: str) -> dict[str, str]:
+    """The shop API at *root* (the token still comes from :data:`DEFAULT_AUTH_URL`)."""
+    return {"base_url": root}
+
+
+def client_for(
+    credentials: Sequence[str],
+    urls: Mapping[str, str] | None = None,
+    *,
+    retry: RetryPolicy | None = None,
+    timeout: float | httpx.Timeout = 10.0,
+    transport: httpx.BaseTransport | None = None,
+) -> Client:
+    """:func:`make_client` with (key, secret) and the URL keywords *urls* (``base_url``,
+    ``auth_url``; default :func:`base_urls` of :data:`DEFAULT_URL`)."""
+    check_credentials(MARKETPLACE, credentials, CREDENTIAL_ENV)
+    key, secret = credentials
+    where = dict(urls if urls is not None else base_urls(DEFAULT_URL))
+    return make_client(key, secret, **where, retry=retry, timeout=timeout, transport=transport)
+
+
+def client_from_env(
+    environ: Mapping[str, str],
+    root: str | None = None,
+    *,
+    retry: RetryPolicy | None = None,
+    timeout: float | httpx.Timeout = 10.0,
+    transport: httpx.BaseTransport | None = None,
+) -> Client:
+    """A client for the API at *root* (default :data:`DEFAULT_URL`) with the credentials of
+    :data:`CREDENTIAL_ENV` in *environ* (:class:`~claimflow.exceptions.InvalidInputError` naming
+    the variables that are missing)."""
+    credentials = credentials_from_env(MARKETPLACE, CREDENTIAL_ENV, environ)
+    urls = base_urls(root or DEFAULT_URL)
+    return client_for(credentials, urls, retry=retry, timeout=timeout, transport=transport)

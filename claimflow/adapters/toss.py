@@ -41,7 +41,8 @@ Quirks:
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
+from typing import Final
 
 import httpx
 
@@ -63,6 +64,7 @@ from ._values import (
     Secret,
     check_base_url,
 )
+from ._wiring import Lists, check_credentials, credentials_from_env
 from .codecs.toss import (
     ACTIONS,
     API_PREFIX,
@@ -81,14 +83,25 @@ __all__ = [
     "ACTIONS",
     "API_PREFIX",
     "CLAIM_STATUS_CODES",
+    "CREDENTIAL_ENV",
     "DEFAULT_BASE_URL",
     "DEFAULT_TOKEN_URL",
+    "DEFAULT_URL",
+    "LISTS",
+    "LIST_PACE",
+    "MARKETPLACE",
+    "MIN_INTERVAL",
+    "ORDERED_AT_IS_PAID_AT",
     "ORDER_STATUS_CODES",
     "SCOPE",
+    "SHOWS_HOLDS",
     "SPEC",
     "UNSUPPORTED",
     "TossTokenAuth",
+    "base_urls",
     "claim_status_code",
+    "client_for",
+    "client_from_env",
     "make_async_client",
     "make_client",
     "order_status_code",
@@ -215,3 +228,55 @@ def make_async_client(
         headers={"Accept": "application/json"},
     )
     return AsyncClient(SPEC, http, retry=retry)
+
+
+# --- wiring (the same names in every marketplace module: claimflow.adapters._wiring) -----------
+
+MARKETPLACE: Final = Marketplace.TOSS
+#: client id, client secret
+CREDENTIAL_ENV: Final = ("CLAIMFLOW_TOSS_CLIENT_ID", "CLAIMFLOW_TOSS_CLIENT_SECRET")
+DEFAULT_URL: Final = DEFAULT_BASE_URL
+MIN_INTERVAL: Final = 0.0  # no rate limit published; TOO_MANY_REQUEST is retried [client]
+LIST_PACE: Final = 0.0
+LISTS: Final[Lists] = "claims_and_orders"  # GET /claims, GET /orders/v2 [doc/client]
+ORDERED_AT_IS_PAID_AT: Final = True  # orderedAt is when the order was paid [client, §5.1]
+SHOWS_HOLDS: Final = True  # the claim item's status says HOLD [doc]
+
+
+def base_urls(root: str) -> dict[str, str]:
+    """The seller API at *root* (the token still comes from :data:`DEFAULT_TOKEN_URL`)."""
+    return {"base_url": root}
+
+
+def client_for(
+    credentials: Sequence[str],
+    urls: Mapping[str, str] | None = None,
+    *,
+    retry: RetryPolicy | None = None,
+    timeout: float | httpx.Timeout = 10.0,
+    transport: httpx.BaseTransport | None = None,
+) -> Client:
+    """:func:`make_client` with (client id, client secret) and the URL keywords *urls*
+    (``base_url``, ``token_url``; default :func:`base_urls` of :data:`DEFAULT_URL`)."""
+    check_credentials(MARKETPLACE, credentials, CREDENTIAL_ENV)
+    client_id, client_secret = credentials
+    where = dict(urls if urls is not None else base_urls(DEFAULT_URL))
+    return make_client(
+        client_id, client_secret, **where, retry=retry, timeout=timeout, transport=transport
+    )
+
+
+def client_from_env(
+    environ: Mapping[str, str],
+    root: str | None = None,
+    *,
+    retry: RetryPolicy | None = None,
+    timeout: float | httpx.Timeout = 10.0,
+    transport: httpx.BaseTransport | None = None,
+) -> Client:
+    """A client for the API at *root* (default :data:`DEFAULT_URL`) with the credentials of
+    :data:`CREDENTIAL_ENV` in *environ* (:class:`~claimflow.exceptions.InvalidInputError` naming
+    the variables that are missing)."""
+    credentials = credentials_from_env(MARKETPLACE, CREDENTIAL_ENV, environ)
+    urls = base_urls(root or DEFAULT_URL)
+    return client_for(credentials, urls, retry=retry, timeout=timeout, transport=transport)

@@ -65,8 +65,8 @@ Quirks:
 
 from __future__ import annotations
 
-from collections.abc import Callable, Generator
-from typing import TypeAlias
+from collections.abc import Callable, Generator, Mapping, Sequence
+from typing import Final, TypeAlias
 
 import httpx
 
@@ -85,6 +85,7 @@ from ._values import (
     OrderRef,
     Secret,
 )
+from ._wiring import Lists, check_credentials, credentials_from_env
 from .codecs.x2bee import (
     CLAIM_STATUS_CODES,
     CLAIM_TYPE_CODES,
@@ -110,19 +111,28 @@ from .codecs.x2bee import (
     spec_for,
 )
 
-MP = Marketplace.X2BEE
+MARKETPLACE: Final = Marketplace.X2BEE
+MP = MARKETPLACE
 
 __all__ = [
     "CLAIM_STATUS_CODES",
     "CLAIM_TYPE_CODES",
+    "CREDENTIAL_ENV",
     "DEFAULT_BO_URL",
     "DEFAULT_GOODS_URL",
     "DEFAULT_ORDER_URL",
+    "DEFAULT_URL",
+    "LISTS",
+    "LIST_PACE",
+    "MARKETPLACE",
+    "MIN_INTERVAL",
+    "ORDERED_AT_IS_PAID_AT",
     "ORDER_STATUS_CODES",
     "PICKUP_STEPS",
     "READS",
     "ROUTES",
     "SALE_STATUS_CODES",
+    "SHOWS_HOLDS",
     "SPEC",
     "UNSUPPORTED",
     "CancelTargets",
@@ -133,7 +143,10 @@ __all__ = [
     "X2beeAsyncClient",
     "X2beeBearerAuth",
     "X2beeClient",
+    "base_urls",
     "claim_status_code",
+    "client_for",
+    "client_from_env",
     "make_async_client",
     "make_client",
     "order_status_code",
@@ -301,3 +314,52 @@ def make_async_client(
         headers={"Accept": "application/json"},
     )
     return X2beeAsyncClient(spec_for(hosts), http, hosts=hosts, retry=retry)
+
+
+# --- wiring (the same names in every marketplace module: claimflow.adapters._wiring) -----------
+
+#: the access token
+CREDENTIAL_ENV: Final = ("CLAIMFLOW_X2BEE_TOKEN",)
+DEFAULT_URL: Final = DEFAULT_ORDER_URL
+MIN_INTERVAL: Final = 0.0  # no rate limit published
+LIST_PACE: Final = 0.0
+LISTS: Final[Lists] = "none"  # no list API in the sources: read back the known lines [doc]
+ORDERED_AT_IS_PAID_AT: Final = False
+SHOWS_HOLDS: Final = True  # x2bee's rules have no hold
+
+
+def base_urls(root: str) -> dict[str, str]:
+    """The order API at *root* (the BO and goods APIs stay at their default hosts)."""
+    return {"order_url": root}
+
+
+def client_for(
+    credentials: Sequence[str],
+    urls: Mapping[str, str] | None = None,
+    *,
+    retry: RetryPolicy | None = None,
+    timeout: float | httpx.Timeout = 10.0,
+    transport: httpx.BaseTransport | None = None,
+) -> Client:
+    """:func:`make_client` with (token,) and the URL keywords *urls* (``order_url``,
+    ``bo_url``, ``goods_url``; default :func:`base_urls` of :data:`DEFAULT_URL`)."""
+    check_credentials(MARKETPLACE, credentials, CREDENTIAL_ENV)
+    (token,) = credentials
+    where = dict(urls if urls is not None else base_urls(DEFAULT_URL))
+    return make_client(token, **where, retry=retry, timeout=timeout, transport=transport)
+
+
+def client_from_env(
+    environ: Mapping[str, str],
+    root: str | None = None,
+    *,
+    retry: RetryPolicy | None = None,
+    timeout: float | httpx.Timeout = 10.0,
+    transport: httpx.BaseTransport | None = None,
+) -> Client:
+    """A client for the API at *root* (default :data:`DEFAULT_URL`) with the credentials of
+    :data:`CREDENTIAL_ENV` in *environ* (:class:`~claimflow.exceptions.InvalidInputError` naming
+    the variables that are missing)."""
+    credentials = credentials_from_env(MARKETPLACE, CREDENTIAL_ENV, environ)
+    urls = base_urls(root or DEFAULT_URL)
+    return client_for(credentials, urls, retry=retry, timeout=timeout, transport=transport)

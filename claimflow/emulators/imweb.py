@@ -545,3 +545,55 @@ def seed_orders(emulator: ImwebEmulator, count: int) -> None:
             if rng.random() < 0.4:
                 code = rng.choice(list(ImwebReasonCode))
                 emulator.buyer(op_id, requests[status], reason_code=code)
+
+
+# --- wiring (the same names in every emulator module; see claimflow.emulators.MODULES) ---------
+# Appended here by the wiring engineer (issue 9); the emulator above is the codec engineer's.
+
+__all__ += [  # the wiring names, kept apart from the emulator's own
+    "CREDENTIALS",
+    "MARKETPLACE",
+    "adapter_urls",
+    "make_emulator",
+    "seed_order_product",
+]
+
+from .._values import OrderProduct  # noqa: E402
+from ..adapters import OrderRef  # noqa: E402 - the wiring's own imports, kept with it
+
+MARKETPLACE = Marketplace.IMWEB
+
+#: The key and secret the emulator accepts by default, in ``adapters.imweb.CREDENTIAL_ENV``
+#: order: not secrets.
+CREDENTIALS = ("emulator-key", "emulator-secret")
+
+
+def make_emulator(*, faults: Faults | None = None, seed: int = 0) -> ImwebEmulator:
+    """An imweb emulator with the default :data:`CREDENTIALS`."""
+    return ImwebEmulator(faults=faults, seed=seed)
+
+
+def adapter_urls(root: str) -> dict[str, str]:
+    """The URL keywords of ``adapters.imweb.make_client`` for this emulator served at *root*."""
+    return {"base_url": root + PREFIX, "auth_url": root + "/v2/auth"}
+
+
+def seed_order_product(
+    emulator: ImwebEmulator, op: OrderProduct, *, keep_id: bool = False
+) -> tuple[Record, OrderRef]:
+    """Seed *op* in *emulator* as a new order of one item order: its status, price, quantity and
+    payment (not its claims). imweb knows the payment by the order: its 매체 (``order_type``;
+    Naver Pay is listed with ``type=npay``) and a ``pay_type`` that cannot be refunded
+    automatically (virtual account) for ``auto_refundable=False``. The emulator numbers the order,
+    or with *keep_id* ``op.id`` becomes the order number (the item order is numbered after it:
+    claimflow's id ``"{op.id}:{op.id}01"``). Returns the record and where the adapter finds it."""
+    order = emulator.add_order(
+        op.status,
+        order_no=op.id if keep_id else None,
+        order_type=op.payment_channel,
+        pay_type="card" if op.auto_refundable else "virtual",
+        unit_price=op.unit_price,
+        quantity=op.quantity,
+    )
+    record = emulator.store.get(order.items[0])
+    return record, OrderRef(record.op.id, order.order_no)

@@ -499,3 +499,52 @@ def seed_orders(emulator: TossEmulator, count: int) -> None:
         claim = requests.get(status)
         if claim is not None and rng.random() < 0.5:
             emulator.buyer(record.op.id, f"{claim.value.lower()}.request", reason="고객 요청")
+
+
+# --- wiring (the same names in every emulator module; see claimflow.emulators.MODULES) ---------
+# Appended here by the wiring engineer (issue 9); the emulator above is the codec engineer's.
+
+__all__ += [  # the wiring names, kept apart from the emulator's own
+    "CREDENTIALS",
+    "MARKETPLACE",
+    "adapter_urls",
+    "make_emulator",
+    "seed_order_product",
+]
+
+from .._values import OrderProduct  # noqa: E402
+from ..adapters import OrderRef  # noqa: E402 - the wiring's own imports, kept with it
+
+MARKETPLACE = Marketplace.TOSS
+
+#: The client id and secret the emulator accepts by default, in ``adapters.toss.CREDENTIAL_ENV``
+#: order: not secrets.
+CREDENTIALS = ("emulator-client", "emulator-secret")
+
+
+def make_emulator(*, faults: Faults | None = None, seed: int = 0) -> TossEmulator:
+    """A Toss emulator with the default :data:`CREDENTIALS`."""
+    return TossEmulator(faults=faults, seed=seed)
+
+
+def adapter_urls(root: str) -> dict[str, str]:
+    """The URL keywords of ``adapters.toss.make_client`` for this emulator served at *root*."""
+    return {"base_url": root, "token_url": root + "/token"}
+
+
+def seed_order_product(
+    emulator: TossEmulator, op: OrderProduct, *, keep_id: bool = False
+) -> tuple[Record, OrderRef]:
+    """Seed *op* in *emulator*: its status, item, price, quantity and payment (not its claims).
+    The emulator numbers it, or with *keep_id* it keeps ``op.id`` as its orderProductId. Returns
+    the record and where the adapter finds it (the order and the day it was ordered)."""
+    record = emulator.add(
+        op.status,
+        id=op.id if keep_id else None,
+        item_id=op.item_id,
+        unit_price=op.unit_price,
+        quantity=op.quantity,
+        payment_channel=op.payment_channel,
+        auto_refundable=op.auto_refundable,
+    )
+    return record, OrderRef(record.op.id, record.order_id, record.ordered_at.date())

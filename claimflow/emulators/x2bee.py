@@ -807,3 +807,55 @@ def seed_orders(emulator: X2beeEmulator, count: int) -> None:
         claim = requests.get(status)
         if claim is not None and rng.random() < 0.5:
             emulator.buyer(op.id, f"{claim.value.lower()}.request", reason="고객 요청")
+
+
+# --- wiring (the same names in every emulator module; see claimflow.emulators.MODULES) ---------
+# Appended here by the wiring engineer (issue 9); the emulator above is the codec engineer's.
+
+__all__ += [  # the wiring names, kept apart from the emulator's own
+    "CREDENTIALS",
+    "MARKETPLACE",
+    "adapter_urls",
+    "make_emulator",
+    "seed_order_product",
+]
+
+from ..adapters import OrderRef  # noqa: E402 - the wiring's own imports, kept with it
+
+MARKETPLACE = Marketplace.X2BEE
+
+#: The token the emulator accepts by default, in ``adapters.x2bee.CREDENTIAL_ENV`` order.
+CREDENTIALS = (DEFAULT_TOKEN,)
+
+
+def make_emulator(*, faults: Faults | None = None, seed: int = 0) -> X2beeEmulator:
+    """An x2bee emulator with the default :data:`CREDENTIALS`."""
+    return X2beeEmulator(faults=faults, seed=seed)
+
+
+def adapter_urls(root: str) -> dict[str, str]:
+    """The URL keywords of ``adapters.x2bee.make_client`` for this emulator served at *root*
+    (one server stands in for the order, BO and goods hosts)."""
+    return {
+        "order_url": root + "/api/order",
+        "bo_url": root + "/api/bo",
+        "goods_url": root + "/api/goods",
+    }
+
+
+def seed_order_product(
+    emulator: X2beeEmulator, op: OrderProduct, *, keep_id: bool = False
+) -> tuple[Record, OrderRef]:
+    """Seed *op* in *emulator*: its status, item, price, quantity and payment (not its claims).
+    The emulator numbers it, or with *keep_id* it keeps ``op.id`` as its order line. Returns the
+    record and where the adapter finds it (x2bee needs the order number beside the line)."""
+    record = emulator.add(
+        op.status,
+        id=op.id if keep_id else None,
+        item_id=op.item_id,
+        unit_price=op.unit_price,
+        quantity=op.quantity,
+        payment_channel=op.payment_channel,
+        auto_refundable=op.auto_refundable,
+    )
+    return record, OrderRef(record.op.id, record.order_id)

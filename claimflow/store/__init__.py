@@ -62,6 +62,9 @@ by the order id's bucket): no table locks, no advisory locks, no global sequence
 
 from __future__ import annotations
 
+import importlib
+from typing import TYPE_CHECKING
+
 from ..exceptions import (
     BusyError,
     CorruptRowError,
@@ -95,6 +98,52 @@ from ._schema import (
 )
 from ._store import CommitHook, InTransactionHandler, Row, Store, make_engine
 
+if TYPE_CHECKING:  # imported on first use: they need the adapters extra
+    from ._sync import SyncReport, read_cursor, sync
+    from ._worker import (
+        PacedTransport,
+        Worker,
+        WorkerConfig,
+        describe_effect,
+        make_adapter,
+        print_effect,
+        reconcile_intent,
+        reconcile_pending,
+        ref_of,
+        run_worker,
+        worker_command,
+    )
+
+#: The names of the sync and the worker, by module: both need the adapters extra (httpx).
+_LAZY = {
+    "_sync": frozenset({"SyncReport", "read_cursor", "sync"}),
+    "_worker": frozenset(
+        {
+            "PacedTransport",
+            "Worker",
+            "WorkerConfig",
+            "describe_effect",
+            "make_adapter",
+            "print_effect",
+            "reconcile_intent",
+            "reconcile_pending",
+            "ref_of",
+            "run_worker",
+            "worker_command",
+        }
+    ),
+}
+
+
+def __getattr__(name: str) -> object:
+    """The sync and the worker, imported on first use (they need the adapters extra)."""
+    for module, names in _LAZY.items():
+        if name in names:
+            return getattr(importlib.import_module(f".{module}", __name__), name)
+    msg = f"module {__name__!r} has no attribute {name!r}"
+    raise AttributeError(msg)
+
+
 __all__ = [
     "SCHEMA_VERSION",
     "AsyncStore",
@@ -110,6 +159,7 @@ __all__ = [
     "IntentOutcome",
     "IntentStatus",
     "InvalidStoreURLError",
+    "PacedTransport",
     "PermanentEffectError",
     "Row",
     "SchemaVersionError",
@@ -119,14 +169,27 @@ __all__ = [
     "StoreError",
     "StoreUnavailableError",
     "StoredEffect",
+    "SyncReport",
     "UnknownOrderProductError",
+    "Worker",
+    "WorkerConfig",
     "backoff",
     "bucket_of",
     "create_version",
     "deliver_effects",
+    "describe_effect",
     "effect_key",
+    "make_adapter",
     "make_engine",
     "metadata",
+    "print_effect",
+    "read_cursor",
+    "reconcile_intent",
+    "reconcile_pending",
+    "ref_of",
     "run_effects",
+    "run_worker",
     "schema_version",
+    "sync",
+    "worker_command",
 ]

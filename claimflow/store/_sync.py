@@ -8,7 +8,9 @@ SYSTEM, or SELLER for a change made in the marketplace's web console) with their
 ``SYNC``. It is idempotent: a change already recorded is found IN_SYNC and writes nothing, and the
 ``(marketplace, claim id, claim state)`` rows of ``claimflow_remote_claims`` are written once.
 
-Per marketplace (``shared/spec/marketplaces.md`` §5):
+The pass follows the lists the marketplace documents (its adapter module's ``LISTS``, read
+through :data:`claimflow.adapters.MODULES`; its pauses from ``LIST_PACE``), so per marketplace
+(``shared/spec/marketplaces.md`` §5):
 
 - **Toss**: ``GET /claims`` in windows of at most 7 days by request date and ``GET /orders/v2`` in
   windows of at most 31 days by order date [client]; a window's edges may return the same claim
@@ -17,7 +19,7 @@ Per marketplace (``shared/spec/marketplaces.md`` §5):
 - **imweb**: the order list (``GET /orders``, paged, rate limit 1/s for list-all calls) with each
   order's item orders (``GET /orders/{order_no}/prod-orders``, 5/s): each page is followed by a
   pause (``pace``, default one second), and the worker's imweb adapter leaves 0.2 s between any
-  two calls (:class:`~claimflow.store._worker.PacedTransport`) [doc: rate limits; client:
+  two calls (``MIN_INTERVAL``, :class:`~claimflow.store.PacedTransport`) [doc: rate limits; client:
   pacing]. imweb's item orders carry their current claim, so no second list is needed.
 - **x2bee**: no list API is documented, so only the order products the store knows can be synced:
   each non-terminal one is read with ``claimDetailsInfoFO`` (paced, ``pace`` per read).
@@ -46,9 +48,19 @@ import sqlalchemy as sa
 
 from .._values import Applied, HistoryEvent, OrderProduct
 from .._vocab import SEOUL, Actor, ClaimType, Marketplace, PaymentChannel, Status
-from ..adapters import Adapter, ClaimQuery, OrderQuery, OrderRef, RemoteClaim, RemoteOrderProduct
-from ..adapters._commit import adopt, consistent, explain
-from ..adapters._money import line_money
+from ..adapters import (
+    MODULES,
+    Adapter,
+    ClaimQuery,
+    OrderQuery,
+    OrderRef,
+    RemoteClaim,
+    RemoteOrderProduct,
+    adopt,
+    consistent,
+    explain,
+    line_money,
+)
 from ..exceptions import ClaimflowError, MarketplaceError, StaleVersionError
 from . import _codec, _effects
 from ._schema import (
@@ -62,7 +74,7 @@ from ._schema import (
 )
 from ._store import Store
 
-__all__ = ["SyncReport", "sync"]
+__all__ = ["SyncReport", "read_cursor", "sync"]
 
 #: Who changes an order product on the marketplace's side, in the order sync tries them: the
 #: buyer in the app, the marketplace by itself, the seller in the web console.
@@ -151,9 +163,9 @@ def _write_cursor(store: Store, marketplace: Marketplace, value: Mapping[str, An
 def _new_order_product(
     spec_mp: Marketplace, remote: RemoteOrderProduct, status: Status
 ) -> OrderProduct:
-    # Toss's orderedAt is when the order was paid (rules.md D3 counts the shipping deadline from
-    # it) [client, §5.1]; the other marketplaces' order times are not said to be the payment's
-    paid_at = remote.ordered_at if spec_mp is Marketplace.TOSS else None
+    # where the wire's order time is when the order was paid (Toss orderedAt [client, §5.1];
+    # rules.md D3 counts the shipping deadline from it); the others' are not said to be
+    paid_at = remote.ordered_at if MODULES[spec_mp].ORDERED_AT_IS_PAID_AT else None
     return OrderProduct(
         remote.id,
         spec_mp,
@@ -441,7 +453,7 @@ def _ingest(
 Sleep = Callable[[float], None]
 
 
-def _toss_pass(
+def _claims_and_orders_pass(
     store: Store,
     adapter: Adapter,
     cursor: Mapping[str, Any],
@@ -451,6 +463,8 @@ def _toss_pass(
     tally: Counter[str],
     overlap: dt.timedelta,
 ) -> dict[str, Any]:
+    """A claims list and an order list (Toss): claims by request date, order rows by order date,
+    joined by order product; one whose order row lies outside the window is read back alone."""
     claims_from = dt.date.fromisoformat(cursor["claims_from"])
     orders_from = dt.date.fromisoformat(cursor["orders_from"])
     claims: dict[str, dict[str, RemoteClaim]] = {}
@@ -509,7 +523,7 @@ def _stored_ref(store: Store, op_id: str, listed: Mapping[str, RemoteClaim]) -> 
     return OrderRef(op_id, order_id, row.ordered_on)
 
 
-def _imweb_pass(
+def _orders_pass(
     store: Store,
     adapter: Adapter,
     cursor: Mapping[str, Any],
@@ -518,9 +532,11 @@ def _imweb_pass(
     batch: int,
     tally: Counter[str],
     overlap: dt.timedelta,
-    pace: float | None,
+    pace: float,
     sleep: Sleep,
 ) -> dict[str, Any]:
+    """Order products from the order list (their rows carry the current claim), a pause of
+    *pace* seconds after each page (imweb's 1/s for list-all calls [doc])."""
     orders_from = dt.date.fromisoformat(cursor["orders_from"])
     query = OrderQuery(since=orders_from, until=until)
     orders_since = until - overlap
@@ -536,27 +552,29 @@ def _imweb_pass(
         if page.next_cursor is None:
             break
         page_cursor = page.next_cursor
-        sleep(pace if pace is not None else 1.0)  # 1/s for list-all calls [doc]
+        sleep(pace)
     return {"orders_from": max(orders_from, orders_since).isoformat()}
 
 
-def _x2bee_pass(
+def _known_pass(
     store: Store,
     adapter: Adapter,
     cursor: Mapping[str, Any],
     *,
     batch: int,
     tally: Counter[str],
-    pace: float | None,
+    pace: float,
     sleep: Sleep,
     limit: int | None,
 ) -> dict[str, Any]:
+    """No list to poll (x2bee): read back each live order product the store knows, after the
+    cursor's id, a pause of *pace* seconds after each read; at most *limit* reads a pass."""
     after = str(cursor.get("after", ""))
     with store.transaction() as conn:
         rows = conn.execute(
             sa.select(order_products.c.id, order_products.c.order_id, order_products.c.status)
             .where(
-                order_products.c.marketplace == Marketplace.X2BEE.value,
+                order_products.c.marketplace == adapter.spec.marketplace.value,
                 order_products.c.id > after,
             )
             .order_by(order_products.c.id)
@@ -622,12 +640,13 @@ def sync(
     }
     tally: Counter[str] = Counter()
     overlap = dt.timedelta(days=overlap_days)
-    if mp is Marketplace.TOSS:
-        new = _toss_pass(
+    lists = MODULES[mp].LISTS  # the lists the marketplace documents: how it is polled
+    if lists == "claims_and_orders":
+        new = _claims_and_orders_pass(
             store, adapter, cursor, until=until, batch=batch, tally=tally, overlap=overlap
         )
-    elif mp is Marketplace.IMWEB:
-        new = _imweb_pass(
+    elif lists == "orders":
+        new = _orders_pass(
             store,
             adapter,
             cursor,
@@ -635,12 +654,19 @@ def sync(
             batch=batch,
             tally=tally,
             overlap=overlap,
-            pace=pace,
+            pace=pace if pace is not None else MODULES[mp].LIST_PACE,
             sleep=sleep,
         )
     else:
-        new = _x2bee_pass(
-            store, adapter, cursor, batch=batch, tally=tally, pace=pace, sleep=sleep, limit=limit
+        new = _known_pass(
+            store,
+            adapter,
+            cursor,
+            batch=batch,
+            tally=tally,
+            pace=pace if pace is not None else MODULES[mp].LIST_PACE,
+            sleep=sleep,
+            limit=limit,
         )
     _write_cursor(store, mp, new)
     return SyncReport(

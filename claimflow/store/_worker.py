@@ -38,13 +38,24 @@ import httpx
 import sqlalchemy as sa
 
 from .._vocab import EffectKind, Marketplace
-from ..adapters import Client, OrderRef, Reconciled, ReconcileOutcome, RetryPolicy, reconcile
-from ..adapters._commit import IN_FLIGHT_SECONDS, pending_action
+from ..adapters import (
+    IN_FLIGHT_SECONDS,
+    MODULES,
+    Client,
+    OrderRef,
+    Reconciled,
+    ReconcileOutcome,
+    RetryPolicy,
+    credentials_from_env,
+    pending_action,
+    reconcile,
+)
 from ..exceptions import (
     ActionRefusedError,
     ClaimflowError,
     InvalidInputError,
     MarketplaceError,
+    MissingExtraError,
     StaleVersionError,
     StoreError,
 )
@@ -55,40 +66,20 @@ from ._schema import intents
 from ._store import Store
 
 __all__ = [
-    "CREDENTIAL_ENV",
-    "MIN_INTERVAL",
     "PacedTransport",
     "Worker",
     "WorkerConfig",
+    "describe_effect",
     "make_adapter",
     "print_effect",
     "reconcile_intent",
     "reconcile_pending",
     "ref_of",
     "run_worker",
+    "worker_command",
 ]
 
 log = logging.getLogger("claimflow.worker")
-
-#: Where :func:`make_adapter` reads each marketplace's credentials (never from the command line,
-#: where other users of the machine could read them).
-CREDENTIAL_ENV: Mapping[Marketplace, tuple[str, ...]] = {
-    Marketplace.TOSS: ("CLAIMFLOW_TOSS_CLIENT_ID", "CLAIMFLOW_TOSS_CLIENT_SECRET"),
-    Marketplace.IMWEB: ("CLAIMFLOW_IMWEB_KEY", "CLAIMFLOW_IMWEB_SECRET"),
-    Marketplace.X2BEE: ("CLAIMFLOW_X2BEE_TOKEN",),
-}
-
-#: The credentials claimflow's emulators accept (``claimflow emulate``): not secrets.
-EMULATOR_CREDENTIALS: Mapping[Marketplace, tuple[str, ...]] = {
-    Marketplace.TOSS: ("emulator-client", "emulator-secret"),
-    Marketplace.IMWEB: ("emulator-key", "emulator-secret"),
-    Marketplace.X2BEE: ("emulator-token",),
-}
-
-
-#: Seconds between two calls to a marketplace, where its documents set a rate limit: imweb allows
-#: 5 calls a second (1 a second for list-all calls, which sync paces itself) [doc].
-MIN_INTERVAL: Mapping[Marketplace, float] = {Marketplace.IMWEB: 0.2}
 
 
 class PacedTransport(httpx.BaseTransport):
@@ -127,55 +118,40 @@ def make_adapter(
     min_interval: float | None = None,
 ) -> Client:
     """A synchronous adapter for *marketplace* at *base_url* (the root URL of its API, or of a
-    ``claimflow emulate`` server when *emulator*).
+    ``claimflow emulate`` server when *emulator*), built by the marketplace's module
+    (:data:`claimflow.adapters.MODULES`).
 
-    *credentials*: Toss (client id, secret), imweb (key, secret), x2bee (token); default: the
-    environment variables of :data:`CREDENTIAL_ENV`, or the emulators' own with *emulator*.
-    *min_interval*: seconds between two calls (default: :data:`MIN_INTERVAL` for a real
-    marketplace, none for an emulator).
+    *credentials*: in the order of the module's ``CREDENTIAL_ENV`` (Toss client id and secret,
+    imweb key and secret, x2bee token); default: those environment variables, or with *emulator*
+    the emulator's own (``claimflow.emulators.<mp>.CREDENTIALS``; needs the ``emulators``
+    extra). *min_interval*: seconds between two calls (default: the module's ``MIN_INTERVAL``
+    for a real marketplace, none for an emulator).
     """
-    from ..adapters import imweb, toss, x2bee  # noqa: PLC0415 - the adapters extra
-
     mp = Marketplace(marketplace)
+    module = MODULES[mp]
     interval = (
-        min_interval
-        if min_interval is not None
-        else (0.0 if emulator else MIN_INTERVAL.get(mp, 0.0))
+        min_interval if min_interval is not None else (0.0 if emulator else module.MIN_INTERVAL)
     )
     if interval > 0:
         transport = PacedTransport(transport or httpx.HTTPTransport(), interval)
-    if credentials is None:
-        if emulator:
-            credentials = EMULATOR_CREDENTIALS[mp]
-        else:
-            names = CREDENTIAL_ENV[mp]
-            missing = [n for n in names if not os.environ.get(n)]
-            if missing:
-                msg = f"{mp}: set {', '.join(missing)} in the environment (the credentials)"
-                raise InvalidInputError(msg, field="credentials")
-            credentials = tuple(os.environ[n] for n in names)
     base = base_url.rstrip("/")
-    options: dict[str, Any] = {"retry": retry, "timeout": timeout, "transport": transport}
-    if mp is Marketplace.TOSS:
-        extra: dict[str, Any] = {"base_url": base}
-        if emulator:
-            extra["token_url"] = base + "/token"
-        return toss.make_client(credentials[0], credentials[1], **extra, **options)
-    if mp is Marketplace.IMWEB:
-        extra = {"base_url": base}
-        if emulator:
-            extra = {"base_url": base + "/v2/shop", "auth_url": base + "/v2/auth"}
-        return imweb.make_client(credentials[0], credentials[1], **extra, **options)
-    hosts: dict[str, Any] = (
-        {
-            "order_url": base + "/api/order",
-            "bo_url": base + "/api/bo",
-            "goods_url": base + "/api/goods",
-        }
-        if emulator
-        else {"order_url": base}
-    )
-    return x2bee.make_client(credentials[0], **hosts, **options)
+    if emulator:
+        try:
+            from ..emulators import MODULES as EMULATORS  # noqa: PLC0415 - the emulators extra
+        except ImportError as e:
+            msg = (
+                f"{mp}: an emulator's URLs and credentials need the 'emulators' extra "
+                f"({e.name} is missing): pip install 'claimflow[emulators]'"
+            )
+            raise MissingExtraError(msg, extra="emulators") from None
+        served = EMULATORS[mp]
+        urls = served.adapter_urls(base)
+        credentials = credentials if credentials is not None else served.CREDENTIALS
+    else:
+        urls = module.base_urls(base)
+        if credentials is None:
+            credentials = credentials_from_env(mp, module.CREDENTIAL_ENV, os.environ)
+    return module.client_for(credentials, urls, retry=retry, timeout=timeout, transport=transport)
 
 
 def ref_of(store: Store, order_product_id: str) -> OrderRef:
@@ -517,13 +493,6 @@ def _base_urls(items: list[str], marketplaces: list[Marketplace]) -> dict[Market
 
 def worker_command(args: Any) -> int:
     """``claimflow worker``: parse what :func:`add_worker_arguments` declared and run."""
-    from ..adapters import imweb, toss, x2bee  # noqa: PLC0415
-
-    defaults = {
-        Marketplace.TOSS: toss.DEFAULT_BASE_URL,
-        Marketplace.IMWEB: imweb.DEFAULT_BASE_URL,
-        Marketplace.X2BEE: x2bee.DEFAULT_ORDER_URL,
-    }
     mps = [Marketplace(m) for m in dict.fromkeys(args.marketplace)]
     urls = _base_urls(args.base_url, mps)
     shard = None
@@ -540,7 +509,8 @@ def worker_command(args: Any) -> int:
     )
     handlers = _handlers(args.handlers, args.print_effects)
     adapters = {
-        mp: make_adapter(mp, urls.get(mp, defaults[mp]), emulator=args.emulator) for mp in mps
+        mp: make_adapter(mp, urls.get(mp, MODULES[mp].DEFAULT_URL), emulator=args.emulator)
+        for mp in mps
     }
     with Store.open(args.store, upgrade=args.upgrade) as store:
         if args.once:

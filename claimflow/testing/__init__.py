@@ -26,6 +26,7 @@ from ._oracle import (
     oracle,
 )
 from ._runner import OracleResult, run_oracle, sweep
+from ._runner import command as oracle_command
 from ._strategies import (
     Step,
     actions,
@@ -95,6 +96,7 @@ __all__ = [
     "malformed_payloads",
     "marketplaces",
     "oracle",
+    "oracle_command",
     "order_products",
     "parameters_markdown",
     "params_for",

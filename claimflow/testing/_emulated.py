@@ -31,6 +31,7 @@ from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import seed as hypothesis_seed
 from hypothesis import strategies as st
 
+from .. import adapters, emulators
 from .._engine import allowed_actions, apply, check
 from .._values import Effect, OrderProduct
 from .._vocab import Action, Actor, ClaimStatus, EffectKind, Marketplace, Status
@@ -43,10 +44,7 @@ from ..adapters import (
     RetryPolicy,
     apply_remote,
     consistent,
-    imweb,
     reconcile,
-    toss,
-    x2bee,
 )
 from ..emulators import (
     ConnectionDropped,
@@ -54,13 +52,9 @@ from ..emulators import (
     Fault,
     FaultPlan,
     Faults,
-    Record,
     Store,
     serve_in_thread,
 )
-from ..emulators.imweb import ImwebEmulator
-from ..emulators.toss import TossEmulator
-from ..emulators.x2bee import X2beeEmulator
 from ..exceptions import (
     ActionRefusedError,
     InvalidInputError,
@@ -148,118 +142,6 @@ class _Emulator(Protocol):
     def app(self) -> Any: ...
 
 
-@attrs.frozen
-class _Placed:
-    record: Record
-    ref: OrderRef
-
-
-class _Kind:
-    """How to seed and address order products on one marketplace's emulator, and make its client."""
-
-    marketplace: Marketplace
-
-    def emulator(self, faults: Faults | None, seed: int) -> _Emulator:
-        raise NotImplementedError
-
-    def client(self, base: str, transport: httpx.BaseTransport | None) -> Client:
-        raise NotImplementedError
-
-    def place(self, emulator: Any, op: OrderProduct) -> _Placed:
-        raise NotImplementedError
-
-
-class _Toss(_Kind):
-    marketplace = Marketplace.TOSS
-
-    def emulator(self, faults: Faults | None, seed: int) -> TossEmulator:
-        return TossEmulator(faults=faults, seed=seed)
-
-    def client(self, base: str, transport: httpx.BaseTransport | None) -> Client:
-        return toss.make_client(
-            "emulator-client",
-            "emulator-secret",
-            base_url=base,
-            token_url=base + "/token",
-            retry=FAST_RETRY,
-            transport=transport,
-        )
-
-    def place(self, emulator: TossEmulator, op: OrderProduct) -> _Placed:
-        record = emulator.add(
-            Status.PAID,
-            item_id=op.item_id,
-            unit_price=op.unit_price,
-            quantity=op.quantity,
-            payment_channel=op.payment_channel,
-            auto_refundable=op.auto_refundable,
-        )
-        # Toss has no "get one": reading it back pages the orders of the day it was ordered
-        return _Placed(record, OrderRef(record.op.id, record.order_id, record.ordered_at.date()))
-
-
-class _Imweb(_Kind):
-    marketplace = Marketplace.IMWEB
-
-    def emulator(self, faults: Faults | None, seed: int) -> ImwebEmulator:
-        return ImwebEmulator(faults=faults, seed=seed)
-
-    def client(self, base: str, transport: httpx.BaseTransport | None) -> Client:
-        return imweb.make_client(
-            "emulator-key",
-            "emulator-secret",
-            base_url=base + "/v2/shop",
-            auth_url=base + "/v2/auth",
-            retry=FAST_RETRY,
-            transport=transport,
-        )
-
-    def place(self, emulator: ImwebEmulator, op: OrderProduct) -> _Placed:
-        # imweb knows the payment by the order: its 매체 (Naver Pay: listed with type=npay, no
-        # field in the answer), and a pay_type that cannot be refunded automatically (virtual
-        # account) for auto_refundable=False
-        order = emulator.add_order(
-            Status.PAID,
-            order_type=op.payment_channel,
-            pay_type="card" if op.auto_refundable else "virtual",
-            unit_price=op.unit_price,
-            quantity=op.quantity,
-        )
-        record = emulator.store.get(order.items[0])
-        return _Placed(record, OrderRef(record.op.id, order.order_no))
-
-
-class _X2bee(_Kind):
-    marketplace = Marketplace.X2BEE
-
-    def emulator(self, faults: Faults | None, seed: int) -> X2beeEmulator:
-        return X2beeEmulator(faults=faults, seed=seed)
-
-    def client(self, base: str, transport: httpx.BaseTransport | None) -> Client:
-        return x2bee.make_client(
-            "emulator-token",
-            order_url=base + "/api/order",
-            bo_url=base + "/api/bo",
-            goods_url=base + "/api/goods",
-            retry=FAST_RETRY,
-            transport=transport,
-        )
-
-    def place(self, emulator: X2beeEmulator, op: OrderProduct) -> _Placed:
-        record = emulator.add(
-            Status.PAID,
-            item_id=op.item_id,
-            unit_price=op.unit_price,
-            quantity=op.quantity,
-            payment_channel=op.payment_channel,
-            auto_refundable=op.auto_refundable,
-        )
-        return _Placed(record, OrderRef(record.op.id, record.order_id))
-
-
-_KINDS: dict[Marketplace, _Kind] = {k.marketplace: k for k in (_Toss(), _Imweb(), _X2bee())}
-
-
 # --- the binding -------------------------------------------------------------------------------
 
 
@@ -344,8 +226,9 @@ class EmulatedMarketplace:
         if attempts < 1:
             msg = f"attempts: at least 1, got {attempts!r}"
             raise InvalidInputError(msg, field="attempts")
-        self._kind = _KINDS[self.marketplace]
-        self.emulator: _Emulator = self._kind.emulator(faults, seed)
+        self._wiring = adapters.MODULES[self.marketplace]
+        self._emulators = emulators.MODULES[self.marketplace]
+        self.emulator: _Emulator = self._emulators.make_emulator(faults=faults, seed=seed)
         self.attempts = attempts
         self.stats: Counter[str] = Counter()
         self._lines: dict[str, _Line] = {}
@@ -353,12 +236,22 @@ class EmulatedMarketplace:
         stack = contextlib.ExitStack()
         if transport == "http":
             server = stack.enter_context(serve_in_thread(self.emulator.app))
-            self.adapter = stack.enter_context(self._kind.client(server.url, None))
+            self.adapter = stack.enter_context(self._client(server.url, None))
         else:
             asgi = SyncASGITransport(self.emulator.app)
             stack.callback(asgi.close)
-            self.adapter = stack.enter_context(self._kind.client(_HOST, asgi))
+            self.adapter = stack.enter_context(self._client(_HOST, asgi))
         self._closer = weakref.finalize(self, _close, stack)
+
+    def _client(self, root: str, transport: httpx.BaseTransport | None) -> Client:
+        """The marketplace's adapter pointed at the emulator served at *root*, with the
+        emulator's credentials and :data:`FAST_RETRY`."""
+        return self._wiring.client_for(
+            self._emulators.CREDENTIALS,
+            self._emulators.adapter_urls(root),
+            retry=FAST_RETRY,
+            transport=transport,
+        )
 
     def __repr__(self) -> str:
         return f"<EmulatedMarketplace {self.marketplace} {len(self._lines)} order products>"
@@ -381,8 +274,19 @@ class EmulatedMarketplace:
         if order_product.marketplace is not self.marketplace:
             msg = f"a {order_product.marketplace} order product on the {self.marketplace} binding"
             raise InvalidInputError(msg, field="marketplace")
-        placed = self._kind.place(self.emulator, order_product)
-        remote = placed.record.op
+        op = order_product
+        at_paid = OrderProduct(  # seeded at 결제완료 whatever its state
+            op.id,
+            op.marketplace,
+            Status.PAID,
+            op.item_id,
+            op.unit_price,
+            op.quantity,
+            payment_channel=op.payment_channel,
+            auto_refundable=op.auto_refundable,
+        )
+        record, ref = self._emulators.seed_order_product(self.emulator, at_paid)
+        remote = record.op
         local = OrderProduct(  # what the OMS records from the order: no claims yet
             remote.id,
             self.marketplace,
@@ -393,7 +297,7 @@ class EmulatedMarketplace:
             payment_channel=remote.payment_channel,
             auto_refundable=remote.auto_refundable,
         )
-        self._lines[remote.id] = _Line(local, placed.ref)
+        self._lines[remote.id] = _Line(local, ref)
         return remote.id
 
     def perform(
@@ -451,7 +355,7 @@ class EmulatedMarketplace:
 
     @property
     def _shows_holds(self) -> bool:
-        return self.marketplace is not Marketplace.IMWEB
+        return self._wiring.SHOWS_HOLDS
 
     def _settle_from_admin(self, handle: str, line: _Line) -> bool:
         """Whether the action went through, as the admin shows it; the local copy takes it."""
@@ -844,7 +748,7 @@ def _hold_unshown(local: OrderProduct, remote: RemoteOrderProduct) -> bool:
 def consistent_with_wire(remote: RemoteOrderProduct, local: OrderProduct) -> bool:
     """:func:`~claimflow.adapters.consistent`, with a hold the wire cannot show taken as
     unknown (neither confirmed nor contradicted)."""
-    spec = _SPECS[local.marketplace]
+    spec = adapters.MODULES[local.marketplace].SPEC
     return consistent(spec, _unheld(local), remote)
 
 
@@ -852,9 +756,6 @@ def _consistent(spec: Any, local: OrderProduct, remote: RemoteOrderProduct) -> b
     if _hold_unshown(local, remote):
         return True
     return consistent(spec, local, remote)
-
-
-_SPECS = {Marketplace.TOSS: toss.SPEC, Marketplace.IMWEB: imweb.SPEC, Marketplace.X2BEE: x2bee.SPEC}
 
 
 #: holds a wire without a hold field cannot confirm by reading

@@ -64,11 +64,17 @@ from claimflow.emulators.imweb import ImwebEmulator
 from claimflow.emulators.toss import TossEmulator
 from claimflow.emulators.x2bee import X2beeEmulator
 from claimflow.exceptions import MarketplaceError, OutcomeUnknownError
-from claimflow.store import EffectStatus, IntentOutcome, Store, run_effects
+from claimflow.store import (
+    EffectStatus,
+    IntentOutcome,
+    Store,
+    make_adapter,
+    reconcile_pending,
+    run_effects,
+)
 from claimflow.store._schema import IN_FLIGHT as HELD
 from claimflow.store._schema import intents
-from claimflow.store._worker import make_adapter, reconcile_pending
-from claimflow.testing._emulated import SOAK_FAULTS
+from claimflow.testing import SOAK_FAULTS
 
 STEPS = (
     "before_intent_commit",

@@ -21,11 +21,9 @@ from claimflow.emulators.imweb import seed_orders as seed_imweb
 from claimflow.emulators.toss import TossEmulator
 from claimflow.emulators.toss import seed_orders as seed_toss
 from claimflow.emulators.x2bee import X2beeEmulator
-from claimflow.store import Store
+from claimflow.store import Store, make_adapter, read_cursor, sync
 from claimflow.store._schema import remote_claims
-from claimflow.store._sync import read_cursor, sync
-from claimflow.store._worker import make_adapter
-from claimflow.testing._emulated import SyncASGITransport
+from claimflow.testing import SyncASGITransport
 
 FAST = RetryPolicy(attempts=6, timeout=10.0, wait_initial=0.0005, wait_max=0.002, wait_jitter=0)
 AppEmulator = TossEmulator | ImwebEmulator | X2beeEmulator

@@ -34,9 +34,8 @@ from claimflow.emulators.imweb import ImwebEmulator
 from claimflow.emulators.toss import TossEmulator
 from claimflow.emulators.x2bee import X2beeEmulator
 from claimflow.exceptions import BusyError
-from claimflow.store import IntentStatus, Store
-from claimflow.store._worker import make_adapter, reconcile_pending
-from claimflow.testing._emulated import SyncASGITransport
+from claimflow.store import IntentStatus, Store, make_adapter, reconcile_pending
+from claimflow.testing import SyncASGITransport
 
 FAST = RetryPolicy(attempts=6, timeout=10.0, wait_initial=0.0005, wait_max=0.002, wait_jitter=0)
 REFUND = cf.EffectKind.REFUND

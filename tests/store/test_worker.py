@@ -21,17 +21,20 @@ import httpx
 import pytest
 
 import claimflow as cf
-from claimflow.adapters import Client, OrderRef, RetryPolicy
+from claimflow.adapters import MODULES, Client, OrderRef, RetryPolicy
 from claimflow.emulators import Fault, RunningServer, serve_in_thread
 from claimflow.emulators.toss import TossEmulator
-from claimflow.store import EffectStatus, IntentStatus, Store, StoredEffect
-from claimflow.store._sync import sync
-from claimflow.store._worker import (
+from claimflow.store import (
+    EffectStatus,
+    IntentStatus,
     PacedTransport,
+    Store,
+    StoredEffect,
     Worker,
     WorkerConfig,
     make_adapter,
     reconcile_pending,
+    sync,
 )
 
 FAST = RetryPolicy(attempts=6, timeout=10.0, wait_initial=0.001, wait_max=0.005, wait_jitter=0)
@@ -194,6 +197,32 @@ def test_credentials_come_from_the_environment(monkeypatch: pytest.MonkeyPatch) 
 
     assert "CLAIMFLOW_TOSS_CLIENT_SECRET" in str(e.value)
     assert "id" not in os.environ.get("CLAIMFLOW_TOSS_CLIENT_SECRET", "")
+
+
+@pytest.mark.parametrize("mp", list(cf.Marketplace))
+def test_each_marketplace_reads_its_own_variables(
+    mp: cf.Marketplace, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """make_adapter reads each marketplace's CREDENTIAL_ENV (the adapter module's wiring) and
+    builds a client for that marketplace; without the last variable it names it."""
+    names = MODULES[mp].CREDENTIAL_ENV
+    for i, name in enumerate(names):
+        monkeypatch.setenv(name, f"value-{i}")
+    with make_adapter(mp, "https://api.example.test/") as adapter:
+        assert mp == adapter.spec.marketplace
+    monkeypatch.delenv(names[-1])
+    with pytest.raises(cf.InvalidInputError) as e:
+        make_adapter(mp, "https://api.example.test/")
+    assert names[-1] in str(e.value)
+
+
+def test_an_emulator_without_the_extra_says_which(monkeypatch: pytest.MonkeyPatch) -> None:
+    """--emulator without the emulators extra is a MissingExtraError naming the extra, not a
+    bare ImportError."""
+    monkeypatch.setitem(sys.modules, "claimflow.emulators", None)
+    with pytest.raises(cf.MissingExtraError) as e:
+        make_adapter("toss", "http://127.0.0.1:9", emulator=True)
+    assert "emulators" == e.value.extra
 
 
 def test_an_intent_that_cannot_be_judged_ends_failed(
