@@ -41,7 +41,6 @@ from ._clients import (
 from ._codec import (
     Endpoint,
     Envelope,
-    Fields,
     StatusCode,
     Unsupported,
 )
@@ -92,7 +91,6 @@ __all__ = [
     "Client",
     "Endpoint",
     "Envelope",
-    "Fields",
     "FlowList",
     "ItemResult",
     "ListEndpoint",

@@ -39,7 +39,7 @@ from __future__ import annotations
 import datetime as dt
 import itertools
 import math
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import attrs
@@ -51,6 +51,8 @@ from starlette.routing import Route
 from .._params import ImwebReasonCode
 from .._values import Applied
 from .._vocab import SEOUL, Action, Actor, Marketplace, PaymentChannel, Status
+from ..adapters.codecs import Refusal
+from ..adapters.codecs import imweb as codec
 from ..adapters.codecs.imweb import (
     ACTION_ROUTES,
     NO_AUTO_REFUND_PAY_TYPES,
@@ -59,7 +61,6 @@ from ..adapters.codecs.imweb import (
     ImwebRequestError,
     WireState,
     carrier_code,
-    decode_action,
     wire_state,
 )
 from ..exceptions import ActionRefusedError, ClaimflowError, InvalidInputError
@@ -80,6 +81,12 @@ __all__ = ["ImwebEmulator", "Order", "make_app", "seed_orders"]
 A = Action
 PREFIX = "/v2/shop"
 _AUTO_REFUND_GUARD = "AUTO_REFUND_IMPOSSIBLE"  # the engine's guard code
+_MALFORMED = codec.REFUSALS[Refusal.MALFORMED][1]  # -10 [doc]
+#: engine parameters imweb's calls do not carry: the emulator supplies them (a quirk)
+_GIVEN: dict[Action, dict[str, str]] = {
+    A.RETURN_HOLD: {"reason": "반품 보류"},
+    A.EXCHANGE_REJECT: {"reason": "교환 거부"},
+}
 
 
 #: An API handler: the request, its JSON body (None when empty) and the faults planned for it.
@@ -208,15 +215,14 @@ class ImwebEmulator(EmulatorControls):
     # --- rendering ------------------------------------------------------------------------------
 
     def _envelope(self, code: int, msg: str, data: object) -> JSONResponse:
-        return JSONResponse(
-            {
-                "msg": msg,
-                "code": code,
-                "request_count": next(self._request_count),
-                "version": "v2",
-                "data": data,
-            }
-        )
+        count = next(self._request_count)
+        if code == 200:
+            return JSONResponse(codec.encode_success(data, count))
+        return JSONResponse(codec.encode_fail(code, msg, count))
+
+    def _refuse(self, refusal: Refusal, msg: str) -> JSONResponse:
+        status, body = codec.encode_refusal(refusal, msg, next(self._request_count))
+        return JSONResponse(body, status)
 
     def _order_row(self, order: Order) -> dict[str, object]:
         amount = sum(self.store.get(i).op.amount for i in order.items)
@@ -256,7 +262,7 @@ class ImwebEmulator(EmulatorControls):
         keys = tuple(sorted(body)) if isinstance(body, dict) else ()
         self.core.log(LoggedRequest("POST", request.url.path, (), None, keys))
         if not isinstance(body, dict) or not body.get("key") or not body.get("secret"):
-            return self._envelope(-10, "key와 secret이 필요합니다", None)
+            return self._refuse(Refusal.MALFORMED, "key와 secret이 필요합니다")
         if body["key"] != self._key or body["secret"] != self._secret:
             return self._envelope(-1, "유효하지 않은 키입니다", None)
         token, _ttl = self.core.issue_token()
@@ -269,17 +275,17 @@ class ImwebEmulator(EmulatorControls):
         handler: Handler,
     ) -> Response:
         body, plan = await self.admit(request, kind)
-        if not self.core.token_valid(request.headers.get("access-token", "")):
-            return self._envelope(-2, "유효하지 않거나 만료된 토큰입니다", None)
+        if not self.core.token_valid(codec.read_token(request.headers)):
+            return self._refuse(Refusal.UNAUTHORIZED, "유효하지 않거나 만료된 토큰입니다")
         if plan.server_error:
             return PlainTextResponse("Service Unavailable", 503)
         if plan.rate_limit:
-            response = self._envelope(-7, "TOO MANY REQUEST", None)
+            response = self._refuse(Refusal.RATE_LIMITED, "TOO MANY REQUEST")
             if self.faults.retry_after is not None:
                 response.headers["Retry-After"] = str(self.faults.retry_after)
             return response
         if body is NOT_JSON:
-            return self._envelope(-10, "요청 본문이 JSON이 아닙니다", None)
+            return self._refuse(Refusal.MALFORMED, "요청 본문이 JSON이 아닙니다")
         try:
             payload = await handler(request, body, plan)
         except _Fail as e:
@@ -294,7 +300,9 @@ class ImwebEmulator(EmulatorControls):
         limit = _int(q.get("limit"), "limit", 1, 100, 25)  # default 25, max 100 [doc]
         filters = [n for n in ("status", "claim_type", "claim_status") if q.get(n)]
         if len(filters) > 1:
-            raise _Fail(-10, f"status, claim_type, claim_status 중 하나만 지정하세요: {filters}")
+            raise _Fail(
+                _MALFORMED, f"status, claim_type, claim_status 중 하나만 지정하세요: {filters}"
+            )
         since = _int(q.get("order_date_from"), "order_date_from", 0, 2**40, 0)
         until = _int(q.get("order_date_to"), "order_date_to", 0, 2**40, 2**40)
         order_type = q.get("type")
@@ -337,18 +345,12 @@ class ImwebEmulator(EmulatorControls):
         group, verb = request.path_params["group"], request.path_params["verb"]
         route = ACTION_ROUTES.get((group, verb))
         if route is None:
-            raise _Fail(-10, f"알 수 없는 처리 상태: {group}/{verb}")
-        if body is None:
-            body = {}
-        if not isinstance(body, dict) or set(body) - {"prod_order_no", "etc"}:
-            raise _Fail(-10, "요청 본문은 prod_order_no와 etc만 가질 수 있습니다")
+            raise _Fail(_MALFORMED, f"알 수 없는 처리 상태: {group}/{verb}")
         with self.store.lock:
             order = self._orders.get(order_no)
             if order is None:
                 raise _Fail(-11, f"주문 {order_no}을(를) 찾을 수 없습니다")
-            prods = _prod_list(body.get("prod_order_no"), order)
-            etc = body.get("etc") or {}
-            action, per_item = _params(route, etc, prods)
+            action, prods, per_item = _params(route, body, order)
             failed: list[dict[str, str]] = []
             for i, prod in enumerate(prods):
                 op_id = ImwebRef(order_no, prod).id
@@ -357,7 +359,7 @@ class ImwebEmulator(EmulatorControls):
                 elif plan.partial_failure and i == len(prods) - 1:
                     failed.append(_failure(prod, "처리할 수 없습니다", "emulator: injected"))
                 else:
-                    problem = self._act(op_id, action, per_item[prod])
+                    problem = self._act(op_id, action, {**_GIVEN.get(action, {}), **per_item[prod]})
                     if problem is not None:
                         failed.append(_failure(prod, *problem))
         return {
@@ -479,21 +481,8 @@ def _int(value: str | None, name: str, low: int, high: int, default: int) -> int
     except ValueError:
         n = low - 1
     if not low <= n <= high:
-        raise _Fail(-10, f"{name}: {low}~{high} 사이의 정수여야 합니다: {value!r}")
+        raise _Fail(_MALFORMED, f"{name}: {low}~{high} 사이의 정수여야 합니다: {value!r}")
     return n
-
-
-def _prod_list(value: object, order: Order) -> list[str]:
-    if value is None:  # optional [doc]: the whole order
-        return [ImwebRef.parse(i).prod_order_no for i in order.items]
-    if (
-        not isinstance(value, list)
-        or not value
-        or not all(isinstance(v, str) and v for v in value)
-        or len(set(value)) != len(value)
-    ):
-        raise _Fail(-10, "prod_order_no는 서로 다른 품목주문번호의 배열이어야 합니다")
-    return list(value)
 
 
 def _failure(prod: str, msg: str, detail: str) -> dict[str, str]:
@@ -501,13 +490,15 @@ def _failure(prod: str, msg: str, detail: str) -> dict[str, str]:
 
 
 def _params(
-    route: ActionRoute, etc: object, prods: Sequence[str]
-) -> tuple[Action, dict[str, dict[str, Any]]]:
-    """The codec's reading of an action body; ``-10`` for a malformed one."""
+    route: ActionRoute, body: object, order: Order
+) -> tuple[Action, list[str], dict[str, dict[str, Any]]]:
+    """The codec's reading of an action body (``prod_order_no`` absent: every item order of
+    *order*); ``-10`` for a malformed one."""
+    prods = [ImwebRef.parse(i).prod_order_no for i in order.items]
     try:
-        return decode_action(route, etc, prods)
+        return codec.decode_request(route, body, prods)
     except ImwebRequestError as e:
-        raise _Fail(-10, str(e)) from None
+        raise _Fail(_MALFORMED, str(e)) from None
 
 
 def make_app(

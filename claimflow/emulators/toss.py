@@ -32,7 +32,7 @@ from starlette.routing import Route
 
 from .._values import Applied, Claim
 from .._vocab import SEOUL, Action, Actor, ClaimType, Marketplace, Status
-from ..adapters.codecs import DecodedAction, TemplateMismatch, UnknownFieldsError
+from ..adapters.codecs import DecodedAction, Refusal, TemplateMismatch
 from ..adapters.codecs import toss as codec
 from ..exceptions import ActionRefusedError, ClaimflowError
 from ._core import (
@@ -48,6 +48,7 @@ from ._core import (
 __all__ = ["TossEmulator", "make_app", "seed_orders"]
 
 A = Action
+_INVALID = codec.REFUSALS[Refusal.MALFORMED][1]  # INVALID_REQUEST [client, §5.1]
 
 
 class _Fail(Exception):  # noqa: N818 - a Toss FAIL answer, not an error of the emulator
@@ -61,8 +62,13 @@ def _success(payload: object) -> JSONResponse:
     return JSONResponse(codec.encode_success(payload))
 
 
-def _fail(code: str, reason: str, status: int = 200) -> JSONResponse:
-    return JSONResponse(codec.encode_fail(code, reason), status)
+def _fail(code: str, reason: str) -> JSONResponse:
+    return JSONResponse(codec.encode_fail(code, reason))
+
+
+def _refuse(refusal: Refusal, reason: str) -> JSONResponse:
+    status, body = codec.encode_refusal(refusal, reason)
+    return JSONResponse(body, status)
 
 
 def _date(value: str | None, name: str) -> dt.date | None:
@@ -71,7 +77,7 @@ def _date(value: str | None, name: str) -> dt.date | None:
     try:
         return dt.date.fromisoformat(value)
     except ValueError:
-        raise _Fail("INVALID_REQUEST", f"{name}: yyyy-MM-dd 형식이어야 합니다: {value!r}") from None
+        raise _Fail(_INVALID, f"{name}: yyyy-MM-dd 형식이어야 합니다: {value!r}") from None
 
 
 def _int(value: str | None, name: str, low: int, high: int, default: int) -> int:
@@ -82,7 +88,7 @@ def _int(value: str | None, name: str, low: int, high: int, default: int) -> int
     except ValueError:
         n = low - 1
     if not low <= n <= high:
-        raise _Fail("INVALID_REQUEST", f"{name}: {low}~{high} 사이의 정수여야 합니다: {value!r}")
+        raise _Fail(_INVALID, f"{name}: {low}~{high} 사이의 정수여야 합니다: {value!r}")
     return n
 
 
@@ -215,18 +221,17 @@ class TossEmulator(EmulatorControls):
         handler: Callable[[Request, object], Awaitable[object]],
     ) -> Response:
         body, plan = await self.admit(request, kind)
-        auth = request.headers.get("authorization", "")
-        if not auth.startswith("Bearer ") or not self.core.token_valid(auth[7:]):
-            return _fail("UNAUTHORIZED", "유효하지 않거나 만료된 토큰입니다", 401)
+        if not self.core.token_valid(codec.read_token(request.headers)):
+            return _refuse(Refusal.UNAUTHORIZED, "유효하지 않거나 만료된 토큰입니다")
         if plan.server_error:
             return PlainTextResponse("Service Unavailable", 503)
         if plan.rate_limit:
-            response = _fail("TOO_MANY_REQUEST", "요청이 너무 많습니다")
+            response = _refuse(Refusal.RATE_LIMITED, "요청이 너무 많습니다")
             if self.faults.retry_after is not None:
                 response.headers["Retry-After"] = str(self.faults.retry_after)
             return response
         if body is NOT_JSON:
-            return _fail("INVALID_REQUEST", "요청 본문이 JSON이 아닙니다")
+            return _refuse(Refusal.MALFORMED, "요청 본문이 JSON이 아닙니다")
         try:
             payload = await handler(request, body)
         except _Fail as e:
@@ -239,14 +244,14 @@ class TossEmulator(EmulatorControls):
         q = request.query_params
         claim_type = q.get("type")
         if claim_type is not None and claim_type not in {"CANCEL", "RETURN", "EXCHANGE"}:
-            raise _Fail("INVALID_REQUEST", f"type: 알 수 없는 값 {claim_type!r}")
+            raise _Fail(_INVALID, f"type: 알 수 없는 값 {claim_type!r}")
         status = q.get("status")
         if (claim_type is None) != (status is None):  # [client, §5.1]: only together
-            raise _Fail("INVALID_REQUEST", "type과 status는 함께 지정해야 합니다")
+            raise _Fail(_INVALID, "type과 status는 함께 지정해야 합니다")
         since = _date(q.get("fromRequestDate"), "fromRequestDate")
         until = _date(q.get("toRequestDate"), "toRequestDate")
         if since and until and (until - since).days > 6:
-            raise _Fail("INVALID_REQUEST", "조회 기간은 최대 7일입니다")
+            raise _Fail(_INVALID, "조회 기간은 최대 7일입니다")
         order_ids = set(filter(None, (q.get("orderIds") or "").split(",")))
         size = _int(q.get("size"), "size", 1, 100, 100)
         start = _offset(q.get("nextToken"))
@@ -272,9 +277,9 @@ class TossEmulator(EmulatorControls):
         since = _date(q.get("startDate"), "startDate")
         until = _date(q.get("endDate"), "endDate")
         if since is None or until is None:
-            raise _Fail("INVALID_REQUEST", "startDate와 endDate는 필수입니다")
+            raise _Fail(_INVALID, "startDate와 endDate는 필수입니다")
         if not 0 <= (until - since).days <= 31:
-            raise _Fail("INVALID_REQUEST", "조회 기간은 최대 31일입니다")
+            raise _Fail(_INVALID, "조회 기간은 최대 31일입니다")
         limit = _int(q.get("limit"), "limit", 1, 50, 50)
         start = _offset(q.get("nextCursor"), "c")
         with self.store.lock:
@@ -293,14 +298,10 @@ class TossEmulator(EmulatorControls):
     def _decode(self, request: Request, body: object) -> DecodedAction:
         try:
             decoded = codec.decode_action(request.method, request.url.path, body)
-        except UnknownFieldsError as e:
-            raise _Fail("INVALID_REQUEST", f"알 수 없는 필드: {e}") from None
         except TemplateMismatch as e:
-            raise _Fail("INVALID_REQUEST", f"잘못된 요청 본문: {e}") from None
-        except TypeError:
-            raise _Fail("INVALID_REQUEST", "요청 본문은 JSON 객체여야 합니다") from None
+            raise _Fail(_INVALID, f"잘못된 요청 본문: {e}") from None
         if decoded is None:
-            raise _Fail("INVALID_REQUEST", f"알 수 없는 요청: {request.url.path}")
+            raise _Fail(_INVALID, f"알 수 없는 요청: {request.url.path}")
         return decoded
 
     async def _claim_action(self, request: Request, body: object) -> object:
@@ -313,7 +314,7 @@ class TossEmulator(EmulatorControls):
         with self.store.lock:
             oc = record.op.open_claim
             if oc is None or oc.id != claim_id:
-                raise _Fail("INVALID_REQUEST", f"클레임 {claim_id}은(는) 진행 중이 아닙니다")
+                raise _Fail(_INVALID, f"클레임 {claim_id}은(는) 진행 중이 아닙니다")
             self._act(record, decoded.action, dict(decoded.params))
         return {}
 
@@ -333,11 +334,11 @@ class TossEmulator(EmulatorControls):
     async def _status_change(self, request: Request, body: object) -> object:
         """``PUT /orders/products/status``: per-item results, at most 100 ids [client]."""
         if not isinstance(body, dict):
-            raise _Fail("INVALID_REQUEST", "요청 본문은 JSON 객체여야 합니다")
+            raise _Fail(_INVALID, "요청 본문은 JSON 객체여야 합니다")
         ids = body.get("orderProductIds")
         if not isinstance(ids, list) or not ids or len(ids) > codec.MAX_STATUS_IDS:
             msg = f"orderProductIds: 1~{codec.MAX_STATUS_IDS}개의 주문상품 번호가 필요합니다"
-            raise _Fail("INVALID_REQUEST", msg)
+            raise _Fail(_INVALID, msg)
         failed: dict[str, str] = {}
         for op_id in ids:
             one = {**body, "orderProductIds": [op_id]}
@@ -364,9 +365,9 @@ class TossEmulator(EmulatorControls):
         try:
             self.store.act(record.op.id, action, Actor.SELLER, **params)
         except ActionRefusedError as e:
-            raise _Fail("INVALID_REQUEST", e.decision.explain("ko")) from None
+            raise _Fail(_INVALID, e.decision.explain("ko")) from None
         except ClaimflowError as e:
-            raise _Fail("INVALID_REQUEST", str(e)) from None
+            raise _Fail(_INVALID, str(e)) from None
 
     # --- the emulator's own control API (not part of Toss) -------------------------------------
 
@@ -467,7 +468,7 @@ def _offset(token: str | None, prefix: str = "t") -> int:
     if token is None:
         return 0
     if not token.startswith(prefix) or not (token[1:].isascii() and token[1:].isdigit()):
-        raise _Fail("INVALID_REQUEST", f"잘못된 페이지 토큰: {token!r}")
+        raise _Fail(_INVALID, f"잘못된 페이지 토큰: {token!r}")
     return int(token[1:])
 
 

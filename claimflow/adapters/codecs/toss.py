@@ -33,7 +33,6 @@ from ...exceptions import (
 from .._codec import (
     Endpoint,
     Envelope,
-    Fields,
     StatusCode,
     Unsupported,
     WireFieldError,
@@ -66,7 +65,7 @@ from .._values import (
     RemoteClaim,
     RemoteOrderProduct,
 )
-from ._base import DecodedAction, From, Template, day_of, decode_body, end_of_day
+from ._base import DecodedAction, From, Refusal, Template, day_of, decode_body, end_of_day
 
 __all__ = [
     "ACTIONS",
@@ -82,6 +81,7 @@ __all__ = [
     "MAX_STATUS_IDS",
     "MONEY_FIELDS",
     "ORDER_STATUS_CODES",
+    "REFUSALS",
     "SCOPE",
     "SPEC",
     "STATUS_CHANGE_TARGETS",
@@ -93,9 +93,11 @@ __all__ = [
     "encode_claim_item",
     "encode_fail",
     "encode_order_row",
+    "encode_refusal",
     "encode_status_result",
     "encode_success",
     "order_status_code",
+    "read_token",
     "unwrap",
 ]
 
@@ -295,13 +297,22 @@ def claim_status_code(claim_type: ClaimType, status: ClaimStatus) -> str:
 
 # --- actions ------------------------------------------------------------------------------------
 
-_DELIVERY = Fields({"deliveryCompany": "carrier", "shippingTrackingNumber": "tracking_number"})
-_REQUEST_REJECT = Fields({"requestRejectReason": "reason"})
-_REJECT_COLLECTED = Fields({"rejectReason": "reason"})
+# the claim actions' bodies [doc]: the carrier and tracking number of a rejected cancel and of a
+# redelivery, the reason of a rejection
+_DELIVERY = Template(
+    {"deliveryCompany": From("carrier"), "shippingTrackingNumber": From("tracking_number")},
+    "toss",
+)
+_REQUEST_REJECT = Template({"requestRejectReason": From("reason")}, "toss")
+_REJECT_COLLECTED = Template({"rejectReason": From("reason")}, "toss")
 # deliveryPenaltyCharger USER [doc] / MERCHANT [client]; reason ≤100, detailReason ≤250 [client]
-_SELLER_CANCEL = Fields(
-    {"deliveryPenaltyCharger": "fee_payer", "reason": "reason", "detailReason": "detail_reason"},
-    optional=frozenset({"detail_reason"}),
+_SELLER_CANCEL = Template(
+    {
+        "deliveryPenaltyCharger": From("fee_payer"),
+        "reason": From("reason"),
+        "detailReason": From("detail_reason", optional=True),
+    },
+    "toss",
 )
 
 
@@ -338,7 +349,7 @@ _INVOICE = Template(
 )
 
 
-def _claim_action(group: str, verb: str, body: Fields | None = None) -> Endpoint:
+def _claim_action(group: str, verb: str, body: Template | None = None) -> Endpoint:
     return Endpoint("POST", f"/claims/{{claim_id}}/{group}/{verb}", body)
 
 
@@ -695,6 +706,31 @@ def encode_fail(code: str, reason: str) -> dict[str, object]:
     [client]."""
     error = {"errorType": 1, "errorCode": code, "reason": reason, "title": reason}
     return {"resultType": "FAIL", "success": None, "error": error}
+
+
+#: How Toss refuses a request before any action: HTTP status and ``errorCode`` of the ``FAIL``
+#: envelope (the emulator answers with them).
+REFUSALS: Mapping[Refusal, tuple[int, str]] = {
+    Refusal.UNAUTHORIZED: (401, "UNAUTHORIZED"),  # [client] HTTP 401; the body's code [inferred]
+    Refusal.RATE_LIMITED: (200, "TOO_MANY_REQUEST"),  # [client]: a rate limit is 200 + FAIL
+    Refusal.MALFORMED: (200, "INVALID_REQUEST"),  # [client, §5.1]: a malformed call, 200 + FAIL
+    Refusal.TOO_LARGE: (413, "INVALID_REQUEST"),  # [inferred]: a front server's 413
+    Refusal.FAILED: (500, "500"),  # [doc] example: errorCode "500" Internal Server Error
+}
+
+
+def encode_refusal(refusal: Refusal, message: str) -> tuple[int, dict[str, object]]:
+    """The HTTP status and ``FAIL`` body of a request refused for *refusal* (see
+    :data:`REFUSALS`)."""
+    status, code = REFUSALS[refusal]
+    return status, encode_fail(code, message)
+
+
+def read_token(headers: Mapping[str, str]) -> str:
+    """The access token a request carries: ``Authorization: Bearer {ACCESS_TOKEN}`` [doc];
+    empty when none."""
+    auth = headers.get("authorization", "")
+    return auth[7:] if auth.startswith("Bearer ") else ""
 
 
 def _naive(moment: dt.datetime) -> str:

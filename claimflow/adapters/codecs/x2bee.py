@@ -59,7 +59,7 @@ from .._values import (
     RemoteOrderProduct,
     check_base_url,
 )
-from ._base import From, Template
+from ._base import From, Refusal, Template, TemplateMismatch, Unused
 
 __all__ = [
     "ACTIONS",
@@ -77,6 +77,7 @@ __all__ = [
     "PICKUP_STEPS",
     "READS",
     "REFUND_RESULT_CODES",
+    "REFUSALS",
     "RETURN_COMPLETION",
     "ROUTES",
     "SALE_STATUS_CODES",
@@ -91,11 +92,14 @@ __all__ = [
     "candidates_flow",
     "claim_status_code",
     "cost_flow",
+    "decode_pickup",
     "encode_error",
+    "encode_refusal",
     "encode_success",
     "order_status_code",
     "parse_details",
     "read_flow",
+    "read_token",
     "spec_for",
     "unwrap",
 ]
@@ -264,6 +268,9 @@ class Route:
         return hosts.url(self.host) + self.path
 
 
+_PICKUP_PARCEL = Unused("claimflow's pickup steps take no carrier or invoice")
+
+
 def _pickup(action: Action) -> Template:
     current, target = PICKUP_STEPS[action]
     return Body(
@@ -272,7 +279,15 @@ def _pickup(action: Action) -> Template:
             "updateTargetOrdDtlStatCd": target,  # [doc: page]
             # [doc: page] the list; its items' fields [inferred]
             "withdrawStatUpdateSaveInfoList": [
-                {"ordNo": ORD_NO, "ordSeq": ORD_SEQ, "claimNo": CLAIM_NO}
+                {
+                    "ordNo": ORD_NO,
+                    "ordSeq": ORD_SEQ,
+                    "claimNo": CLAIM_NO,
+                    # a pickup's carrier and invoice [inferred names]: x2bee's delivery pages
+                    # name them hdcCd / invNo; claimflow's pickup steps take neither
+                    "hdcCd": _PICKUP_PARCEL,
+                    "invNo": _PICKUP_PARCEL,
+                }
             ],
         }
     )
@@ -315,6 +330,37 @@ ROUTES: dict[Action, Route] = {
         Body([{"ordNo": ORD_NO, "claimNo": CLAIM_NO, **RETURN_COMPLETION}]),
     ),
 }
+
+#: the claim type of each pickup step (returns and exchanges share the codes)
+_PICKUP_TYPES: dict[Action, ClaimType] = {
+    A.RETURN_APPROVE: CT.RETURN,
+    A.RETURN_COLLECT: CT.RETURN,
+    A.EXCHANGE_APPROVE: CT.EXCHANGE,
+    A.EXCHANGE_COLLECT: CT.EXCHANGE,
+}
+_PICKUP_LIST = "withdrawStatUpdateSaveInfoList"  # [doc: page]
+
+
+def decode_pickup(body: object) -> tuple[dict[ClaimType, Action], list[dict[str, object]]]:
+    """``saveWithdrawStatUpdateProcess`` read back with the pickup templates of :data:`ROUTES`
+    (the emulator's side): the step of each claim type its (current, target) codes are (returns
+    and exchanges share the codes: the open claim's type tells which), and the ids of each of its
+    one or more targets. :class:`~claimflow.adapters.codecs.TemplateMismatch` otherwise."""
+    if not isinstance(body, dict):
+        raise TemplateMismatch("body", "expected an object")
+    codes = (str(body.get("ordDtlStatCd")), str(body.get("updateTargetOrdDtlStatCd")))
+    steps = {_PICKUP_TYPES[a]: a for a, step in PICKUP_STEPS.items() if step == codes}
+    if not steps:
+        raise TemplateMismatch(
+            "body.updateTargetOrdDtlStatCd", f"no pickup step {codes[0]} -> {codes[1]}"
+        )
+    entries = body.get(_PICKUP_LIST)
+    if not isinstance(entries, list) or not entries:
+        raise TemplateMismatch(f"body.{_PICKUP_LIST}", "expected an array of one or more")
+    template = ROUTES[next(iter(steps.values()))].body
+    assert template is not None
+    return steps, [template.parse({**body, _PICKUP_LIST: [entry]}) for entry in entries]
+
 
 #: The reads (all ``POST``) and their bodies' field names [inferred unless marked].
 READS: dict[str, Route] = {
@@ -470,6 +516,33 @@ def encode_error(
         "error": True,
         "errors": [{"field": f, "value": v, "reason": r} for f, v, r in errors],
     }
+
+
+#: How x2bee refuses a request before any action: HTTP status and ``code`` of the ``Response``
+#: envelope. HTTP 401 for a refused token [doc]; the codes are the emulator's own [inferred]: x2bee
+#: publishes none (every refusal is the envelope, §5.3).
+REFUSALS: Mapping[Refusal, tuple[int, str]] = {
+    Refusal.UNAUTHORIZED: (401, "UNAUTHORIZED"),
+    Refusal.RATE_LIMITED: (429, "TOO_MANY_REQUESTS"),  # a gateway's 429 [inferred]
+    Refusal.MALFORMED: (900, "INVALID_REQUEST"),  # a business error is HTTP 900 [doc, §3]
+    Refusal.TOO_LARGE: (413, "INVALID_REQUEST"),  # a front server's 413 [inferred]
+    Refusal.FAILED: (500, "INTERNAL_SERVER_ERROR"),
+}
+
+
+def encode_refusal(
+    refusal: Refusal, message: str, timestamp: str = ""
+) -> tuple[int, dict[str, object]]:
+    """The HTTP status and ``Response`` envelope of a request refused for *refusal* (see
+    :data:`REFUSALS`)."""
+    status, code = REFUSALS[refusal]
+    return status, encode_error(code, message, timestamp=timestamp)
+
+
+def read_token(headers: Mapping[str, str]) -> str:
+    """The access token a request carries: ``Authorization: Bearer`` [doc]; empty when none."""
+    auth = headers.get("authorization", "")
+    return auth[7:] if auth.startswith("Bearer ") else ""
 
 
 #: x2bee's business codes are not published; Spring's error body in a 200 carries an HTTP status
