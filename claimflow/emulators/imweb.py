@@ -128,6 +128,7 @@ class ImwebEmulator(EmulatorControls):
         seed: int = 0,
     ) -> None:
         self.core = EmulatorCore(Marketplace.IMWEB, faults=faults, seed=seed)
+        self.codec = codec
         self._key = key
         self._secret = secret
         self._orders: dict[str, Order] = {}

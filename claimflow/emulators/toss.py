@@ -116,6 +116,7 @@ class TossEmulator(EmulatorControls):
         seed: int = 0,
     ) -> None:
         self.core = EmulatorCore(Marketplace.TOSS, faults=faults, seed=seed)
+        self.codec = codec
         self._client_id = client_id
         self._client_secret = client_secret
         self._claims_cache: tuple[int, list[_ClaimRow]] = (-1, [])

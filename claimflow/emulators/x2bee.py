@@ -176,6 +176,7 @@ class X2beeEmulator(EmulatorControls):
         self, *, token: str = DEFAULT_TOKEN, faults: Faults | None = None, seed: int = 0
     ) -> None:
         self.core = EmulatorCore(Marketplace.X2BEE, faults=faults, seed=seed)
+        self.codec = codec
         self._token = token
         self._token_valid = True
         self._lines: dict[str, _Line] = {}
