@@ -55,11 +55,8 @@ from .._vocab import SEOUL, Action, Actor, ClaimType, EffectKind, Marketplace, S
 from ..adapters.codecs import Refusal, Template, TemplateMismatch
 from ..adapters.codecs import x2bee as codec
 from ..adapters.codecs.x2bee import (
-    CLAIM_TYPE_CODES,
     READS,
     ROUTES,
-    SALE_STATUS_CODES,
-    claim_status_code,
     encode_error,
     order_status_code,
 )
@@ -83,9 +80,6 @@ DEFAULT_TOKEN = "emulator-token"
 # allows one), as its httptools protocol already does for unknown statuses.
 h11_impl.STATUS_PHRASES.setdefault(900, b"")
 
-_CLAIM_TYPE_OUT = {v: k for k, v in CLAIM_TYPE_CODES.items()}
-_SALE_OUT = {True: "10", False: "20"}  # 판매중 / 판매중지
-assert all(SALE_STATUS_CODES[code] is on_sale for on_sale, code in _SALE_OUT.items())
 #: claimflow parameter -> the wire field a refusal names (from the codec's body templates)
 _WIRE_FIELDS: dict[str, str] = {}
 for _route in ROUTES.values():
@@ -93,7 +87,6 @@ for _route in ROUTES.values():
         for _name, _wire in _route.body.wire_names().items():
             _WIRE_FIELDS.setdefault(_name, _wire)
 _INVALID = codec.REFUSALS[Refusal.MALFORMED][1]
-_STATUS_FIELD = "ordDtlStatCd"  # the order line's status code, as the codec reads it
 
 
 class _Fail(Exception):  # noqa: N818 - an x2bee HTTP 900 answer, not an error of the emulator
@@ -138,10 +131,6 @@ def _mismatch(e: TemplateMismatch, body: object) -> _Fail:
     field = e.field.rsplit(".", 1)[-1].split("[", 1)[0]
     value = body.get(field) if isinstance(body, dict) else None
     return _one(_INVALID, "잘못된 요청입니다", field, value, e.problem)
-
-
-def _naive(moment: dt.datetime) -> str:
-    return moment.astimezone(SEOUL).replace(tzinfo=None).isoformat(timespec="seconds")
 
 
 @attrs.define
@@ -308,37 +297,30 @@ class X2beeEmulator(EmulatorControls):
         if op.open_claim is not None:
             yield op.open_claim
 
+    def _order_line(self, record: Record) -> codec.OrderLine:
+        op = record.op
+        return codec.OrderLine(
+            op.id,
+            record.order_id,
+            self.wire_status(op.id),
+            self._line(op.id).goods_no,
+            op.item_id,
+            op.unit_price,
+            op.quantity,
+            record.name,
+            record.ordered_at,
+        )
+
     def _details(self, record: Record) -> dict[str, object]:
         op = record.op
-        line = self._line(op.id)
-        claims = [
-            {
-                "claimNo": c.id,
-                "claimBusinessType": _CLAIM_TYPE_OUT[c.type],
-                "claimStatCd": claim_status_code(c.type, c.status),
-                "claimReqDtm": _naive(record.claim_times[c.id])
-                if c.id in record.claim_times
-                else None,
-                "claimRsnCont": c.reason,
-            }
-            for c in self._claims(record)
-        ]
-        carrier, tracking = record.delivery or (None, None)
-        return {
-            "ordNo": record.order_id,
-            "ordSeq": op.id,
-            "ordDtlStatCd": self.wire_status(op.id),
-            "goodsNo": line.goods_no,
-            "itmNo": op.item_id,
-            "goodsNm": record.name,
-            "salePrc": op.unit_price,
-            "ordQty": op.quantity,
-            "ordDtm": _naive(record.ordered_at),
-            "claimList": claims,
-            "refundList": [{"rfdAmt": a} for a in self.effects(op.id, EffectKind.REFUND)],
-            "addPayList": [{"addPayAmt": a} for a in self.effects(op.id, EffectKind.CHARGE_EXTRA)],
-            "deliveryInfo": {"hdcCd": carrier, "invNo": tracking},
-        }
+        claims = [codec.ClaimLine(c, record.claim_times.get(c.id)) for c in self._claims(record)]
+        return codec.encode_details(
+            self._order_line(record),
+            claims,
+            refunds=self.effects(op.id, EffectKind.REFUND),
+            extra_payments=self.effects(op.id, EffectKind.CHARGE_EXTRA),
+            delivery=record.delivery,
+        )
 
     def _cost(self, record: Record) -> tuple[int, int]:
         op = record.op
@@ -425,56 +407,28 @@ class X2beeEmulator(EmulatorControls):
         return JSONResponse(payload)
 
     def _cancel_popup(self, body: object) -> object:
-        data = _obj(body, {"ordNo"}, ("ordNo",))
-        order_no = data["ordNo"]
+        order_no = _read(READS["cancel_popup"].body, body)["order_id"]
         with self.store.lock:
             records = [r for r in self.store.records() if r.order_id == order_no]
             if not records:
                 raise _Fail("NOT_FOUND", f"주문 {order_no}을(를) 찾을 수 없습니다")
-            targets = [
-                {
-                    "ordSeq": r.op.id,
-                    "goodsNo": self._line(r.op.id).goods_no,
-                    "itmNo": r.op.item_id,
-                    "salePrc": r.op.unit_price,
-                    "ordQty": r.op.quantity,
-                    "ordDtlStatCd": self.wire_status(r.op.id),
-                }
+            lines = [
+                self._order_line(r)
                 for r in records
                 if check(r.op, A.CANCEL_REQUEST, Actor.BUYER, reason="-").allowed
             ]
-        return {
-            "ordNo": order_no,
-            "sctnCnclPsbYn": "Y",
-            "cancelTargetList": targets,
-            "claimRsnList": [
-                {"claimRsnCd": "10", "claimRsnNm": "단순 변심"},
-                {"claimRsnCd": "20", "claimRsnNm": "주문 실수"},
-                {"claimRsnCd": "30", "claimRsnNm": "배송 지연"},
-            ],
-        }
+        return codec.encode_cancel_popup(str(order_no), lines)
 
     def _calculate_cost(self, body: object) -> object:
-        data = _obj(body, {"ordNo", "ordSeq", "claimBusinessType"}, ("ordNo", "ordSeq"))
-        if data.get("claimBusinessType") != _CLAIM_TYPE_OUT[ClaimType.CANCEL]:
-            raise _Fail(
-                _INVALID,
-                "지원하지 않는 클레임 유형입니다",
-                (("claimBusinessType", data.get("claimBusinessType"), "10(취소)만 지원"),),
-            )
+        data = _read(READS["calculate_cost"].body, body)
         with self.store.lock:
-            record = self._record(data["ordNo"], data["ordSeq"])
+            record = self._record(data["order_id"], data["order_product_id"])
             refund, extra = self._cost(record)
-            self._line(record.op.id).cost = (refund, extra)  # the cost rows cancelFO uses
-        return {
-            "ordNo": record.order_id,
-            "ordSeq": record.op.id,
-            "rfdAmt": refund,
-            "addPayAmt": extra,
-            "claimCostList": [
-                {"costTypCd": "LOST_BENEFIT", "amt": self._line(record.op.id).lost_benefit}
-            ],
-        }
+            line = self._line(record.op.id)
+            line.cost = (refund, extra)  # the cost rows cancelFO uses
+            return codec.encode_cost(
+                record.order_id, record.op.id, refund, extra, line.lost_benefit
+            )
 
     def _cancel(self, body: object) -> object:
         data = _read(ROUTES[A.CANCEL_REQUEST].body, body)
@@ -513,28 +467,23 @@ class X2beeEmulator(EmulatorControls):
         return None
 
     def _claim_details(self, body: object) -> object:
-        data = _obj(body, {"ordNo", "ordSeq", "claimNo"}, ("ordNo", "ordSeq"))
+        data = _read(READS["claim_details"].body, body)
         with self.store.lock:
-            return self._details(self._record(data["ordNo"], data["ordSeq"]))
+            return self._details(self._record(data["order_id"], data["order_product_id"]))
 
     def _other_items(self, body: object) -> object:
+        """Every entry of the list read with the codec's template (one ``{goodsNo, itmNo}``)."""
         if not isinstance(body, list) or not body:
-            raise _Fail(_INVALID, "요청 본문은 {goodsNo, itmNo}의 목록이어야 합니다")
+            raise _Fail(_INVALID, "요청 본문은 상품과 단품의 목록이어야 합니다")
         out = []
         with self.store.lock:
             for entry in body:
-                data = _obj(entry, {"goodsNo", "itmNo"}, ("goodsNo",))
-                goods = data.get("goodsNo")
-                out += [
-                    {
-                        "goodsNo": goods,
-                        "itmNo": item.item_id,
-                        "salePrc": item.unit_price,
-                        "saleStatCd": _SALE_OUT[item.on_sale],
-                        "stkQty": item.stock,
-                    }
-                    for item in self._catalog.get(str(goods), {}).values()
+                goods = str(_read(READS["other_items"].body, [entry])["goods_no"])
+                items = [
+                    CandidateItem(i.item_id, i.unit_price, i.on_sale, i.stock)
+                    for i in self._catalog.get(goods, {}).values()
                 ]
+                out += codec.encode_other_items(goods, items)
         return out
 
     def _option_change(self, body: object) -> object:
@@ -582,7 +531,7 @@ class X2beeEmulator(EmulatorControls):
                     raise _Fail(
                         "CLAIM_NOT_ALLOWED",
                         f"현재 주문내역상태가 {self.wire_status(record.op.id)}입니다",
-                        ((_STATUS_FIELD, current, "현재 상태와 다릅니다"),),
+                        ((codec.ORDER_STATUS_FIELD, current, "현재 상태와 다릅니다"),),
                     )
                 records.append(record)
             for record in records:
@@ -757,24 +706,6 @@ def _show(value: object) -> object:
     if isinstance(value, CandidateItem):
         return value.item_id
     return value
-
-
-def _obj(body: object, fields: set[str], required: tuple[str, ...] = ()) -> dict[str, Any]:
-    if body is None:
-        body = {}
-    if not isinstance(body, dict):
-        raise _Fail(_INVALID, "요청 본문은 JSON 객체여야 합니다")
-    unknown = sorted(set(body) - fields)
-    if unknown:
-        raise _Fail(
-            _INVALID,
-            f"알 수 없는 필드: {', '.join(unknown)}",
-            tuple((k, body[k], "알 수 없는 필드") for k in unknown),
-        )
-    missing = [k for k in required if body.get(k) in (None, "")]
-    if missing:
-        raise _Fail(_INVALID, "필수 값이 없습니다", tuple((k, None, "필수") for k in missing))
-    return body
 
 
 def make_app(

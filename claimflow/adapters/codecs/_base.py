@@ -251,7 +251,12 @@ class Template:
         """The body for *action*."""
         if self.guard is not None:
             self.guard(action)
-        return _render(self.template, action, "", self.marketplace)
+        return _render(self.template, _of_action(action, self.marketplace), "")
+
+    def fill(self, values: Mapping[str, object], what: str = "") -> object:
+        """The body with its leaves taken from *values* (a read's body: no action behind it);
+        *what* names the call in a refusal."""
+        return _render(self.template, _Source(values.get, f"{self.marketplace}: {what}"), "")
 
     def parse(self, body: object) -> dict[str, object]:
         """``{name: value}`` of every :class:`From` leaf *body* fills (one element per array),
@@ -272,31 +277,46 @@ def _empty(value: object) -> bool:
     return value is _OMIT or value in ({}, [])
 
 
-def _render(node: object, action: RemoteAction, wire: str, marketplace: str) -> object:
+@attrs.frozen
+class _Source:
+    """Where a render takes its values: an action (its ids and parameters), or a mapping."""
+
+    get: Callable[[str], object]
+    what: str  # "toss: cancel.reject", for a refusal's message
+
+
+def _of_action(action: RemoteAction, marketplace: str) -> _Source:
+    def get(name: str) -> object:
+        return getattr(action, name) if name in SLOTS else action.param(name)
+
+    return _Source(get, f"{marketplace}: {action.action}")
+
+
+def _render(node: object, src: _Source, wire: str) -> object:
     if isinstance(node, dict):
-        rendered = {k: _render(v, action, k, marketplace) for k, v in node.items()}
+        rendered = {k: _render(v, src, k) for k, v in node.items()}
         return {k: v for k, v in rendered.items() if v is not _OMIT}
     if isinstance(node, list):
-        return [_render(v, action, wire, marketplace) for v in node]
+        return [_render(v, src, wire) for v in node]
     if isinstance(node, Opt):
-        value = _render(node.node, action, wire, marketplace)
+        value = _render(node.node, src, wire)
         return _OMIT if _empty(value) else value
     if isinstance(node, PerItem):
-        amount = action.param(node.param)
+        amount = src.get(node.param)
         if not amount:  # 0 or absent: nothing charged / refunded (imweb: "미입력 시 …")
             return _OMIT
-        item = _render(node.item, action, node.item_key, marketplace)
+        item = _render(node.item, src, node.item_key)
         return [{node.item_key: item, node.amount_key: amount}]
     if isinstance(node, Unused):
         return _OMIT
     if not isinstance(node, From):
         return node
-    value = getattr(action, node.name) if node.name in SLOTS else action.param(node.name)
+    value = src.get(node.name)
     if value is None:
         if node.optional:
             return _OMIT
         what = SLOTS.get(node.name, f"parameter {node.name!r}")
-        msg = f"{marketplace}: {action.action} needs {what} for the body field {wire!r}"
+        msg = f"{src.what} needs {what} for the body field {wire!r}"
         raise InvalidInputError(msg, field=node.name)
     if node.pick:
         value = getattr(value, node.pick)
