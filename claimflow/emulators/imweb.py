@@ -38,7 +38,6 @@ from __future__ import annotations
 
 import datetime as dt
 import itertools
-import math
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -60,7 +59,6 @@ from ..adapters.codecs.imweb import (
     ImwebRef,
     ImwebRequestError,
     WireState,
-    carrier_code,
     wire_state,
 )
 from ..exceptions import ActionRefusedError, ClaimflowError, InvalidInputError
@@ -227,33 +225,12 @@ class ImwebEmulator(EmulatorControls):
 
     def _order_row(self, order: Order) -> dict[str, object]:
         amount = sum(self.store.get(i).op.amount for i in order.items)
-        return {
-            "order_no": order.order_no,
-            "order_time": int(order.ordered_at.timestamp()),
-            "orderer": {"name": "구매자", "call": "010-0000-0000"},
-            "payment": {"pay_type": order.pay_type, "payment_amount": amount},
-        }
+        return codec.encode_order(order.order_no, order.ordered_at, order.pay_type, amount)
 
     def _item_row(self, record: Record) -> dict[str, object]:
-        op = record.op
-        wire = wire_state(op)
-        carrier, tracking = record.delivery or (None, None)
-        return {
-            "order_no": ImwebRef.parse(op.id).prod_order_no,  # the item order's number [client]
-            "status": wire.status,
-            "claim_type": wire.claim_type,
-            "claim_status": wire.claim_status,
-            "parcel_code": None if carrier is None else carrier_code(carrier),
-            "invoice_no": tracking,
-            "pay_time": int(record.ordered_at.timestamp()),
-            "items": [
-                {
-                    "prod_no": op.item_id,
-                    "prod_name": record.name,
-                    "payment": {"count": op.quantity, "price": op.unit_price},
-                }
-            ],
-        }
+        return codec.encode_item_order(
+            record.op, ordered_at=record.ordered_at, name=record.name, delivery=record.delivery
+        )
 
     # --- the imweb API --------------------------------------------------------------------------
 
@@ -267,7 +244,7 @@ class ImwebEmulator(EmulatorControls):
         if body["key"] != self._key or body["secret"] != self._secret:
             return self._envelope(-1, "유효하지 않은 키입니다", None)
         token, _ttl = self.core.issue_token()
-        return JSONResponse({"msg": "SUCCESS", "code": 200, "access_token": token})
+        return JSONResponse(codec.encode_token(token))
 
     async def _api(
         self,
@@ -323,15 +300,7 @@ class ImwebEmulator(EmulatorControls):
                 key=lambda o: (o.ordered_at, o.order_no),
             )
             rows = [self._order_row(o) for o in orders[(page - 1) * limit : page * limit]]
-        return {
-            "list": rows,
-            "pagenation": {  # sic [client]
-                "data_count": len(orders),
-                "current_page": page,
-                "total_page": math.ceil(len(orders) / limit),
-                "pagesize": limit,
-            },
-        }
+        return codec.encode_order_list(rows, total=len(orders), page=page, page_size=limit)
 
     async def _prod_orders(self, request: Request, _body: object, _plan: FaultPlan) -> object:
         order_no = request.path_params["order_no"]
@@ -352,21 +321,18 @@ class ImwebEmulator(EmulatorControls):
             if order is None:
                 raise _Fail(-11, f"주문 {order_no}을(를) 찾을 수 없습니다")
             action, prods, per_item = _params(route, body, order)
-            failed: list[dict[str, str]] = []
+            failed: list[tuple[str, str, str]] = []
             for i, prod in enumerate(prods):
                 op_id = ImwebRef(order_no, prod).id
                 if op_id not in order.items:
-                    failed.append(_failure(prod, "품목주문을 찾을 수 없습니다", ""))
+                    failed.append((prod, "품목주문을 찾을 수 없습니다", ""))
                 elif plan.partial_failure and i == len(prods) - 1:
-                    failed.append(_failure(prod, "처리할 수 없습니다", "emulator: injected"))
+                    failed.append((prod, "처리할 수 없습니다", "emulator: injected"))
                 else:
                     problem = self._act(op_id, action, {**_GIVEN.get(action, {}), **per_item[prod]})
                     if problem is not None:
-                        failed.append(_failure(prod, *problem))
-        return {
-            "success": [order_no] if len(failed) < len(prods) else [],
-            "failed": [{"order_no": order_no, "prod_order_list": failed}] if failed else [],
-        }
+                        failed.append((prod, *problem))
+        return codec.encode_action_result(order_no, len(prods), failed)
 
     def _act(self, op_id: str, action: Action, params: dict[str, Any]) -> tuple[str, str] | None:
         try:
@@ -484,10 +450,6 @@ def _int(value: str | None, name: str, low: int, high: int, default: int) -> int
     if not low <= n <= high:
         raise _Fail(_MALFORMED, f"{name}: {low}~{high} 사이의 정수여야 합니다: {value!r}")
     return n
-
-
-def _failure(prod: str, msg: str, detail: str) -> dict[str, str]:
-    return {"prod_order_no": prod, "msg": msg, "detail_msg": detail}
 
 
 def _params(

@@ -211,9 +211,7 @@ class TossEmulator(EmulatorControls):
         if scope is not None and scope != codec.SCOPE:
             return JSONResponse({"error": "invalid_scope"}, 400)
         token, ttl = self.core.issue_token()
-        return JSONResponse(
-            {"access_token": token, "token_type": "Bearer", "expires_in": ttl, "scope": codec.SCOPE}
-        )
+        return JSONResponse(codec.encode_token(token, ttl))
 
     async def _api(
         self,
@@ -267,11 +265,9 @@ class TossEmulator(EmulatorControls):
         ]
         page = rows[start : start + size]
         has_next = start + size < len(rows)
-        return {
-            "items": [self._claim_item(r) for r in page],
-            "hasNext": has_next,
-            "nextToken": f"t{start + size}" if has_next else None,
-        }
+        return codec.encode_claims_page(
+            [self._claim_item(r) for r in page], f"t{start + size}" if has_next else None
+        )
 
     async def _orders(self, request: Request, _body: object) -> object:
         q = request.query_params
@@ -294,7 +290,7 @@ class TossEmulator(EmulatorControls):
             )
             page = [self._order_row(r) for r in records[start : start + limit]]
         more = start + limit < len(records)
-        return {"results": page, "nextCursor": f"c{start + limit}" if more else None}
+        return codec.encode_orders_page(page, f"c{start + limit}" if more else None)
 
     def _decode(self, request: Request, body: object) -> DecodedAction:
         try:
@@ -334,22 +330,20 @@ class TossEmulator(EmulatorControls):
 
     async def _status_change(self, request: Request, body: object) -> object:
         """``PUT /orders/products/status``: per-item results, at most 100 ids [client]."""
-        if not isinstance(body, dict):
-            raise _Fail(_INVALID, "요청 본문은 JSON 객체여야 합니다")
-        ids = body.get("orderProductIds")
-        if not isinstance(ids, list) or not ids or len(ids) > codec.MAX_STATUS_IDS:
-            msg = f"orderProductIds: 1~{codec.MAX_STATUS_IDS}개의 주문상품 번호가 필요합니다"
-            raise _Fail(_INVALID, msg)
+        try:
+            calls = codec.split_status_call(body)
+        except TemplateMismatch as e:
+            raise _Fail(_INVALID, f"잘못된 요청 본문: {e}") from None
         failed: dict[str, str] = {}
-        for op_id in ids:
-            one = {**body, "orderProductIds": [op_id]}
+        for one in calls:
             decoded = self._decode(request, one)
+            op_id = str(decoded.ids["order_product_id"])
             try:
-                record = self._record(str(op_id))
+                record = self._record(op_id)
                 self._act(record, decoded.action, dict(decoded.params))
             except _Fail as e:
-                failed[str(op_id)] = e.reason
-        return codec.encode_status_result(len(ids), failed)
+                failed[op_id] = e.reason
+        return codec.encode_status_result(len(calls), failed)
 
     async def _invoice(self, request: Request, body: object) -> object:
         decoded = self._decode(request, body)

@@ -93,9 +93,14 @@ __all__ = [
     "claim_status_code",
     "decode_action",
     "decode_request",
+    "encode_action_result",
     "encode_fail",
+    "encode_item_order",
+    "encode_order",
+    "encode_order_list",
     "encode_refusal",
     "encode_success",
+    "encode_token",
     "parse_action",
     "read_token",
     "unwrap",
@@ -1171,3 +1176,84 @@ def encode_refusal(
 def read_token(headers: Mapping[str, str]) -> str:
     """The access token a request carries: the ``access-token`` header [doc]; empty when none."""
     return headers.get("access-token", "")
+
+
+# --- answers (the emulator's side): the fields the reading side above parses ------------------
+
+
+def encode_token(token: str) -> dict[str, object]:
+    """``/v2/auth``'s answer: ``{"msg": "SUCCESS", "code": 200, "access_token": ...}`` [doc]."""
+    return {"msg": "SUCCESS", "code": 200, "access_token": token}
+
+
+def encode_order(
+    order_no: str, ordered_at: dt.datetime, pay_type: str, amount: int
+) -> dict[str, object]:
+    """One row of ``GET /orders``: ``order_no``, ``order_time`` (unix seconds) [client],
+    ``payment.pay_type`` [doc, §5.2]; no field says the order's 매체 (§5.2: only the ``type``
+    filter does)."""
+    return {
+        "order_no": order_no,
+        "order_time": int(ordered_at.timestamp()),
+        "orderer": {"name": "구매자", "call": "010-0000-0000"},
+        "payment": {"pay_type": pay_type, "payment_amount": amount},
+    }
+
+
+def encode_order_list(
+    rows: Sequence[object], *, total: int, page: int, page_size: int
+) -> dict[str, object]:
+    """``GET /orders``'s ``data``: ``list`` and its paging [doc: the counts; ``pagenation``,
+    sic, client]."""
+    return {
+        "list": list(rows),
+        "pagenation": {
+            "data_count": total,
+            "current_page": page,
+            "total_page": -(-total // page_size),
+            "pagesize": page_size,
+        },
+    }
+
+
+def encode_item_order(
+    op: OrderProduct,
+    *,
+    ordered_at: dt.datetime,
+    name: str | None,
+    delivery: tuple[str, str] | None = None,
+) -> dict[str, object]:
+    """One item order of ``GET /orders/{order_no}/prod-orders`` [doc: ``status``,
+    ``claim_type``, ``claim_status``, ``parcel_code``, ``invoice_no``; client: the item order's
+    own number as ``order_no``, ``pay_time``, ``items``]."""
+    wire = wire_state(op)
+    carrier, tracking = delivery or (None, None)
+    return {
+        "order_no": ImwebRef.parse(op.id).prod_order_no,
+        "status": wire.status,
+        "claim_type": wire.claim_type,
+        "claim_status": wire.claim_status,
+        "parcel_code": None if carrier is None else carrier_code(carrier),
+        "invoice_no": tracking,
+        "pay_time": int(ordered_at.timestamp()),
+        "items": [
+            {
+                "prod_no": op.item_id,
+                "prod_name": name,
+                "payment": {"count": op.quantity, "price": op.unit_price},
+            }
+        ],
+    }
+
+
+def encode_action_result(
+    order_no: str, items: int, failed: Sequence[tuple[str, str, str]]
+) -> dict[str, object]:
+    """An action's ``data`` [doc]: the order in ``success`` unless all its *items* failed, the
+    failed item orders ``(prod_order_no, msg, detail_msg)`` under ``failed`` (read by
+    :func:`parse_action`)."""
+    refused = [{"prod_order_no": p, "msg": m, "detail_msg": d} for p, m, d in failed]
+    return {
+        "success": [order_no] if len(failed) < items else [],
+        "failed": [{"order_no": order_no, "prod_order_list": refused}] if refused else [],
+    }

@@ -65,7 +65,16 @@ from .._values import (
     RemoteClaim,
     RemoteOrderProduct,
 )
-from ._base import DecodedAction, From, Refusal, Template, day_of, decode_body, end_of_day
+from ._base import (
+    DecodedAction,
+    From,
+    Refusal,
+    Template,
+    TemplateMismatch,
+    day_of,
+    decode_body,
+    end_of_day,
+)
 
 __all__ = [
     "ACTIONS",
@@ -91,13 +100,17 @@ __all__ = [
     "decode_action",
     "decode_claim_status",
     "encode_claim_item",
+    "encode_claims_page",
     "encode_fail",
     "encode_order_row",
+    "encode_orders_page",
     "encode_refusal",
     "encode_status_result",
     "encode_success",
+    "encode_token",
     "order_status_code",
     "read_token",
+    "split_status_call",
     "unwrap",
 ]
 
@@ -836,3 +849,35 @@ def encode_status_result(total: int, failed: Mapping[str, str]) -> dict[str, obj
         "failedCount": len(failed),
         "failedReasons": [{"orderProductId": k, "reason": v} for k, v in failed.items()],
     }
+
+
+def encode_claims_page(items: Sequence[object], next_token: str | None) -> dict[str, object]:
+    """``GET /claims``'s ``success``: ``items``, ``hasNext``, ``nextToken`` [client] (read by
+    the claims flow)."""
+    return {"items": list(items), "hasNext": next_token is not None, "nextToken": next_token}
+
+
+def encode_orders_page(rows: Sequence[object], next_cursor: str | None) -> dict[str, object]:
+    """``GET /orders/v2``'s ``success``: ``results``, ``nextCursor`` (null on the last page)
+    [doc path, client details]."""
+    return {"results": list(rows), "nextCursor": next_cursor}
+
+
+def encode_token(token: str, ttl: int) -> dict[str, object]:
+    """The token endpoint's answer: ``access_token`` [client], its lifetime and scope."""
+    return {"access_token": token, "token_type": "Bearer", "expires_in": ttl, "scope": SCOPE}
+
+
+_STATUS_IDS = "orderProductIds"  # [client, §5.1]
+
+
+def split_status_call(body: object) -> list[dict[str, object]]:
+    """``PUT /orders/products/status`` read one order product at a time (the emulator's side):
+    the body once per id of its ``orderProductIds`` (1 to :data:`MAX_STATUS_IDS` [client,
+    §5.1]), each read back with :func:`decode_action`. :class:`TemplateMismatch` otherwise."""
+    if not isinstance(body, dict):
+        raise TemplateMismatch("body", "expected an object")
+    ids = body.get(_STATUS_IDS)
+    if not isinstance(ids, list) or not 1 <= len(ids) <= MAX_STATUS_IDS:
+        raise TemplateMismatch(f"body.{_STATUS_IDS}", f"expected 1 to {MAX_STATUS_IDS} ids")
+    return [{**body, _STATUS_IDS: [op_id]} for op_id in ids]
