@@ -952,7 +952,7 @@ def dropped_response() -> Any:
                 "headers": [(b"content-type", b"application/json"), (b"content-length", b"512")],
             }
         )
-        await send({"type": "http.response.body", "body": b'{"resultType":', "more_body": True})
+        await send({"type": "http.response.body", "body": b'{"', "more_body": True})  # cut short
         msg = "emulator: committed, then dropped the connection (fault injection)"
         raise ConnectionDropped(msg)
 

@@ -274,16 +274,17 @@ class ImwebEmulator(EmulatorControls):
 
     async def _orders_list(self, request: Request, _body: object, _plan: FaultPlan) -> object:
         q = request.query_params
-        page = _int(q.get("offset"), "offset", 1, 1_000_000, 1)
-        limit = _int(q.get("limit"), "limit", 1, 100, 25)  # default 25, max 100 [doc]
-        filters = [n for n in ("status", "claim_type", "claim_status") if q.get(n)]
+        names = codec.ORDERS_QUERY
+        page = _int(q.get(names["page"]), names["page"], 1, 1_000_000, 1)
+        limit = _int(q.get(names["size"]), names["size"], 1, codec.PAGE_MAX, codec.PAGE_DEFAULT)
+        filters = [(f, q[names[f]]) for f in codec.ORDERS_FILTERS if q.get(names[f])]
         if len(filters) > 1:
-            raise _Fail(
-                _MALFORMED, f"status, claim_type, claim_status 중 하나만 지정하세요: {filters}"
-            )
-        since = _int(q.get("order_date_from"), "order_date_from", 0, 2**40, 0)
-        until = _int(q.get("order_date_to"), "order_date_to", 0, 2**40, 2**40)
-        order_type = q.get("type")
+            one_of = ", ".join(names[f] for f in codec.ORDERS_FILTERS)
+            given = [names[f] for f, _ in filters]
+            raise _Fail(_MALFORMED, f"{one_of} 중 하나만 지정하세요: {given}")
+        since = _int(q.get(names["since"]), names["since"], 0, 2**40, 0)
+        until = _int(q.get(names["until"]), names["until"], 0, 2**40, 2**40)
+        order_type = q.get(names["channel"])
         with self.store.lock:
 
             def wanted(order: Order) -> bool:
@@ -292,7 +293,7 @@ class ImwebEmulator(EmulatorControls):
                 return (
                     since <= stamp <= until
                     and (order_type is None or order.order_type.value == order_type)
-                    and (not filters or any(_has(w, filters[0], q[filters[0]]) for w in states))
+                    and (not filters or any(_has(w, *filters[0]) for w in states))
                 )
 
             orders = sorted(

@@ -241,19 +241,23 @@ class TossEmulator(EmulatorControls):
 
     async def _claims(self, request: Request, _body: object) -> object:
         q = request.query_params
-        claim_type = q.get("type")
-        if claim_type is not None and claim_type not in {"CANCEL", "RETURN", "EXCHANGE"}:
-            raise _Fail(_INVALID, f"type: 알 수 없는 값 {claim_type!r}")
-        status = q.get("status")
+        names = codec.CLAIMS_QUERY
+        claim_type = q.get(names["claim_type"])
+        if claim_type is not None and claim_type not in codec.CLAIM_TYPES:
+            raise _Fail(_INVALID, f"{names['claim_type']}: 알 수 없는 값 {claim_type!r}")
+        status = q.get(names["claim_status"])
         if (claim_type is None) != (status is None):  # [client, §5.1]: only together
-            raise _Fail(_INVALID, "type과 status는 함께 지정해야 합니다")
-        since = _date(q.get("fromRequestDate"), "fromRequestDate")
-        until = _date(q.get("toRequestDate"), "toRequestDate")
-        if since and until and (until - since).days > 6:
-            raise _Fail(_INVALID, "조회 기간은 최대 7일입니다")
-        order_ids = set(filter(None, (q.get("orderIds") or "").split(",")))
-        size = _int(q.get("size"), "size", 1, 100, 100)
-        start = _offset(q.get("nextToken"))
+            both = f"{names['claim_type']}과 {names['claim_status']}"
+            raise _Fail(_INVALID, f"{both}는 함께 지정해야 합니다")
+        since = _date(q.get(names["since"]), names["since"])
+        until = _date(q.get(names["until"]), names["until"])
+        if since and until and (until - since).days >= codec.CLAIMS_WINDOW_DAYS:
+            raise _Fail(_INVALID, f"조회 기간은 최대 {codec.CLAIMS_WINDOW_DAYS}일입니다")
+        order_ids = set(filter(None, (q.get(names["order_ids"]) or "").split(",")))
+        size = _int(
+            q.get(names["size"]), names["size"], 1, codec.CLAIMS_PAGE_MAX, codec.CLAIMS_PAGE_MAX
+        )
+        start = _offset(q.get(names["cursor"]))
         rows = [
             r
             for r in self._claim_rows()
@@ -271,14 +275,17 @@ class TossEmulator(EmulatorControls):
 
     async def _orders(self, request: Request, _body: object) -> object:
         q = request.query_params
-        since = _date(q.get("startDate"), "startDate")
-        until = _date(q.get("endDate"), "endDate")
+        names = codec.ORDERS_QUERY
+        since = _date(q.get(names["since"]), names["since"])
+        until = _date(q.get(names["until"]), names["until"])
         if since is None or until is None:
-            raise _Fail(_INVALID, "startDate와 endDate는 필수입니다")
-        if not 0 <= (until - since).days <= 31:
-            raise _Fail(_INVALID, "조회 기간은 최대 31일입니다")
-        limit = _int(q.get("limit"), "limit", 1, 50, 50)
-        start = _offset(q.get("nextCursor"), "c")
+            raise _Fail(_INVALID, f"{names['since']}와 {names['until']}는 필수입니다")
+        if not 0 <= (until - since).days <= codec.ORDERS_WINDOW_DAYS:
+            raise _Fail(_INVALID, f"조회 기간은 최대 {codec.ORDERS_WINDOW_DAYS}일입니다")
+        limit = _int(
+            q.get(names["size"]), names["size"], 1, codec.ORDERS_PAGE_MAX, codec.ORDERS_PAGE_MAX
+        )
+        start = _offset(q.get(names["cursor"]), "c")
         with self.store.lock:
             records = sorted(
                 (

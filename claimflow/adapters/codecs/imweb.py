@@ -79,8 +79,12 @@ __all__ = [
     "MARKETPLACE",
     "MONEY_FIELDS",
     "NO_AUTO_REFUND_PAY_TYPES",
+    "ORDERS_FILTERS",
+    "ORDERS_QUERY",
     "ORDER_STATUS_CODES",
     "ORDER_TYPES",
+    "PAGE_DEFAULT",
+    "PAGE_MAX",
     "PAY_TYPES",
     "REFUSALS",
     "SPEC",
@@ -837,6 +841,24 @@ def _items_call(order: _Order) -> Call[tuple[RemoteOrderProduct, ...]]:
     return Call("GET", path, parse)
 
 
+#: ``GET /orders``' query parameters, claimflow's name -> the wire's [doc: ``offset`` (page, from
+#: 1), ``limit`` (default :data:`PAGE_DEFAULT`, max :data:`PAGE_MAX`), one of ``status`` /
+#: ``claim_type`` / ``claim_status``, ``type`` (주문 매체, §5.2); client: the order dates in unix
+#: seconds].
+ORDERS_QUERY: Mapping[str, str] = {
+    "page": "offset",
+    "size": "limit",
+    "status": "status",
+    "claim_type": "claim_type",
+    "claim_status": "claim_status",
+    "since": "order_date_from",
+    "until": "order_date_to",
+    "channel": "type",
+}
+#: the one-of filters of ``GET /orders``, by the item order field each filters on
+ORDERS_FILTERS = ("status", "claim_type", "claim_status")
+PAGE_DEFAULT, PAGE_MAX = 25, 100  # [doc]
+
 #: claimflow statuses that imweb shows as a claim code, for the one filter a list call takes
 _STATUS_AS_CLAIM: dict[Status, str] = {
     S.RETURN_COLLECTING: "RETURN_COLLECTING",
@@ -852,10 +874,10 @@ def _date_filter(since: dt.date | None, until: dt.date | None) -> list[tuple[str
     out = []
     if since is not None:
         start = dt.datetime.combine(since, dt.time(), SEOUL)
-        out.append(("order_date_from", str(int(start.timestamp()))))
+        out.append((ORDERS_QUERY["since"], str(int(start.timestamp()))))
     if until is not None:
         end = dt.datetime.combine(until + dt.timedelta(days=1), dt.time(), SEOUL)
-        out.append(("order_date_to", str(int(end.timestamp()) - 1)))
+        out.append((ORDERS_QUERY["until"], str(int(end.timestamp()) - 1)))
     return out
 
 
@@ -863,11 +885,11 @@ def _page_params(cursor: str | None, page_size: int | None) -> list[tuple[str, s
     if cursor is not None and not cursor.isdigit():
         msg = f"imweb cursors are page numbers, got {cursor!r}"
         raise InvalidInputError(msg, field="cursor")
-    size = page_size or 100
-    if not 1 <= size <= 100:  # default 25, max 100 [doc]
+    size = page_size or PAGE_MAX
+    if not 1 <= size <= PAGE_MAX:
         msg = f"imweb pages hold 1 to 100 orders, got {size}"
         raise InvalidInputError(msg, field="page_size")
-    return [("offset", cursor or "1"), ("limit", str(size))]
+    return [(ORDERS_QUERY["page"], cursor or "1"), (ORDERS_QUERY["size"], str(size))]
 
 
 def _one_filter(filters: list[tuple[str, str]]) -> list[tuple[str, str]]:
@@ -882,20 +904,21 @@ def _orders_filters(query: OrderQuery) -> list[tuple[str, str]]:
     filters = []
     if query.status is not None:
         if query.status in _STATUS_AS_CLAIM:
-            filters.append(("claim_status", _STATUS_AS_CLAIM[query.status]))
+            filters.append((ORDERS_QUERY["claim_status"], _STATUS_AS_CLAIM[query.status]))
         elif query.status in _STATUS_OUT:
-            filters.append(("status", _STATUS_OUT[query.status]))
+            filters.append((ORDERS_QUERY["status"], _STATUS_OUT[query.status]))
         else:
             msg = f"imweb has no status {query.status}"
             raise InvalidInputError(msg, field="status")
     if query.claim_type is not None:
-        filters.append(("claim_type", _claim_type(query.claim_type)))
+        filters.append((ORDERS_QUERY["claim_type"], _claim_type(query.claim_type)))
     if query.claim_status is not None:
         if query.claim_type is None:
             msg = "imweb: a claim_status filter needs its claim_type"
             raise InvalidInputError(msg, field="claim_type")
-        filters = [f for f in filters if f[0] != "claim_type"]
-        filters.append(("claim_status", claim_status_code(query.claim_type, query.claim_status)))
+        filters = [f for f in filters if f[0] != ORDERS_QUERY["claim_type"]]
+        code = claim_status_code(query.claim_type, query.claim_status)
+        filters.append((ORDERS_QUERY["claim_status"], code))
     return _one_filter(filters)
 
 
@@ -924,7 +947,7 @@ def _orders_flow(
         if channel not in ORDER_TYPES:
             msg = f"imweb lists orders by type normal or npay, not {channel}"
             raise InvalidInputError(msg, field="channel")
-        params = [*params, ("type", ORDER_TYPES[channel])]
+        params = [*params, (ORDERS_QUERY["channel"], ORDER_TYPES[channel])]
 
     def parse(payload: object) -> _OrderPage:
         return _order_list(payload, channel)
@@ -978,7 +1001,9 @@ def _claims_filters(query: ClaimQuery) -> list[tuple[str, str]]:
         raise InvalidInputError(msg, field="since")
     if query.claim_status is None or query.claim_status is CS.HELD:
         # a hold is a flag, not a wire filter: by type on the wire, the hold read back
-        return [("claim_type", _claim_type(query.claim_type))] if query.claim_type else []
+        if query.claim_type is None:
+            return []
+        return [(ORDERS_QUERY["claim_type"], _claim_type(query.claim_type))]
     types = [query.claim_type] if query.claim_type else [CT.CANCEL, CT.RETURN, CT.EXCHANGE]
     codes = {
         _CLAIM_OUT[(t, query.claim_status)] for t in types if (t, query.claim_status) in _CLAIM_OUT
@@ -986,7 +1011,7 @@ def _claims_filters(query: ClaimQuery) -> list[tuple[str, str]]:
     if len(codes) != 1:
         msg = f"imweb: no single claim_status for {query.claim_type or 'any'} {query.claim_status}"
         raise InvalidInputError(msg, field="claim_type" if len(codes) > 1 else "claim_status")
-    return [("claim_status", codes.pop())]
+    return [(ORDERS_QUERY["claim_status"], codes.pop())]
 
 
 def _claims_page(

@@ -80,6 +80,9 @@ __all__ = [
     "ACTIONS",
     "API_PREFIX",
     "CANCEL_STATUS_CODES",
+    "CLAIMS_PAGE_MAX",
+    "CLAIMS_QUERY",
+    "CLAIMS_WINDOW_DAYS",
     "CLAIM_STATUS_CODES",
     "CLAIM_TYPES",
     "DEFAULT_BASE_URL",
@@ -89,6 +92,9 @@ __all__ = [
     "MARKETPLACE",
     "MAX_STATUS_IDS",
     "MONEY_FIELDS",
+    "ORDERS_PAGE_MAX",
+    "ORDERS_QUERY",
+    "ORDERS_WINDOW_DAYS",
     "ORDER_STATUS_CODES",
     "REFUSALS",
     "SCOPE",
@@ -513,9 +519,36 @@ def _claims_page(payload: object) -> Page[RemoteClaim]:
     return Page(claims, token if has_next else None)
 
 
+#: ``GET /claims``' query parameters, claimflow's name -> the wire's: ``type`` and ``status``
+#: [doc], the rest [client] (§1, §5.1); dates ``yyyy-MM-dd``, a window of at most
+#: :data:`CLAIMS_WINDOW_DAYS` days, at most :data:`CLAIMS_PAGE_MAX` claims a page.
+CLAIMS_QUERY: Mapping[str, str] = {
+    "claim_type": "type",
+    "claim_status": "status",
+    "since": "fromRequestDate",
+    "until": "toRequestDate",
+    "order_ids": "orderIds",  # a comma list [inferred]
+    "cursor": "nextToken",
+    "size": "size",
+}
+CLAIMS_WINDOW_DAYS = 7  # [client, §5.1]
+CLAIMS_PAGE_MAX = 100  # [client]
+#: ``GET /orders/v2``' query parameters [doc path, client details]: at most
+#: :data:`ORDERS_WINDOW_DAYS` days apart, pages of 1 to :data:`ORDERS_PAGE_MAX`.
+ORDERS_QUERY: Mapping[str, str] = {
+    "since": "startDate",
+    "until": "endDate",
+    "cursor": "nextCursor",
+    "size": "limit",
+}
+ORDERS_WINDOW_DAYS = 31  # [client]
+ORDERS_PAGE_MAX = 50  # [client]
+
+
 def _claims_query(query: ClaimQuery, cursor: str | None) -> list[tuple[str, str]]:
     """The claims list's query. ``type`` and ``status`` filter only together [client, §5.1]: one
     without the other is not sent (:func:`_claims_pages` filters the page instead)."""
+    q = CLAIMS_QUERY
     out: list[tuple[str, str]] = []
     if query.claim_type is not None and query.claim_type.value not in CLAIM_TYPES:
         msg = f"toss has no {query.claim_type} claims"
@@ -523,17 +556,17 @@ def _claims_query(query: ClaimQuery, cursor: str | None) -> list[tuple[str, str]
     if query.claim_status is not None:  # a status Toss does not have is refused here
         claim_status_code(query.claim_type or CT.RETURN, query.claim_status)
     if query.claim_type is not None and query.claim_status is not None:
-        out.append(("type", query.claim_type.value))
-        out.append(("status", claim_status_code(query.claim_type, query.claim_status)))
+        out.append((q["claim_type"], query.claim_type.value))
+        out.append((q["claim_status"], claim_status_code(query.claim_type, query.claim_status)))
     if query.since is not None:
-        out.append(("fromRequestDate", query.since.isoformat()))  # yyyy-MM-dd [client]
+        out.append((q["since"], query.since.isoformat()))
     if query.until is not None:
-        out.append(("toRequestDate", query.until.isoformat()))
+        out.append((q["until"], query.until.isoformat()))
     if query.order_ids:
-        out.append(("orderIds", ",".join(query.order_ids)))  # [client]; comma list [inferred]
+        out.append((q["order_ids"], ",".join(query.order_ids)))
     if cursor is not None:
-        out.append(("nextToken", cursor))
-    out.append(("size", str(query.page_size or 100)))
+        out.append((q["cursor"], cursor))
+    out.append((q["size"], str(query.page_size or CLAIMS_PAGE_MAX)))
     return out
 
 
@@ -588,10 +621,11 @@ def _orders_query(query: OrderQuery, cursor: str | None) -> list[tuple[str, str]
         if getattr(query, name):
             msg = f"toss orders/v2 cannot filter by {name}"
             raise InvalidInputError(msg, field=name)
-    out = [("startDate", query.since.isoformat()), ("endDate", query.until.isoformat())]
+    q = ORDERS_QUERY
+    out = [(q["since"], query.since.isoformat()), (q["until"], query.until.isoformat())]
     if cursor is not None:
-        out.append(("nextCursor", cursor))
-    out.append(("limit", str(query.page_size or 50)))  # 1-50 [client]
+        out.append((q["cursor"], cursor))
+    out.append((q["size"], str(query.page_size or ORDERS_PAGE_MAX)))
     return out
 
 
@@ -618,7 +652,7 @@ def _claims_pages(
 
 
 _CLAIMS: ListEndpoint[ClaimQuery, RemoteClaim] = ListEndpoint(
-    "/claims", _claims_query, _claims_page, max_days=7
+    "/claims", _claims_query, _claims_page, max_days=CLAIMS_WINDOW_DAYS
 )
 
 
@@ -689,8 +723,10 @@ SPEC = MarketplaceSpec(
     envelope_statuses=frozenset({200}),
     error_codes=ERROR_CODES,
     http_errors=HTTP_ERRORS,
-    claims=FlowList(_claims_pages, max_days=7),
-    order_products=ListEndpoint("/orders/v2", _orders_query, _orders_page, max_days=31),
+    claims=FlowList(_claims_pages, max_days=CLAIMS_WINDOW_DAYS),
+    order_products=ListEndpoint(
+        "/orders/v2", _orders_query, _orders_page, max_days=ORDERS_WINDOW_DAYS
+    ),
     locate=_locate,
     assemble=_assemble,
     claim_status_code=claim_status_code,
