@@ -21,6 +21,10 @@ import httpx
 import pytest
 from starlette.routing import Route
 
+from claimflow.adapters.codecs import Refusal
+from claimflow.adapters.codecs import imweb as imweb_codec
+from claimflow.adapters.codecs import toss as toss_codec
+from claimflow.adapters.codecs import x2bee as x2bee_codec
 from claimflow.emulators import Fault, Faults
 from claimflow.emulators._core import CONTROL_TOKEN_HEADER, MAX_BODY, EmulatorControls
 from claimflow.emulators.imweb import ImwebEmulator
@@ -394,6 +398,50 @@ class TestApiBoundaries:
             "msg" in response.json(),
             len(emulator.core.requests),
         )
+
+    @pytest.mark.parametrize(
+        ("name", "codec", "method", "path"),
+        [
+            ("toss", toss_codec, "GET", "/api/v3/shopping-fep/claims"),
+            ("imweb", imweb_codec, "GET", "/v2/shop/orders"),
+            ("x2bee", x2bee_codec, "POST", "/api/order/v1/claim/orderCancel/cancelPopupFO"),
+        ],
+    )
+    def test_a_failing_handler_answers_the_codecs_refusal(
+        self, name: str, codec: Any, method: str, path: str, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        """An exception escaping a handler is answered by the guard with the marketplace's own
+        FAILED refusal (its codec's status, code and envelope), never a traceback."""
+        emulator = _emulators()[name]
+
+        def broken(*_args: object) -> list[Any]:
+            raise RuntimeError("secret internals")
+
+        monkeypatch.setattr(emulator.store, "records", broken)
+        monkeypatch.setattr(emulator, "_order_row", broken, raising=False)  # imweb's list
+
+        async def run() -> httpx.Response:
+            transport = httpx.ASGITransport(emulator.app, raise_app_exceptions=False)
+            async with httpx.AsyncClient(transport=transport, base_url="http://e") as client:
+                headers = await _credentials(name, client)
+                return await client.request(method, path, json={"ordNo": "1"}, headers=headers)
+
+        response = asyncio.run(run())
+        status, code = codec.REFUSALS[Refusal.FAILED]
+        envelope = codec.unwrap(200, response.json())
+        assert (status, False, str(code)) == (response.status_code, envelope.ok, envelope.code)
+        assert b"secret internals" not in response.content
+
+    @pytest.mark.parametrize(
+        ("name", "codec"), [("toss", toss_codec), ("imweb", imweb_codec), ("x2bee", x2bee_codec)]
+    )
+    def test_an_oversized_body_is_the_codecs_too_large_refusal(self, name: str, codec: Any) -> None:
+        """A body above the limit is answered with the codec's TOO_LARGE refusal (413 in the
+        marketplace's envelope)."""
+        response = _call(_emulators()[name], "POST", "/anything", content=b"x" * (MAX_BODY + 1))
+        status, code = codec.REFUSALS[Refusal.TOO_LARGE]
+        envelope = codec.unwrap(200, response.json())
+        assert (status, False, str(code)) == (response.status_code, envelope.ok, envelope.code)
 
     def test_request_log_is_bounded(self) -> None:
         """100 refused 1 MB POSTs add no bodies to the request log."""

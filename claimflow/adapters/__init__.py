@@ -52,7 +52,6 @@ from ._clients import (
 from ._codec import (
     Endpoint,
     Envelope,
-    Fields,
     StatusCode,
     Unsupported,
 )
@@ -111,7 +110,6 @@ __all__ = [
     "Client",
     "Endpoint",
     "Envelope",
-    "Fields",
     "FlowList",
     "ItemResult",
     "ListEndpoint",

@@ -1,19 +1,17 @@
 """Adapter layer 2, the codec base: reading wire fields (``wire_*``, :class:`WireFieldError`),
 the values a codec's tables are made of (:class:`StatusCode`, :class:`Endpoint`,
-:class:`Fields`, :class:`Unsupported`, :class:`Envelope`). The codecs themselves are
-:mod:`claimflow.adapters.codecs`."""
+:class:`Unsupported`, :class:`Envelope`). The one request-body template and the codecs
+themselves are :mod:`claimflow.adapters.codecs`."""
 
 from __future__ import annotations
 
 import datetime as dt
-import types
 from collections.abc import Mapping
 from typing import Any, Protocol
 
 import attrs
 
 from .._vocab import ClaimStatus, ClaimType, Status
-from ..exceptions import InvalidInputError
 from . import _boundary
 from ._values import RemoteAction
 
@@ -140,10 +138,6 @@ class StatusCode:
 # --- the spec a marketplace module fills in -------------------------------------------------
 
 
-def _mapping(value: Mapping[Any, Any]) -> Mapping[Any, Any]:
-    return types.MappingProxyType(dict(value))
-
-
 class BodyBuilder(Protocol):
     """Builds the JSON body of an action from its :class:`RemoteAction`; None for no body."""
 
@@ -151,35 +145,11 @@ class BodyBuilder(Protocol):
 
 
 @attrs.frozen
-class Fields:
-    """A flat JSON body: ``wire name -> claimflow parameter name``; *optional* ones may be absent.
-
-    ``Fields({"deliveryCompany": "carrier", "shippingTrackingNumber": "tracking_number"})``
-    """
-
-    names: Mapping[str, str] = attrs.field(converter=_mapping)
-    optional: frozenset[str] = frozenset()
-
-    def __call__(self, action: RemoteAction, /) -> object:
-        """The body for *action*."""
-        values = dict(action.params)
-        body: dict[str, object] = {}
-        for wire, param in self.names.items():
-            value = values.get(param)
-            if value is None:
-                if param in self.optional:
-                    continue
-                msg = f"{action.action} needs parameter {param!r} for the body field {wire!r}"
-                raise InvalidInputError(msg, field=param)
-            body[wire] = value
-        return body
-
-
-@attrs.frozen
 class Endpoint:
     """How one action is carried out: ``method`` and ``path`` (a template over the
     :class:`RemoteAction` fields ``{claim_id}``, ``{order_product_id}``, ``{order_id}``), the body
-    builder, and the spec's confidence in them."""
+    builder (every codec's is a :class:`~claimflow.adapters.codecs.Template`), and the spec's
+    confidence in them."""
 
     method: str
     path: str

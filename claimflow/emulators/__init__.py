@@ -2,7 +2,7 @@
 on top of the claimflow engine, with fault injection. For tests, demos and benchmarks.
 
 Needs the ``emulators`` extra (starlette, uvicorn, python-multipart) and the ``adapters`` one (the
-emulators render wire codes with the adapters' tables)::
+emulators read requests and write answers with the codecs, :mod:`claimflow.adapters.codecs`)::
 
     from claimflow.emulators import serve_in_thread
     from claimflow.emulators.toss import TossEmulator

@@ -1,5 +1,6 @@
 """What every marketplace emulator shares: the store, fault injection, tokens, the request log,
-and running an app under uvicorn on 127.0.0.1.
+the guard in front of every app, and ``serve`` (uvicorn in the foreground; the in-thread server
+for tests is :mod:`._serve`).
 
 The store holds order products and changes them only through :func:`claimflow.apply`, so an
 emulator refuses exactly what the engine refuses (each marketplace module renders the refusal in
@@ -10,7 +11,8 @@ Not part of any marketplace's API: everything here is for tests, demos and bench
 emulators are servers people run, so every app is wrapped in one guard (:class:`Guard`): bodies
 are bounded, the control API (``/_emulator/...``) checks its token and validates its input before
 anything is stored, and no request, however malformed, gets a traceback or a 500 for its input: an
-unexpected failure answers in the marketplace's error envelope. :meth:`EmulatorControls.admit`
+unexpected failure answers in the marketplace's error envelope (its codec's ``encode_refusal``:
+nothing here knows a marketplace's wire format). :meth:`EmulatorControls.admit`
 checks the credentials *before* it parses a body, parses it under limits, and the request log is
 bounded in entries and bytes (a refused request's body is never kept).
 """
@@ -18,7 +20,6 @@ bounded in entries and bytes (a refused request's body is never kept).
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import datetime as dt
 import ipaddress
 import json
@@ -26,12 +27,11 @@ import logging
 import math
 import random
 import secrets
-import socket
 import threading
 import time
-from collections.abc import Awaitable, Callable, Iterator, Mapping, MutableMapping
+from collections.abc import Awaitable, Callable, Mapping, MutableMapping
 from enum import StrEnum
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 import attrs
 import uvicorn
@@ -39,7 +39,7 @@ import uvicorn
 from .._engine import apply, example_params
 from .._values import Applied, Effect, OrderProduct
 from .._vocab import SEOUL, Action, Actor, EffectKind, Marketplace, PaymentChannel, Status
-from ..adapters._boundary import parse_json_body
+from ..adapters.codecs import Refusal, parse_json_body
 from ..exceptions import ClaimflowError, InvalidInputError
 
 __all__ = [
@@ -53,10 +53,10 @@ __all__ = [
     "Record",
     "RunningServer",
     "Store",
+    "WireCodec",
     "dropped_response",
     "read_json",
     "serve",
-    "serve_in_thread",
 ]
 
 if TYPE_CHECKING:
@@ -80,6 +80,20 @@ MAX_LOG_BYTES = 8 * 1024 * 1024
 MAX_LOGGED_BODY = 64 * 1024
 #: the header carrying the control token of the ``/_emulator/`` API
 CONTROL_TOKEN_HEADER = "x-emulator-control-token"
+
+
+class WireCodec(Protocol):
+    """What the shared emulator code asks a marketplace's codec (a module of
+    :mod:`claimflow.adapters.codecs`): how the marketplace refuses a request before any action,
+    and which credential a request carries."""
+
+    def encode_refusal(self, refusal: Refusal, message: str, /) -> tuple[int, dict[str, object]]:
+        """The HTTP status and body of a refusal, in the marketplace's envelope."""
+        ...
+
+    def read_token(self, headers: Mapping[str, str], /) -> str:
+        """The credential *headers* carry, empty when none."""
+        ...
 
 
 # --- faults ---------------------------------------------------------------------------------------
@@ -477,10 +491,13 @@ NOT_JSON = object()
 class EmulatorControls:
     """The control API every emulator shares, in Python and over HTTP (not part of any marketplace).
 
-    An emulator sets ``self.core`` and adds :meth:`control_routes` to its Starlette routes.
+    An emulator sets ``self.core`` and ``self.codec`` (its marketplace's codec module, which
+    says how a refusal and a credential look on the wire) and adds :meth:`control_routes` to its
+    Starlette routes.
     """
 
     core: EmulatorCore
+    codec: WireCodec
 
     @property
     def store(self) -> Store:
@@ -529,13 +546,9 @@ class EmulatorControls:
         return bool(fixed) and token == fixed and bool(getattr(self, "_token_valid", True))
 
     def authorized(self, request: Any) -> bool:
-        """Whether *request* carries valid credentials in the marketplace's header (Toss and
-        x2bee ``Authorization: Bearer``, imweb ``access-token``)."""
-        if self.store.marketplace is Marketplace.IMWEB:
-            token = request.headers.get("access-token", "")
-        else:
-            auth = request.headers.get("authorization", "")
-            token = auth[7:] if auth.startswith("Bearer ") else ""
+        """Whether *request* carries valid credentials in the marketplace's header (the codec's
+        ``read_token``: Toss and x2bee ``Authorization: Bearer``, imweb ``access-token``)."""
+        token = self.codec.read_token(request.headers)
         return bool(token) and self.accepts_token(token)
 
     async def admit(self, request: Any, kind: str) -> tuple[object, FaultPlan]:
@@ -775,26 +788,6 @@ def _loopback(host: str) -> bool:
         return False
 
 
-#: the error envelope of each marketplace, for answers the guard gives itself
-def _envelope(marketplace: Marketplace, status: int, message: str) -> dict[str, object]:
-    if marketplace is Marketplace.TOSS:
-        code = "INTERNAL_SERVER_ERROR" if status >= 500 else "INVALID_REQUEST"
-        error = {"errorType": 1, "errorCode": code, "reason": message, "title": message}
-        return {"resultType": "FAIL", "success": None, "error": error}
-    if marketplace is Marketplace.IMWEB:
-        return {"msg": message, "code": -99 if status >= 500 else -10, "data": None}
-    code = "INTERNAL_SERVER_ERROR" if status >= 500 else "INVALID_REQUEST"
-    return {
-        "timestamp": dt.datetime.now(SEOUL).isoformat(timespec="milliseconds"),
-        "code": code,
-        "message": message,
-        "isProcess": False,
-        "payload": None,
-        "error": True,
-        "errors": [],
-    }
-
-
 class Guard:
     """The ASGI app in front of an emulator's Starlette app (see the module docstring).
 
@@ -804,6 +797,9 @@ class Guard:
       own bearer token); a JSON object with the documented fields and types, else 400;
     - an exception a handler lets escape: the marketplace's error envelope (400 for a
       :class:`~claimflow.ClaimflowError` of the control API, else 500), never a traceback.
+
+    The answers to the marketplace's API are the codec's (``encode_refusal``: ``TOO_LARGE``,
+    ``FAILED``); the control API answers ``{"error": ...}``, the emulator's own.
     """
 
     def __init__(self, app: Any, *, emulator: EmulatorControls) -> None:
@@ -827,12 +823,13 @@ class Guard:
         try:
             raw = await _read_body(receive, MAX_BODY)
             if raw is None:
-                await self._answer(send, 413, f"the body is larger than {MAX_BODY} bytes", control)
+                too_large = f"the body is larger than {MAX_BODY} bytes"
+                await self._refuse(send, Refusal.TOO_LARGE, too_large, control)
                 return
             if control:
                 refusal = self._check_control(scope, path, raw)
                 if refusal is not None:
-                    await self._answer(send, *refusal, control=True)
+                    await self._answer(send, *refusal)
                     return
             await self.inner(scope, _replay(raw, receive), tracked_send)
         except ConnectionDropped:
@@ -841,11 +838,12 @@ class Guard:
             if started:
                 return  # the answer is under way: nothing more can be said
             if control and isinstance(e, ClaimflowError | ValueError | KeyError | TypeError):
-                await self._answer(send, 400, _said(e), control=True)
+                await self._answer(send, 400, _said(e))
                 return
             log.warning("emulator: %s %s failed: %s", scope.get("method"), path, type(e).__name__)
             log.debug("emulator: the failure", exc_info=True)  # for the server's operator only
-            await self._answer(send, 500, "the emulator failed answering this request", control)
+            failed = "the emulator failed answering this request"
+            await self._refuse(send, Refusal.FAILED, failed, control)
 
     def _check_control(self, scope: Scope, path: str, raw: bytes) -> tuple[int, str] | None:
         headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
@@ -870,23 +868,33 @@ class Guard:
                 return 400, str(e)
         return None
 
-    async def _answer(self, send: Send, status: int, message: str, control: bool) -> None:
+    async def _refuse(self, send: Send, refusal: Refusal, message: str, control: bool) -> None:
+        """The marketplace's refusal (its codec's), or the control API's own answer."""
         if control:
-            body: object = {"error": message}
-        else:
-            body = _envelope(self.emulator.store.marketplace, status, message)
-        data = json.dumps(body, ensure_ascii=False).encode()
-        await send(
-            {
-                "type": "http.response.start",
-                "status": status,
-                "headers": [
-                    (b"content-type", b"application/json"),
-                    (b"content-length", str(len(data)).encode()),
-                ],
-            }
-        )
-        await send({"type": "http.response.body", "body": data})
+            status = 500 if refusal is Refusal.FAILED else 413
+            await self._answer(send, status, message)
+            return
+        status, body = self.emulator.codec.encode_refusal(refusal, message)
+        await _send_json(send, status, body)
+
+    async def _answer(self, send: Send, status: int, message: str) -> None:
+        """The control API's own answer ``{"error": message}``."""
+        await _send_json(send, status, {"error": message})
+
+
+async def _send_json(send: Send, status: int, body: object) -> None:
+    data = json.dumps(body, ensure_ascii=False).encode()
+    await send(
+        {
+            "type": "http.response.start",
+            "status": status,
+            "headers": [
+                (b"content-type", b"application/json"),
+                (b"content-length", str(len(data)).encode()),
+            ],
+        }
+    )
+    await send({"type": "http.response.body", "body": data})
 
 
 def _said(e: BaseException) -> str:
@@ -944,7 +952,7 @@ def dropped_response() -> Any:
                 "headers": [(b"content-type", b"application/json"), (b"content-length", b"512")],
             }
         )
-        await send({"type": "http.response.body", "body": b'{"resultType":', "more_body": True})
+        await send({"type": "http.response.body", "body": b'{"', "more_body": True})  # cut short
         msg = "emulator: committed, then dropped the connection (fault injection)"
         raise ConnectionDropped(msg)
 
@@ -988,40 +996,6 @@ def _core_of(app: Any) -> EmulatorCore | None:
     emulator = getattr(getattr(app, "state", None), "emulator", None)
     core = getattr(emulator, "core", None)
     return core if isinstance(core, EmulatorCore) else None
-
-
-@contextlib.contextmanager
-def serve_in_thread(
-    app: Any, *, port: int = 0, host: str = "127.0.0.1", timeout: float = 10.0
-) -> Iterator[RunningServer]:
-    """Serve *app* with uvicorn in a background thread (port 0: a free one) while in the block."""
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind((host, port))
-    actual = sock.getsockname()[1]
-    core = _core_of(app)
-    if core is not None and core.control_token is None and not _loopback(host):
-        core.control_token = secrets.token_urlsafe(18)  # read it from emulator.core
-    config = uvicorn.Config(
-        app, host=host, port=actual, log_level="warning", lifespan="off", access_log=False
-    )
-    server = uvicorn.Server(config)
-    thread = threading.Thread(
-        target=server.run, kwargs={"sockets": [sock]}, name=f"emulator:{actual}", daemon=True
-    )
-    thread.start()
-    deadline = time.monotonic() + timeout
-    while not server.started:
-        if not thread.is_alive() or time.monotonic() > deadline:
-            msg = f"the emulator did not start on {host}:{actual}"
-            raise RuntimeError(msg)
-        time.sleep(0.01)
-    try:
-        yield RunningServer(f"http://{host}:{actual}", actual, server)
-    finally:
-        server.should_exit = True
-        thread.join(timeout)
-        sock.close()
 
 
 async def sleep(seconds: float) -> None:

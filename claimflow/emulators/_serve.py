@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import json
 import logging
+import secrets
 import socket
 import threading
 import time
@@ -20,7 +21,7 @@ from typing import Any
 
 import uvicorn
 
-from ._core import RunningServer
+from ._core import RunningServer, _core_of, _loopback
 
 __all__ = ["serve_in_thread"]
 
@@ -85,9 +86,16 @@ def bind_socket(host: str, port: int) -> socket.socket:
 def serve_in_thread(
     app: Any, *, port: int = 0, host: str = "127.0.0.1", timeout: float = 10.0
 ) -> Iterator[RunningServer]:
-    """Serve *app* with uvicorn in a background thread (port 0: a free one) while in the block."""
+    """Serve *app* with uvicorn in a background thread (port 0: a free one) while in the block.
+
+    Bound to anything but a loopback address, an emulator without a control token gets one (read
+    it from ``emulator.core.control_token``): its ``/_emulator/`` API is not left open.
+    """
     sock = bind_socket(host, port)
     actual = sock.getsockname()[1]
+    core = _core_of(app)
+    if core is not None and core.control_token is None and not _loopback(host):
+        core.control_token = secrets.token_urlsafe(18)
     config = uvicorn.Config(
         _Answered(app),
         host=host,

@@ -38,8 +38,7 @@ from __future__ import annotations
 
 import datetime as dt
 import itertools
-import math
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import attrs
@@ -51,6 +50,8 @@ from starlette.routing import Route
 from .._params import ImwebReasonCode
 from .._values import Applied
 from .._vocab import SEOUL, Action, Actor, Marketplace, PaymentChannel, Status
+from ..adapters.codecs import Refusal
+from ..adapters.codecs import imweb as codec
 from ..adapters.codecs.imweb import (
     ACTION_ROUTES,
     NO_AUTO_REFUND_PAY_TYPES,
@@ -58,8 +59,6 @@ from ..adapters.codecs.imweb import (
     ImwebRef,
     ImwebRequestError,
     WireState,
-    carrier_code,
-    decode_action,
     wire_state,
 )
 from ..exceptions import ActionRefusedError, ClaimflowError, InvalidInputError
@@ -80,6 +79,12 @@ __all__ = ["ImwebEmulator", "Order", "make_app", "seed_orders"]
 A = Action
 PREFIX = "/v2/shop"
 _AUTO_REFUND_GUARD = "AUTO_REFUND_IMPOSSIBLE"  # the engine's guard code
+_MALFORMED = codec.REFUSALS[Refusal.MALFORMED][1]  # -10 [doc]
+#: engine parameters imweb's calls do not carry: the emulator supplies them (a quirk)
+_GIVEN: dict[Action, dict[str, str]] = {
+    A.RETURN_HOLD: {"reason": "반품 보류"},
+    A.EXCHANGE_REJECT: {"reason": "교환 거부"},
+}
 
 
 #: An API handler: the request, its JSON body (None when empty) and the faults planned for it.
@@ -121,6 +126,7 @@ class ImwebEmulator(EmulatorControls):
         seed: int = 0,
     ) -> None:
         self.core = EmulatorCore(Marketplace.IMWEB, faults=faults, seed=seed)
+        self.codec = codec
         self._key = key
         self._secret = secret
         self._orders: dict[str, Order] = {}
@@ -208,45 +214,23 @@ class ImwebEmulator(EmulatorControls):
     # --- rendering ------------------------------------------------------------------------------
 
     def _envelope(self, code: int, msg: str, data: object) -> JSONResponse:
-        return JSONResponse(
-            {
-                "msg": msg,
-                "code": code,
-                "request_count": next(self._request_count),
-                "version": "v2",
-                "data": data,
-            }
-        )
+        count = next(self._request_count)
+        if code == 200:
+            return JSONResponse(codec.encode_success(data, count))
+        return JSONResponse(codec.encode_fail(code, msg, count))
+
+    def _refuse(self, refusal: Refusal, msg: str) -> JSONResponse:
+        status, body = codec.encode_refusal(refusal, msg, next(self._request_count))
+        return JSONResponse(body, status)
 
     def _order_row(self, order: Order) -> dict[str, object]:
         amount = sum(self.store.get(i).op.amount for i in order.items)
-        return {
-            "order_no": order.order_no,
-            "order_time": int(order.ordered_at.timestamp()),
-            "orderer": {"name": "구매자", "call": "010-0000-0000"},
-            "payment": {"pay_type": order.pay_type, "payment_amount": amount},
-        }
+        return codec.encode_order(order.order_no, order.ordered_at, order.pay_type, amount)
 
     def _item_row(self, record: Record) -> dict[str, object]:
-        op = record.op
-        wire = wire_state(op)
-        carrier, tracking = record.delivery or (None, None)
-        return {
-            "order_no": ImwebRef.parse(op.id).prod_order_no,  # the item order's number [client]
-            "status": wire.status,
-            "claim_type": wire.claim_type,
-            "claim_status": wire.claim_status,
-            "parcel_code": None if carrier is None else carrier_code(carrier),
-            "invoice_no": tracking,
-            "pay_time": int(record.ordered_at.timestamp()),
-            "items": [
-                {
-                    "prod_no": op.item_id,
-                    "prod_name": record.name,
-                    "payment": {"count": op.quantity, "price": op.unit_price},
-                }
-            ],
-        }
+        return codec.encode_item_order(
+            record.op, ordered_at=record.ordered_at, name=record.name, delivery=record.delivery
+        )
 
     # --- the imweb API --------------------------------------------------------------------------
 
@@ -256,11 +240,11 @@ class ImwebEmulator(EmulatorControls):
         keys = tuple(sorted(body)) if isinstance(body, dict) else ()
         self.core.log(LoggedRequest("POST", request.url.path, (), None, keys))
         if not isinstance(body, dict) or not body.get("key") or not body.get("secret"):
-            return self._envelope(-10, "key와 secret이 필요합니다", None)
+            return self._refuse(Refusal.MALFORMED, "key와 secret이 필요합니다")
         if body["key"] != self._key or body["secret"] != self._secret:
             return self._envelope(-1, "유효하지 않은 키입니다", None)
         token, _ttl = self.core.issue_token()
-        return JSONResponse({"msg": "SUCCESS", "code": 200, "access_token": token})
+        return JSONResponse(codec.encode_token(token))
 
     async def _api(
         self,
@@ -269,17 +253,17 @@ class ImwebEmulator(EmulatorControls):
         handler: Handler,
     ) -> Response:
         body, plan = await self.admit(request, kind)
-        if not self.core.token_valid(request.headers.get("access-token", "")):
-            return self._envelope(-2, "유효하지 않거나 만료된 토큰입니다", None)
+        if not self.core.token_valid(codec.read_token(request.headers)):
+            return self._refuse(Refusal.UNAUTHORIZED, "유효하지 않거나 만료된 토큰입니다")
         if plan.server_error:
             return PlainTextResponse("Service Unavailable", 503)
         if plan.rate_limit:
-            response = self._envelope(-7, "TOO MANY REQUEST", None)
+            response = self._refuse(Refusal.RATE_LIMITED, "TOO MANY REQUEST")
             if self.faults.retry_after is not None:
                 response.headers["Retry-After"] = str(self.faults.retry_after)
             return response
         if body is NOT_JSON:
-            return self._envelope(-10, "요청 본문이 JSON이 아닙니다", None)
+            return self._refuse(Refusal.MALFORMED, "요청 본문이 JSON이 아닙니다")
         try:
             payload = await handler(request, body, plan)
         except _Fail as e:
@@ -290,14 +274,17 @@ class ImwebEmulator(EmulatorControls):
 
     async def _orders_list(self, request: Request, _body: object, _plan: FaultPlan) -> object:
         q = request.query_params
-        page = _int(q.get("offset"), "offset", 1, 1_000_000, 1)
-        limit = _int(q.get("limit"), "limit", 1, 100, 25)  # default 25, max 100 [doc]
-        filters = [n for n in ("status", "claim_type", "claim_status") if q.get(n)]
+        names = codec.ORDERS_QUERY
+        page = _int(q.get(names["page"]), names["page"], 1, 1_000_000, 1)
+        limit = _int(q.get(names["size"]), names["size"], 1, codec.PAGE_MAX, codec.PAGE_DEFAULT)
+        filters = [(f, q[names[f]]) for f in codec.ORDERS_FILTERS if q.get(names[f])]
         if len(filters) > 1:
-            raise _Fail(-10, f"status, claim_type, claim_status 중 하나만 지정하세요: {filters}")
-        since = _int(q.get("order_date_from"), "order_date_from", 0, 2**40, 0)
-        until = _int(q.get("order_date_to"), "order_date_to", 0, 2**40, 2**40)
-        order_type = q.get("type")
+            one_of = ", ".join(names[f] for f in codec.ORDERS_FILTERS)
+            given = [names[f] for f, _ in filters]
+            raise _Fail(_MALFORMED, f"{one_of} 중 하나만 지정하세요: {given}")
+        since = _int(q.get(names["since"]), names["since"], 0, 2**40, 0)
+        until = _int(q.get(names["until"]), names["until"], 0, 2**40, 2**40)
+        order_type = q.get(names["channel"])
         with self.store.lock:
 
             def wanted(order: Order) -> bool:
@@ -306,7 +293,7 @@ class ImwebEmulator(EmulatorControls):
                 return (
                     since <= stamp <= until
                     and (order_type is None or order.order_type.value == order_type)
-                    and (not filters or any(_has(w, filters[0], q[filters[0]]) for w in states))
+                    and (not filters or any(_has(w, *filters[0]) for w in states))
                 )
 
             orders = sorted(
@@ -314,15 +301,7 @@ class ImwebEmulator(EmulatorControls):
                 key=lambda o: (o.ordered_at, o.order_no),
             )
             rows = [self._order_row(o) for o in orders[(page - 1) * limit : page * limit]]
-        return {
-            "list": rows,
-            "pagenation": {  # sic [client]
-                "data_count": len(orders),
-                "current_page": page,
-                "total_page": math.ceil(len(orders) / limit),
-                "pagesize": limit,
-            },
-        }
+        return codec.encode_order_list(rows, total=len(orders), page=page, page_size=limit)
 
     async def _prod_orders(self, request: Request, _body: object, _plan: FaultPlan) -> object:
         order_no = request.path_params["order_no"]
@@ -337,33 +316,24 @@ class ImwebEmulator(EmulatorControls):
         group, verb = request.path_params["group"], request.path_params["verb"]
         route = ACTION_ROUTES.get((group, verb))
         if route is None:
-            raise _Fail(-10, f"알 수 없는 처리 상태: {group}/{verb}")
-        if body is None:
-            body = {}
-        if not isinstance(body, dict) or set(body) - {"prod_order_no", "etc"}:
-            raise _Fail(-10, "요청 본문은 prod_order_no와 etc만 가질 수 있습니다")
+            raise _Fail(_MALFORMED, f"알 수 없는 처리 상태: {group}/{verb}")
         with self.store.lock:
             order = self._orders.get(order_no)
             if order is None:
                 raise _Fail(-11, f"주문 {order_no}을(를) 찾을 수 없습니다")
-            prods = _prod_list(body.get("prod_order_no"), order)
-            etc = body.get("etc") or {}
-            action, per_item = _params(route, etc, prods)
-            failed: list[dict[str, str]] = []
+            action, prods, per_item = _params(route, body, order)
+            failed: list[tuple[str, str, str]] = []
             for i, prod in enumerate(prods):
                 op_id = ImwebRef(order_no, prod).id
                 if op_id not in order.items:
-                    failed.append(_failure(prod, "품목주문을 찾을 수 없습니다", ""))
+                    failed.append((prod, "품목주문을 찾을 수 없습니다", ""))
                 elif plan.partial_failure and i == len(prods) - 1:
-                    failed.append(_failure(prod, "처리할 수 없습니다", "emulator: injected"))
+                    failed.append((prod, "처리할 수 없습니다", "emulator: injected"))
                 else:
-                    problem = self._act(op_id, action, per_item[prod])
+                    problem = self._act(op_id, action, {**_GIVEN.get(action, {}), **per_item[prod]})
                     if problem is not None:
-                        failed.append(_failure(prod, *problem))
-        return {
-            "success": [order_no] if len(failed) < len(prods) else [],
-            "failed": [{"order_no": order_no, "prod_order_list": failed}] if failed else [],
-        }
+                        failed.append((prod, *problem))
+        return codec.encode_action_result(order_no, len(prods), failed)
 
     def _act(self, op_id: str, action: Action, params: dict[str, Any]) -> tuple[str, str] | None:
         try:
@@ -479,35 +449,20 @@ def _int(value: str | None, name: str, low: int, high: int, default: int) -> int
     except ValueError:
         n = low - 1
     if not low <= n <= high:
-        raise _Fail(-10, f"{name}: {low}~{high} 사이의 정수여야 합니다: {value!r}")
+        raise _Fail(_MALFORMED, f"{name}: {low}~{high} 사이의 정수여야 합니다: {value!r}")
     return n
 
 
-def _prod_list(value: object, order: Order) -> list[str]:
-    if value is None:  # optional [doc]: the whole order
-        return [ImwebRef.parse(i).prod_order_no for i in order.items]
-    if (
-        not isinstance(value, list)
-        or not value
-        or not all(isinstance(v, str) and v for v in value)
-        or len(set(value)) != len(value)
-    ):
-        raise _Fail(-10, "prod_order_no는 서로 다른 품목주문번호의 배열이어야 합니다")
-    return list(value)
-
-
-def _failure(prod: str, msg: str, detail: str) -> dict[str, str]:
-    return {"prod_order_no": prod, "msg": msg, "detail_msg": detail}
-
-
 def _params(
-    route: ActionRoute, etc: object, prods: Sequence[str]
-) -> tuple[Action, dict[str, dict[str, Any]]]:
-    """The codec's reading of an action body; ``-10`` for a malformed one."""
+    route: ActionRoute, body: object, order: Order
+) -> tuple[Action, list[str], dict[str, dict[str, Any]]]:
+    """The codec's reading of an action body (``prod_order_no`` absent: every item order of
+    *order*); ``-10`` for a malformed one."""
+    prods = [ImwebRef.parse(i).prod_order_no for i in order.items]
     try:
-        return decode_action(route, etc, prods)
+        return codec.decode_request(route, body, prods)
     except ImwebRequestError as e:
-        raise _Fail(-10, str(e)) from None
+        raise _Fail(_MALFORMED, str(e)) from None
 
 
 def make_app(

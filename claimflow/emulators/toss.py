@@ -32,7 +32,7 @@ from starlette.routing import Route
 
 from .._values import Applied, Claim
 from .._vocab import SEOUL, Action, Actor, ClaimType, Marketplace, Status
-from ..adapters.codecs import DecodedAction, TemplateMismatch, UnknownFieldsError
+from ..adapters.codecs import DecodedAction, Refusal, TemplateMismatch
 from ..adapters.codecs import toss as codec
 from ..exceptions import ActionRefusedError, ClaimflowError
 from ._core import (
@@ -48,6 +48,7 @@ from ._core import (
 __all__ = ["TossEmulator", "make_app", "seed_orders"]
 
 A = Action
+_INVALID = codec.REFUSALS[Refusal.MALFORMED][1]  # INVALID_REQUEST [client, §5.1]
 
 
 class _Fail(Exception):  # noqa: N818 - a Toss FAIL answer, not an error of the emulator
@@ -61,8 +62,13 @@ def _success(payload: object) -> JSONResponse:
     return JSONResponse(codec.encode_success(payload))
 
 
-def _fail(code: str, reason: str, status: int = 200) -> JSONResponse:
-    return JSONResponse(codec.encode_fail(code, reason), status)
+def _fail(code: str, reason: str) -> JSONResponse:
+    return JSONResponse(codec.encode_fail(code, reason))
+
+
+def _refuse(refusal: Refusal, reason: str) -> JSONResponse:
+    status, body = codec.encode_refusal(refusal, reason)
+    return JSONResponse(body, status)
 
 
 def _date(value: str | None, name: str) -> dt.date | None:
@@ -71,7 +77,7 @@ def _date(value: str | None, name: str) -> dt.date | None:
     try:
         return dt.date.fromisoformat(value)
     except ValueError:
-        raise _Fail("INVALID_REQUEST", f"{name}: yyyy-MM-dd 형식이어야 합니다: {value!r}") from None
+        raise _Fail(_INVALID, f"{name}: yyyy-MM-dd 형식이어야 합니다: {value!r}") from None
 
 
 def _int(value: str | None, name: str, low: int, high: int, default: int) -> int:
@@ -82,7 +88,7 @@ def _int(value: str | None, name: str, low: int, high: int, default: int) -> int
     except ValueError:
         n = low - 1
     if not low <= n <= high:
-        raise _Fail("INVALID_REQUEST", f"{name}: {low}~{high} 사이의 정수여야 합니다: {value!r}")
+        raise _Fail(_INVALID, f"{name}: {low}~{high} 사이의 정수여야 합니다: {value!r}")
     return n
 
 
@@ -110,6 +116,7 @@ class TossEmulator(EmulatorControls):
         seed: int = 0,
     ) -> None:
         self.core = EmulatorCore(Marketplace.TOSS, faults=faults, seed=seed)
+        self.codec = codec
         self._client_id = client_id
         self._client_secret = client_secret
         self._claims_cache: tuple[int, list[_ClaimRow]] = (-1, [])
@@ -204,9 +211,7 @@ class TossEmulator(EmulatorControls):
         if scope is not None and scope != codec.SCOPE:
             return JSONResponse({"error": "invalid_scope"}, 400)
         token, ttl = self.core.issue_token()
-        return JSONResponse(
-            {"access_token": token, "token_type": "Bearer", "expires_in": ttl, "scope": codec.SCOPE}
-        )
+        return JSONResponse(codec.encode_token(token, ttl))
 
     async def _api(
         self,
@@ -215,18 +220,17 @@ class TossEmulator(EmulatorControls):
         handler: Callable[[Request, object], Awaitable[object]],
     ) -> Response:
         body, plan = await self.admit(request, kind)
-        auth = request.headers.get("authorization", "")
-        if not auth.startswith("Bearer ") or not self.core.token_valid(auth[7:]):
-            return _fail("UNAUTHORIZED", "유효하지 않거나 만료된 토큰입니다", 401)
+        if not self.core.token_valid(codec.read_token(request.headers)):
+            return _refuse(Refusal.UNAUTHORIZED, "유효하지 않거나 만료된 토큰입니다")
         if plan.server_error:
             return PlainTextResponse("Service Unavailable", 503)
         if plan.rate_limit:
-            response = _fail("TOO_MANY_REQUEST", "요청이 너무 많습니다")
+            response = _refuse(Refusal.RATE_LIMITED, "요청이 너무 많습니다")
             if self.faults.retry_after is not None:
                 response.headers["Retry-After"] = str(self.faults.retry_after)
             return response
         if body is NOT_JSON:
-            return _fail("INVALID_REQUEST", "요청 본문이 JSON이 아닙니다")
+            return _refuse(Refusal.MALFORMED, "요청 본문이 JSON이 아닙니다")
         try:
             payload = await handler(request, body)
         except _Fail as e:
@@ -237,19 +241,23 @@ class TossEmulator(EmulatorControls):
 
     async def _claims(self, request: Request, _body: object) -> object:
         q = request.query_params
-        claim_type = q.get("type")
-        if claim_type is not None and claim_type not in {"CANCEL", "RETURN", "EXCHANGE"}:
-            raise _Fail("INVALID_REQUEST", f"type: 알 수 없는 값 {claim_type!r}")
-        status = q.get("status")
+        names = codec.CLAIMS_QUERY
+        claim_type = q.get(names["claim_type"])
+        if claim_type is not None and claim_type not in codec.CLAIM_TYPES:
+            raise _Fail(_INVALID, f"{names['claim_type']}: 알 수 없는 값 {claim_type!r}")
+        status = q.get(names["claim_status"])
         if (claim_type is None) != (status is None):  # [client, §5.1]: only together
-            raise _Fail("INVALID_REQUEST", "type과 status는 함께 지정해야 합니다")
-        since = _date(q.get("fromRequestDate"), "fromRequestDate")
-        until = _date(q.get("toRequestDate"), "toRequestDate")
-        if since and until and (until - since).days > 6:
-            raise _Fail("INVALID_REQUEST", "조회 기간은 최대 7일입니다")
-        order_ids = set(filter(None, (q.get("orderIds") or "").split(",")))
-        size = _int(q.get("size"), "size", 1, 100, 100)
-        start = _offset(q.get("nextToken"))
+            both = f"{names['claim_type']}과 {names['claim_status']}"
+            raise _Fail(_INVALID, f"{both}는 함께 지정해야 합니다")
+        since = _date(q.get(names["since"]), names["since"])
+        until = _date(q.get(names["until"]), names["until"])
+        if since and until and (until - since).days >= codec.CLAIMS_WINDOW_DAYS:
+            raise _Fail(_INVALID, f"조회 기간은 최대 {codec.CLAIMS_WINDOW_DAYS}일입니다")
+        order_ids = set(filter(None, (q.get(names["order_ids"]) or "").split(",")))
+        size = _int(
+            q.get(names["size"]), names["size"], 1, codec.CLAIMS_PAGE_MAX, codec.CLAIMS_PAGE_MAX
+        )
+        start = _offset(q.get(names["cursor"]))
         rows = [
             r
             for r in self._claim_rows()
@@ -261,22 +269,23 @@ class TossEmulator(EmulatorControls):
         ]
         page = rows[start : start + size]
         has_next = start + size < len(rows)
-        return {
-            "items": [self._claim_item(r) for r in page],
-            "hasNext": has_next,
-            "nextToken": f"t{start + size}" if has_next else None,
-        }
+        return codec.encode_claims_page(
+            [self._claim_item(r) for r in page], f"t{start + size}" if has_next else None
+        )
 
     async def _orders(self, request: Request, _body: object) -> object:
         q = request.query_params
-        since = _date(q.get("startDate"), "startDate")
-        until = _date(q.get("endDate"), "endDate")
+        names = codec.ORDERS_QUERY
+        since = _date(q.get(names["since"]), names["since"])
+        until = _date(q.get(names["until"]), names["until"])
         if since is None or until is None:
-            raise _Fail("INVALID_REQUEST", "startDate와 endDate는 필수입니다")
-        if not 0 <= (until - since).days <= 31:
-            raise _Fail("INVALID_REQUEST", "조회 기간은 최대 31일입니다")
-        limit = _int(q.get("limit"), "limit", 1, 50, 50)
-        start = _offset(q.get("nextCursor"), "c")
+            raise _Fail(_INVALID, f"{names['since']}와 {names['until']}는 필수입니다")
+        if not 0 <= (until - since).days <= codec.ORDERS_WINDOW_DAYS:
+            raise _Fail(_INVALID, f"조회 기간은 최대 {codec.ORDERS_WINDOW_DAYS}일입니다")
+        limit = _int(
+            q.get(names["size"]), names["size"], 1, codec.ORDERS_PAGE_MAX, codec.ORDERS_PAGE_MAX
+        )
+        start = _offset(q.get(names["cursor"]), "c")
         with self.store.lock:
             records = sorted(
                 (
@@ -288,19 +297,15 @@ class TossEmulator(EmulatorControls):
             )
             page = [self._order_row(r) for r in records[start : start + limit]]
         more = start + limit < len(records)
-        return {"results": page, "nextCursor": f"c{start + limit}" if more else None}
+        return codec.encode_orders_page(page, f"c{start + limit}" if more else None)
 
     def _decode(self, request: Request, body: object) -> DecodedAction:
         try:
             decoded = codec.decode_action(request.method, request.url.path, body)
-        except UnknownFieldsError as e:
-            raise _Fail("INVALID_REQUEST", f"알 수 없는 필드: {e}") from None
         except TemplateMismatch as e:
-            raise _Fail("INVALID_REQUEST", f"잘못된 요청 본문: {e}") from None
-        except TypeError:
-            raise _Fail("INVALID_REQUEST", "요청 본문은 JSON 객체여야 합니다") from None
+            raise _Fail(_INVALID, f"잘못된 요청 본문: {e}") from None
         if decoded is None:
-            raise _Fail("INVALID_REQUEST", f"알 수 없는 요청: {request.url.path}")
+            raise _Fail(_INVALID, f"알 수 없는 요청: {request.url.path}")
         return decoded
 
     async def _claim_action(self, request: Request, body: object) -> object:
@@ -313,7 +318,7 @@ class TossEmulator(EmulatorControls):
         with self.store.lock:
             oc = record.op.open_claim
             if oc is None or oc.id != claim_id:
-                raise _Fail("INVALID_REQUEST", f"클레임 {claim_id}은(는) 진행 중이 아닙니다")
+                raise _Fail(_INVALID, f"클레임 {claim_id}은(는) 진행 중이 아닙니다")
             self._act(record, decoded.action, dict(decoded.params))
         return {}
 
@@ -332,22 +337,20 @@ class TossEmulator(EmulatorControls):
 
     async def _status_change(self, request: Request, body: object) -> object:
         """``PUT /orders/products/status``: per-item results, at most 100 ids [client]."""
-        if not isinstance(body, dict):
-            raise _Fail("INVALID_REQUEST", "요청 본문은 JSON 객체여야 합니다")
-        ids = body.get("orderProductIds")
-        if not isinstance(ids, list) or not ids or len(ids) > codec.MAX_STATUS_IDS:
-            msg = f"orderProductIds: 1~{codec.MAX_STATUS_IDS}개의 주문상품 번호가 필요합니다"
-            raise _Fail("INVALID_REQUEST", msg)
+        try:
+            calls = codec.split_status_call(body)
+        except TemplateMismatch as e:
+            raise _Fail(_INVALID, f"잘못된 요청 본문: {e}") from None
         failed: dict[str, str] = {}
-        for op_id in ids:
-            one = {**body, "orderProductIds": [op_id]}
+        for one in calls:
             decoded = self._decode(request, one)
+            op_id = str(decoded.ids["order_product_id"])
             try:
-                record = self._record(str(op_id))
+                record = self._record(op_id)
                 self._act(record, decoded.action, dict(decoded.params))
             except _Fail as e:
-                failed[str(op_id)] = e.reason
-        return codec.encode_status_result(len(ids), failed)
+                failed[op_id] = e.reason
+        return codec.encode_status_result(len(calls), failed)
 
     async def _invoice(self, request: Request, body: object) -> object:
         decoded = self._decode(request, body)
@@ -364,9 +367,9 @@ class TossEmulator(EmulatorControls):
         try:
             self.store.act(record.op.id, action, Actor.SELLER, **params)
         except ActionRefusedError as e:
-            raise _Fail("INVALID_REQUEST", e.decision.explain("ko")) from None
+            raise _Fail(_INVALID, e.decision.explain("ko")) from None
         except ClaimflowError as e:
-            raise _Fail("INVALID_REQUEST", str(e)) from None
+            raise _Fail(_INVALID, str(e)) from None
 
     # --- the emulator's own control API (not part of Toss) -------------------------------------
 
@@ -467,7 +470,7 @@ def _offset(token: str | None, prefix: str = "t") -> int:
     if token is None:
         return 0
     if not token.startswith(prefix) or not (token[1:].isascii() and token[1:].isdigit()):
-        raise _Fail("INVALID_REQUEST", f"잘못된 페이지 토큰: {token!r}")
+        raise _Fail(_INVALID, f"잘못된 페이지 토큰: {token!r}")
     return int(token[1:])
 
 

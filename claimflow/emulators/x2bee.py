@@ -52,14 +52,11 @@ from uvicorn.protocols.http import h11_impl
 from .._engine import check
 from .._values import Applied, CandidateItem, Claim, OrderProduct
 from .._vocab import SEOUL, Action, Actor, ClaimType, EffectKind, Marketplace, Status
-from ..adapters.codecs import TemplateMismatch
+from ..adapters.codecs import Refusal, Template, TemplateMismatch
+from ..adapters.codecs import x2bee as codec
 from ..adapters.codecs.x2bee import (
-    CLAIM_TYPE_CODES,
-    PICKUP_STEPS,
     READS,
     ROUTES,
-    SALE_STATUS_CODES,
-    claim_status_code,
     encode_error,
     order_status_code,
 )
@@ -83,22 +80,13 @@ DEFAULT_TOKEN = "emulator-token"
 # allows one), as its httptools protocol already does for unknown statuses.
 h11_impl.STATUS_PHRASES.setdefault(900, b"")
 
-_CLAIM_LINE = ("ordNo", "ordSeq", "claimNo")
-_CLAIM_TYPE_OUT = {v: k for k, v in CLAIM_TYPE_CODES.items()}
-_SALE_OUT = {True: "10", False: "20"}  # 판매중 / 판매중지
-assert all(SALE_STATUS_CODES[code] is on_sale for on_sale, code in _SALE_OUT.items())
-#: (current, target) codes -> the pickup step of each claim type (returns and exchanges share codes)
-_PICKUP_BY_CODES: dict[tuple[str, str], dict[ClaimType, Action]] = {}
-for _action, _codes in PICKUP_STEPS.items():
-    _type = ClaimType.RETURN if _action.value.startswith("return.") else ClaimType.EXCHANGE
-    _PICKUP_BY_CODES.setdefault(_codes, {})[_type] = _action
-#: claimflow parameter -> the wire field a refusal names
-_WIRE_FIELDS = {
-    "reason": "claimRsnCont",
-    "refund_amount": "rfdAmt",
-    "extra_payment": "addPayAmt",
-    "new_item": "chgItmNo",
-}
+#: claimflow parameter -> the wire field a refusal names (from the codec's body templates)
+_WIRE_FIELDS: dict[str, str] = {}
+for _route in ROUTES.values():
+    if _route.body is not None:
+        for _name, _wire in _route.body.wire_names().items():
+            _WIRE_FIELDS.setdefault(_name, _wire)
+_INVALID = codec.REFUSALS[Refusal.MALFORMED][1]
 
 
 class _Fail(Exception):  # noqa: N818 - an x2bee HTTP 900 answer, not an error of the emulator
@@ -124,8 +112,25 @@ def _fail(e: _Fail) -> JSONResponse:
     return JSONResponse(encode_error(e.code, e.message, e.errors, _now()), 900)
 
 
-def _naive(moment: dt.datetime) -> str:
-    return moment.astimezone(SEOUL).replace(tzinfo=None).isoformat(timespec="seconds")
+def _refuse(refusal: Refusal, message: str) -> JSONResponse:
+    status, body = codec.encode_refusal(refusal, message, _now())
+    return JSONResponse(body, status)
+
+
+def _read(template: Template | None, body: object) -> dict[str, Any]:
+    """*body* read with the codec's template; a body that does not fit is HTTP 900 naming the
+    field (its last name) and the value sent."""
+    assert template is not None
+    try:
+        return template.parse(body)
+    except TemplateMismatch as e:
+        raise _mismatch(e, body) from None
+
+
+def _mismatch(e: TemplateMismatch, body: object) -> _Fail:
+    field = e.field.rsplit(".", 1)[-1].split("[", 1)[0]
+    value = body.get(field) if isinstance(body, dict) else None
+    return _one(_INVALID, "잘못된 요청입니다", field, value, e.problem)
 
 
 @attrs.define
@@ -160,6 +165,7 @@ class X2beeEmulator(EmulatorControls):
         self, *, token: str = DEFAULT_TOKEN, faults: Faults | None = None, seed: int = 0
     ) -> None:
         self.core = EmulatorCore(Marketplace.X2BEE, faults=faults, seed=seed)
+        self.codec = codec
         self._token = token
         self._token_valid = True
         self._lines: dict[str, _Line] = {}
@@ -281,7 +287,7 @@ class X2beeEmulator(EmulatorControls):
             )
             raise _Fail("CLAIM_NOT_ALLOWED", e.decision.explain("ko"), errors) from None
         except ClaimflowError as e:
-            raise _Fail("INVALID_REQUEST", str(e)) from None
+            raise _Fail(_INVALID, str(e)) from None
 
     # --- rendering ------------------------------------------------------------------------------
 
@@ -291,37 +297,30 @@ class X2beeEmulator(EmulatorControls):
         if op.open_claim is not None:
             yield op.open_claim
 
+    def _order_line(self, record: Record) -> codec.OrderLine:
+        op = record.op
+        return codec.OrderLine(
+            op.id,
+            record.order_id,
+            self.wire_status(op.id),
+            self._line(op.id).goods_no,
+            op.item_id,
+            op.unit_price,
+            op.quantity,
+            record.name,
+            record.ordered_at,
+        )
+
     def _details(self, record: Record) -> dict[str, object]:
         op = record.op
-        line = self._line(op.id)
-        claims = [
-            {
-                "claimNo": c.id,
-                "claimBusinessType": _CLAIM_TYPE_OUT[c.type],
-                "claimStatCd": claim_status_code(c.type, c.status),
-                "claimReqDtm": _naive(record.claim_times[c.id])
-                if c.id in record.claim_times
-                else None,
-                "claimRsnCont": c.reason,
-            }
-            for c in self._claims(record)
-        ]
-        carrier, tracking = record.delivery or (None, None)
-        return {
-            "ordNo": record.order_id,
-            "ordSeq": op.id,
-            "ordDtlStatCd": self.wire_status(op.id),
-            "goodsNo": line.goods_no,
-            "itmNo": op.item_id,
-            "goodsNm": record.name,
-            "salePrc": op.unit_price,
-            "ordQty": op.quantity,
-            "ordDtm": _naive(record.ordered_at),
-            "claimList": claims,
-            "refundList": [{"rfdAmt": a} for a in self.effects(op.id, EffectKind.REFUND)],
-            "addPayList": [{"addPayAmt": a} for a in self.effects(op.id, EffectKind.CHARGE_EXTRA)],
-            "deliveryInfo": {"hdcCd": carrier, "invNo": tracking},
-        }
+        claims = [codec.ClaimLine(c, record.claim_times.get(c.id)) for c in self._claims(record)]
+        return codec.encode_details(
+            self._order_line(record),
+            claims,
+            refunds=self.effects(op.id, EffectKind.REFUND),
+            extra_payments=self.effects(op.id, EffectKind.CHARGE_EXTRA),
+            delivery=record.delivery,
+        )
 
     def _cost(self, record: Record) -> tuple[int, int]:
         op = record.op
@@ -336,13 +335,15 @@ class X2beeEmulator(EmulatorControls):
             record = self.store.get(str(seq))
         except KeyError:
             raise _Fail(
-                "NOT_FOUND", f"주문내역 {seq}을(를) 찾을 수 없습니다", (("ordSeq", seq, "없음"),)
+                "NOT_FOUND",
+                f"주문내역 {seq}을(를) 찾을 수 없습니다",
+                ((_WIRE_FIELDS["order_product_id"], seq, "없음"),),
             ) from None
         if record.order_id != order_no:
             raise _Fail(
                 "NOT_FOUND",
                 f"주문 {order_no}에 주문내역 {seq}이(가) 없습니다",
-                (("ordNo", order_no, "주문번호가 다릅니다"),),
+                ((_WIRE_FIELDS["order_id"], order_no, "주문번호가 다릅니다"),),
             )
         return record
 
@@ -353,13 +354,13 @@ class X2beeEmulator(EmulatorControls):
             raise _Fail(
                 "NOT_FOUND",
                 f"클레임 {claim_no}을(를) 찾을 수 없습니다",
-                (("claimNo", claim_no, "없음"),),
+                ((_WIRE_FIELDS["claim_id"], claim_no, "없음"),),
             ) from None
         if record.order_id != order_no:
             raise _one(
                 "NOT_FOUND",
                 f"주문 {order_no}에 클레임 {claim_no}이(가) 없습니다",
-                "ordNo",
+                _WIRE_FIELDS["order_id"],
                 order_no,
                 "주문번호가 다릅니다",
             )
@@ -368,7 +369,7 @@ class X2beeEmulator(EmulatorControls):
             raise _one(
                 "CLAIM_NOT_ALLOWED",
                 f"클레임 {claim_no}은(는) 진행 중이 아닙니다",
-                "claimNo",
+                _WIRE_FIELDS["claim_id"],
                 claim_no,
                 "진행 중인 클레임이 아닙니다",
             )
@@ -383,24 +384,19 @@ class X2beeEmulator(EmulatorControls):
         handler: Callable[[object], object],
     ) -> Response:
         body, plan = await self.admit(request, kind)
-        auth = request.headers.get("authorization", "")
-        token = auth[7:] if auth.startswith("Bearer ") else ""
+        token = codec.read_token(request.headers)
         if not (token == self._token and self._token_valid) and not self.core.token_valid(token):
-            return JSONResponse(
-                {"code": "UNAUTHORIZED", "message": "유효하지 않은 토큰입니다"}, 401
-            )
+            return _refuse(Refusal.UNAUTHORIZED, "유효하지 않은 토큰입니다")
         if plan.server_error:
             return PlainTextResponse("Service Unavailable", 503)
         if plan.rate_limit:
-            response = JSONResponse(
-                {"code": "TOO_MANY_REQUESTS", "message": "요청이 너무 많습니다"}, 429
-            )
+            response = _refuse(Refusal.RATE_LIMITED, "요청이 너무 많습니다")
             if self.faults.retry_after is not None:
                 response.headers["Retry-After"] = str(self.faults.retry_after)
             return response
         try:
             if body is NOT_JSON:
-                raise _Fail("INVALID_REQUEST", "요청 본문이 JSON이 아닙니다")
+                raise _Fail(_INVALID, "요청 본문이 JSON이 아닙니다")
             payload = handler(body)
         except _Fail as e:
             return _fail(e)
@@ -411,63 +407,33 @@ class X2beeEmulator(EmulatorControls):
         return JSONResponse(payload)
 
     def _cancel_popup(self, body: object) -> object:
-        data = _obj(body, {"ordNo"}, ("ordNo",))
-        order_no = data["ordNo"]
+        order_no = _read(READS["cancel_popup"].body, body)["order_id"]
         with self.store.lock:
             records = [r for r in self.store.records() if r.order_id == order_no]
             if not records:
                 raise _Fail("NOT_FOUND", f"주문 {order_no}을(를) 찾을 수 없습니다")
-            targets = [
-                {
-                    "ordSeq": r.op.id,
-                    "goodsNo": self._line(r.op.id).goods_no,
-                    "itmNo": r.op.item_id,
-                    "salePrc": r.op.unit_price,
-                    "ordQty": r.op.quantity,
-                    "ordDtlStatCd": self.wire_status(r.op.id),
-                }
+            lines = [
+                self._order_line(r)
                 for r in records
                 if check(r.op, A.CANCEL_REQUEST, Actor.BUYER, reason="-").allowed
             ]
-        return {
-            "ordNo": order_no,
-            "sctnCnclPsbYn": "Y",
-            "cancelTargetList": targets,
-            "claimRsnList": [
-                {"claimRsnCd": "10", "claimRsnNm": "단순 변심"},
-                {"claimRsnCd": "20", "claimRsnNm": "주문 실수"},
-                {"claimRsnCd": "30", "claimRsnNm": "배송 지연"},
-            ],
-        }
+        return codec.encode_cancel_popup(str(order_no), lines)
 
     def _calculate_cost(self, body: object) -> object:
-        data = _obj(body, {"ordNo", "ordSeq", "claimBusinessType"}, ("ordNo", "ordSeq"))
-        if data.get("claimBusinessType") != _CLAIM_TYPE_OUT[ClaimType.CANCEL]:
-            raise _Fail(
-                "INVALID_REQUEST",
-                "지원하지 않는 클레임 유형입니다",
-                (("claimBusinessType", data.get("claimBusinessType"), "10(취소)만 지원"),),
-            )
+        data = _read(READS["calculate_cost"].body, body)
         with self.store.lock:
-            record = self._record(data["ordNo"], data["ordSeq"])
+            record = self._record(data["order_id"], data["order_product_id"])
             refund, extra = self._cost(record)
-            self._line(record.op.id).cost = (refund, extra)  # the cost rows cancelFO uses
-        return {
-            "ordNo": record.order_id,
-            "ordSeq": record.op.id,
-            "rfdAmt": refund,
-            "addPayAmt": extra,
-            "claimCostList": [
-                {"costTypCd": "LOST_BENEFIT", "amt": self._line(record.op.id).lost_benefit}
-            ],
-        }
+            line = self._line(record.op.id)
+            line.cost = (refund, extra)  # the cost rows cancelFO uses
+            return codec.encode_cost(
+                record.order_id, record.op.id, refund, extra, line.lost_benefit
+            )
 
     def _cancel(self, body: object) -> object:
-        data = _obj(
-            body, {"ordNo", "ordSeq", "claimRsnCont", "rfdAmt", "addPayAmt"}, ("ordNo", "ordSeq")
-        )
+        data = _read(ROUTES[A.CANCEL_REQUEST].body, body)
         with self.store.lock:
-            record = self._record(data["ordNo"], data["ordSeq"])
+            record = self._record(data["order_id"], data["order_product_id"])
             line = self._line(record.op.id)
             if line.cost is None:
                 raise _Fail(
@@ -478,13 +444,13 @@ class X2beeEmulator(EmulatorControls):
             if self._cost(record) != line.cost:
                 line.cost = None
                 raise _Fail("COST_MISMATCH", "클레임 비용이 바뀌었습니다. 다시 계산하세요")
-            sent = (data.get("rfdAmt", refund), data.get("addPayAmt", extra))
+            sent = (data.get("refund_amount", refund), data.get("extra_payment", extra))
             if sent != (refund, extra):
                 errors = tuple(
-                    (name, got, f"계산된 금액은 {want}원입니다")
+                    (_WIRE_FIELDS[name], got, f"계산된 금액은 {want}원입니다")
                     for name, got, want in (
-                        ("rfdAmt", sent[0], refund),
-                        ("addPayAmt", sent[1], extra),
+                        ("refund_amount", sent[0], refund),
+                        ("extra_payment", sent[1], extra),
                     )
                     if got != want
                 )
@@ -493,7 +459,7 @@ class X2beeEmulator(EmulatorControls):
                 record,
                 A.CANCEL_REQUEST,
                 Actor.BUYER,
-                reason=data.get("claimRsnCont"),
+                reason=data.get("reason"),
                 refund_amount=refund,
                 extra_payment=extra,
             )
@@ -501,42 +467,38 @@ class X2beeEmulator(EmulatorControls):
         return None
 
     def _claim_details(self, body: object) -> object:
-        data = _obj(body, {"ordNo", "ordSeq", "claimNo"}, ("ordNo", "ordSeq"))
+        data = _read(READS["claim_details"].body, body)
         with self.store.lock:
-            return self._details(self._record(data["ordNo"], data["ordSeq"]))
+            return self._details(self._record(data["order_id"], data["order_product_id"]))
 
     def _other_items(self, body: object) -> object:
+        """Every entry of the list read with the codec's template (one ``{goodsNo, itmNo}``)."""
         if not isinstance(body, list) or not body:
-            raise _Fail("INVALID_REQUEST", "요청 본문은 {goodsNo, itmNo}의 목록이어야 합니다")
+            raise _Fail(_INVALID, "요청 본문은 상품과 단품의 목록이어야 합니다")
         out = []
         with self.store.lock:
             for entry in body:
-                data = _obj(entry, {"goodsNo", "itmNo"}, ("goodsNo",))
-                goods = data.get("goodsNo")
-                out += [
-                    {
-                        "goodsNo": goods,
-                        "itmNo": item.item_id,
-                        "salePrc": item.unit_price,
-                        "saleStatCd": _SALE_OUT[item.on_sale],
-                        "stkQty": item.stock,
-                    }
-                    for item in self._catalog.get(str(goods), {}).values()
+                goods = str(_read(READS["other_items"].body, [entry])["goods_no"])
+                items = [
+                    CandidateItem(i.item_id, i.unit_price, i.on_sale, i.stock)
+                    for i in self._catalog.get(goods, {}).values()
                 ]
+                out += codec.encode_other_items(goods, items)
         return out
 
     def _option_change(self, body: object) -> object:
-        data = _obj(body, {"ordNo", "ordSeq", "chgItmNo"}, ("ordNo", "ordSeq", "chgItmNo"))
+        data = _read(ROUTES[A.OPTION_CHANGE].body, body)
         with self.store.lock:
-            record = self._record(data["ordNo"], data["ordSeq"])
+            record = self._record(data["order_id"], data["order_product_id"])
             items = self._catalog.get(self._line(record.op.id).goods_no, {})
-            new = items.get(str(data.get("chgItmNo")))
+            chosen = data.get("new_item.item_id")
+            new = items.get(str(chosen))
             if new is None:
                 raise _one(
                     "NOT_FOUND",
                     "변경할 단품이 없습니다",
-                    "chgItmNo",
-                    data.get("chgItmNo"),
+                    _WIRE_FIELDS["new_item"],
+                    chosen,
                     "이 상품의 단품이 아닙니다",
                 )
             old_id = record.op.item_id
@@ -548,45 +510,28 @@ class X2beeEmulator(EmulatorControls):
         return None
 
     def _withdraw_status(self, body: object) -> object:
-        required = ("ordDtlStatCd", "updateTargetOrdDtlStatCd", "withdrawStatUpdateSaveInfoList")
-        data = _obj(body, set(required), required)
-        codes = (str(data.get("ordDtlStatCd")), str(data.get("updateTargetOrdDtlStatCd")))
-        steps = _PICKUP_BY_CODES.get(codes)
-        if steps is None:
-            raise _one(
-                "INVALID_REQUEST",
-                f"지원하지 않는 상태 변경입니다: {codes[0]} -> {codes[1]}",
-                "updateTargetOrdDtlStatCd",
-                codes[1],
-                "회수지시/회수완료만 가능",
-            )
-        targets = data.get("withdrawStatUpdateSaveInfoList")
-        if not isinstance(targets, list) or not targets:
-            raise _one(
-                "INVALID_REQUEST",
-                "회수 진행상태 업데이트 대상이 없습니다",
-                "withdrawStatUpdateSaveInfoList",
-                targets,
-                "1건 이상",
-            )
+        try:
+            steps, targets = codec.decode_pickup(body)
+        except TemplateMismatch as e:
+            raise _mismatch(e, body) from None
+        current = codec.PICKUP_STEPS[next(iter(steps.values()))][0]
         with self.store.lock:
             records = []
-            for entry in targets:
-                item = _obj(entry, {"ordNo", "ordSeq", "claimNo", "hdcCd", "invNo"}, _CLAIM_LINE)
-                record = self._claim_record(item.get("ordNo"), item.get("claimNo"))
-                if record.op.id != str(item.get("ordSeq")):
+            for ids in targets:
+                record = self._claim_record(ids.get("order_id"), ids.get("claim_id"))
+                if record.op.id != str(ids.get("order_product_id")):
                     raise _one(
                         "NOT_FOUND",
                         "클레임의 주문내역이 아닙니다",
-                        "ordSeq",
-                        item.get("ordSeq"),
+                        _WIRE_FIELDS["order_product_id"],
+                        ids.get("order_product_id"),
                         "클레임과 다릅니다",
                     )
-                if self.wire_status(record.op.id) != codes[0]:
+                if self.wire_status(record.op.id) != current:
                     raise _Fail(
                         "CLAIM_NOT_ALLOWED",
                         f"현재 주문내역상태가 {self.wire_status(record.op.id)}입니다",
-                        (("ordDtlStatCd", codes[0], "현재 상태와 다릅니다"),),
+                        ((codec.ORDER_STATUS_FIELD, current, "현재 상태와 다릅니다"),),
                     )
                 records.append(record)
             for record in records:
@@ -596,7 +541,13 @@ class X2beeEmulator(EmulatorControls):
                     raise _Fail(
                         "CLAIM_NOT_ALLOWED",
                         "반품 또는 교환 클레임이 진행 중이 아닙니다",
-                        (("claimNo", oc.id if oc else None, "반품/교환 클레임이 아닙니다"),),
+                        (
+                            (
+                                _WIRE_FIELDS["claim_id"],
+                                oc.id if oc else None,
+                                "반품/교환 클레임이 아닙니다",
+                            ),
+                        ),
                     )
                 self._act_wire(record, action, Actor.SELLER)
         return None
@@ -607,18 +558,14 @@ class X2beeEmulator(EmulatorControls):
         template = ROUTES[A.RETURN_COMPLETE].body
         assert template is not None
         if not isinstance(body, list) or not body:
-            raise _Fail("INVALID_REQUEST", "요청 본문은 환불 승인 대상의 목록이어야 합니다")
+            raise _Fail(_INVALID, "요청 본문은 환불 승인 대상의 목록이어야 합니다")
         with self.store.lock:
             records = []
             for entry in body:
                 try:
                     ids = template.parse([entry])
                 except TemplateMismatch as e:
-                    field = e.field.rsplit(".", 1)[-1]
-                    value = entry.get(field) if isinstance(entry, dict) else None
-                    raise _one(
-                        "INVALID_REQUEST", "잘못된 요청입니다", field, value, e.problem
-                    ) from None
+                    raise _mismatch(e, entry) from None
                 record = self._claim_record(ids.get("order_id"), ids.get("claim_id"))
                 oc = record.op.open_claim
                 assert oc is not None
@@ -630,7 +577,13 @@ class X2beeEmulator(EmulatorControls):
                     raise _Fail(
                         "CLAIM_NOT_ALLOWED",
                         "반품 클레임이고 회수완료인 주문내역만 환불 승인할 수 있습니다",
-                        (("claimNo", ids.get("claim_id"), "반품 회수완료가 아닙니다"),),
+                        (
+                            (
+                                _WIRE_FIELDS["claim_id"],
+                                ids.get("claim_id"),
+                                "반품 회수완료가 아닙니다",
+                            ),
+                        ),
                     )
                 records.append(record)
             for record in records:
@@ -753,26 +706,6 @@ def _show(value: object) -> object:
     if isinstance(value, CandidateItem):
         return value.item_id
     return value
-
-
-def _obj(body: object, fields: set[str], required: tuple[str, ...] = ()) -> dict[str, Any]:
-    if body is None:
-        body = {}
-    if not isinstance(body, dict):
-        raise _Fail("INVALID_REQUEST", "요청 본문은 JSON 객체여야 합니다")
-    unknown = sorted(set(body) - fields)
-    if unknown:
-        raise _Fail(
-            "INVALID_REQUEST",
-            f"알 수 없는 필드: {', '.join(unknown)}",
-            tuple((k, body[k], "알 수 없는 필드") for k in unknown),
-        )
-    missing = [k for k in required if body.get(k) in (None, "")]
-    if missing:
-        raise _Fail(
-            "INVALID_REQUEST", "필수 값이 없습니다", tuple((k, None, "필수") for k in missing)
-        )
-    return body
 
 
 def make_app(

@@ -6,9 +6,11 @@ the emulator *decodes* requests and *encodes* answers with the same tables; the 
 generators render through it. Every wire fact in a codec carries its source tag (``doc``,
 ``client`` or ``inferred``, as in ``shared/spec/marketplaces.md``).
 
-This module adds the request-side inverse the emulators need: :func:`match_action` finds the
-action an incoming method and path carry out (from the same :class:`Endpoint` table the adapter
-sends with), :func:`fields_params` reads a flat body back into claimflow parameters.
+This module holds what every codec is built from: the one request-body :class:`Template`
+(rendered by the adapter, parsed back by the emulator), :func:`match_action` / :func:`decode_body`
+(an incoming method and path read back with the same :class:`Endpoint` table the adapter sends
+with), and :class:`Refusal` (the refusals every emulator answers in its marketplace's envelope,
+each codec's ``encode_refusal``).
 """
 
 from __future__ import annotations
@@ -16,16 +18,15 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections.abc import Callable, Mapping
+from enum import StrEnum
 from typing import Any, Literal
 
 import attrs
 
 from ..._vocab import Action
 from ...exceptions import InvalidInputError
-from .._codec import (
-    Endpoint,
-    Fields,
-)
+from .._boundary import parse_json_body
+from .._codec import Endpoint
 from .._values import (
     RemoteAction,
 )
@@ -33,15 +34,18 @@ from .._values import (
 __all__ = [
     "DecodedAction",
     "From",
+    "Opt",
+    "PerItem",
+    "Refusal",
     "Tag",
     "Template",
     "TemplateMismatch",
-    "UnknownFieldsError",
+    "Unused",
     "day_of",
     "decode_body",
     "end_of_day",
-    "fields_params",
     "match_action",
+    "parse_json_body",
 ]
 
 #: The confidence of a wire fact (marketplaces.md): stated in a source document, seen in public
@@ -91,7 +95,7 @@ class DecodedAction:
     params: Mapping[str, object]
 
 
-_ID_SLOTS = frozenset({"order_id", "order_product_id", "claim_id"})
+_ID_SLOTS = frozenset({"order_id", "order_product_id", "claim_id", "items"})
 
 
 def decode_body(
@@ -99,52 +103,46 @@ def decode_body(
 ) -> DecodedAction | None:
     """The action a request carries out, read with the same :class:`Endpoint` table the adapter
     sends with: None when no endpoint is that path; of several on one path, the first whose body
-    template the body fits. Raises :class:`UnknownFieldsError` / :class:`TemplateMismatch` /
-    ``TypeError`` for a body that fits none."""
-    first_error: Exception | None = None
+    :class:`Template` the body fits. Raises :class:`TemplateMismatch` for a body that fits none
+    (an endpoint without a body takes none, or ``{}``)."""
+    first_error: TemplateMismatch | None = None
     for action, endpoint, slots in match_action(actions, method, path, prefix=prefix):
         ids: dict[str, object] = dict(slots)
         try:
-            if isinstance(endpoint.body, Template):
-                parsed = endpoint.body.parse(body)
-                params = {k: v for k, v in parsed.items() if k not in _ID_SLOTS}
-                ids.update({k: v for k, v in parsed.items() if k in _ID_SLOTS})
-            else:
-                fields = endpoint.body if isinstance(endpoint.body, Fields) else None
-                params = fields_params(fields, body)
-        except (UnknownFieldsError, TemplateMismatch, TypeError) as e:
+            parsed = _parse_endpoint_body(endpoint, body)
+        except TemplateMismatch as e:
             first_error = first_error or e
             continue
+        params = {k: v for k, v in parsed.items() if k not in _ID_SLOTS}
+        ids.update({k: v for k, v in parsed.items() if k in _ID_SLOTS})
         return DecodedAction(action, ids, params)
     if first_error is not None:
         raise first_error
     return None
 
 
-class UnknownFieldsError(ValueError):
-    """A request body names fields the endpoint does not take (the emulators refuse it)."""
-
-    def __init__(self, fields: list[str]) -> None:
-        super().__init__(", ".join(fields))
-        self.fields = fields
-
-
-def fields_params(fields: Fields | None, body: object) -> dict[str, object]:
-    """The claimflow parameters a flat body carries: the inverse of :class:`Fields`.
-
-    ``None`` or ``{}`` for an endpoint without a body; raises :class:`UnknownFieldsError` naming
-    fields the endpoint does not take, ``TypeError`` for a body that is not an object.
-    """
-    if body is None:
-        body = {}
-    if not isinstance(body, dict):
-        msg = "a request body must be a JSON object"
+def _parse_endpoint_body(endpoint: Endpoint, body: object) -> dict[str, object]:
+    if isinstance(endpoint.body, Template):
+        return endpoint.body.parse(body)
+    if endpoint.body is not None:  # pragma: no cover - every codec's bodies are templates
+        msg = f"{endpoint.method} {endpoint.path}: its body is not a Template"
         raise TypeError(msg)
-    names = fields.names if fields is not None else {}
-    unknown = sorted(set(body) - set(names))
-    if unknown:
-        raise UnknownFieldsError(unknown)
-    return {names[k]: v for k, v in body.items()}
+    if body is None or body == {}:  # no body: none, or an empty object
+        return {}
+    if isinstance(body, dict):
+        raise TemplateMismatch(f"body.{sorted(body)[0]}", "unknown field")
+    raise TemplateMismatch("body", "expected no body")
+
+
+class Refusal(StrEnum):
+    """Why an emulator refuses a request before any action, answered in the marketplace's own
+    envelope by its codec's ``encode_refusal(refusal, message)`` (HTTP status and body)."""
+
+    UNAUTHORIZED = "unauthorized"  # no, an unknown or an expired credential
+    RATE_LIMITED = "rate_limited"  # too many requests
+    MALFORMED = "malformed"  # a body that is not acceptable (not JSON, wrong fields)
+    TOO_LARGE = "too_large"  # a body above the emulator's limit (HTTP 413)
+    FAILED = "failed"  # the server failed answering (HTTP 500)
 
 
 # --- the request-body template ------------------------------------------------------------------
@@ -154,15 +152,22 @@ SLOTS = {
     "order_id": "the order id",
     "order_product_id": "the order product id",
     "claim_id": "the claim id: read the order product or its claims first",
+    "items": "the order products of the call",
 }
 
 
 @attrs.frozen
 class From:
     """A body value taken from the :class:`RemoteAction`: one of its ids (``order_id``,
-    ``order_product_id``, ``claim_id``) or a parameter; ``pick`` reads one attribute of it
-    (``From("new_item", pick="item_id")``), ``wire`` converts it for the wire (a date to a
-    date-time string, say); ``optional`` leaves the field out when the value is absent."""
+    ``order_product_id``, ``claim_id``, ``items``: every order product of a batch) or a
+    parameter; ``pick`` reads one attribute of it (``From("new_item", pick="item_id")``),
+    ``wire`` converts it for the wire (a date to a date-time string, say); ``optional`` leaves
+    the field out when the value, or its wire form, is absent (None).
+
+    Reading a body back, ``read`` is the inverse of ``wire`` (it raises ``ValueError`` or
+    ``TypeError`` for a value the marketplace would refuse). Two leaves may fill one name: the
+    later one in the template wins (imweb's hold reason: ``reason_detail`` over
+    ``reason_code``)."""
 
     name: str
     optional: bool = False
@@ -170,6 +175,41 @@ class From:
     wire: Callable[[Any], object] | None = attrs.field(default=None, eq=False, repr=False)
     #: the inverse of ``wire``, for reading a body back (raises ValueError for a bad value)
     read: Callable[[Any], object] | None = attrs.field(default=None, eq=False, repr=False)
+
+
+@attrs.frozen
+class Opt:
+    """A field left out when its node renders empty (an object or array with nothing in it):
+    imweb's ``etc`` [doc: "etc" carries the optional data]. Reading, an absent or null field is
+    read as empty."""
+
+    node: object
+
+
+@attrs.frozen
+class PerItem:
+    """A list of amounts per item: ``[{item_key: item, amount_key: amount}]`` (imweb's
+    ``etc_price`` / ``refund_point``, §5.2 [doc]).
+
+    The adapter sends **one entry**, on the item the action is for (``item``, a :class:`From`
+    leaf), when parameter ``param`` is given and not 0 (nothing charged or refunded otherwise),
+    never the amount repeated per item. Reading, every entry comes back as ``{param: {item:
+    amount}}`` (the amounts split as the caller said); an entry must name each item once, with a
+    whole amount from 0.
+    """
+
+    param: str
+    item: From
+    item_key: str
+    amount_key: str
+
+
+@attrs.frozen
+class Unused:
+    """A documented field claimflow never sends and the emulator accepts and leaves unread (its
+    meaning has no claimflow parameter); ``why`` says so. Rendered: left out."""
+
+    why: str
 
 
 _OMIT = object()
@@ -188,16 +228,20 @@ class TemplateMismatch(ValueError):  # noqa: N818 - a request that does not fit,
 @attrs.frozen
 class Template:
     """A JSON request body as data: objects, arrays and constants as they go on the wire, with
-    :class:`From` leaves filled in from the action. The one body template of every codec.
+    :class:`From`, :class:`PerItem`, :class:`Opt` and :class:`Unused` nodes filled in from the
+    action. The one body template of every codec.
 
     ``render(action)`` (also ``__call__``: a template is an :class:`Endpoint` body builder)
-    builds the body, refusing a missing required value before anything is sent;
-    ``parse(body)`` is the inverse the emulators use: the parameters and ids a body carries,
-    refusing unknown fields, wrong constants and missing required values.
+    builds the body, refusing a missing required value before anything is sent (``guard``, when
+    given, checks the action first and raises its own error: imweb ``exchange/reject`` needs a
+    carrier the rule does not take); ``parse(body)`` is the inverse the emulators use: the
+    parameters and ids a body carries, refusing unknown fields, wrong constants and missing
+    required values.
     """
 
     template: object
     marketplace: str = "marketplace"
+    guard: Callable[[RemoteAction], None] | None = attrs.field(default=None, eq=False, repr=False)
 
     def __call__(self, action: RemoteAction, /) -> object:
         """The body for *action*."""
@@ -205,33 +249,81 @@ class Template:
 
     def render(self, action: RemoteAction) -> object:
         """The body for *action*."""
-        return _render(self.template, action, "", self.marketplace)
+        if self.guard is not None:
+            self.guard(action)
+        return _render(self.template, _of_action(action, self.marketplace), "")
+
+    def fill(self, values: Mapping[str, object], what: str = "") -> object:
+        """The body with its leaves taken from *values* (a read's body: no action behind it);
+        *what* names the call in a refusal."""
+        return _render(self.template, _Source(values.get, f"{self.marketplace}: {what}"), "")
 
     def parse(self, body: object) -> dict[str, object]:
-        """``{name: value}`` of every :class:`From` leaf *body* fills (one element per array)."""
+        """``{name: value}`` of every :class:`From` leaf *body* fills (one element per array),
+        ``{param: {item: amount}}`` of every :class:`PerItem`."""
         out: dict[str, object] = {}
         _parse(self.template, body, "body", out)
         return out
 
+    def wire_names(self) -> dict[str, str]:
+        """``{name: wire field}`` of every :class:`From` leaf: which field of the body carries a
+        parameter (an emulator's refusal names the field the caller sent)."""
+        names: dict[str, str] = {}
+        _names(self.template, "", names)
+        return names
 
-def _render(node: object, action: RemoteAction, wire: str, marketplace: str) -> object:
+
+def _empty(value: object) -> bool:
+    return value is _OMIT or value in ({}, [])
+
+
+@attrs.frozen
+class _Source:
+    """Where a render takes its values: an action (its ids and parameters), or a mapping."""
+
+    get: Callable[[str], object]
+    what: str  # "toss: cancel.reject", for a refusal's message
+
+
+def _of_action(action: RemoteAction, marketplace: str) -> _Source:
+    def get(name: str) -> object:
+        return getattr(action, name) if name in SLOTS else action.param(name)
+
+    return _Source(get, f"{marketplace}: {action.action}")
+
+
+def _render(node: object, src: _Source, wire: str) -> object:
     if isinstance(node, dict):
-        rendered = {k: _render(v, action, k, marketplace) for k, v in node.items()}
+        rendered = {k: _render(v, src, k) for k, v in node.items()}
         return {k: v for k, v in rendered.items() if v is not _OMIT}
     if isinstance(node, list):
-        return [_render(v, action, wire, marketplace) for v in node]
+        return [_render(v, src, wire) for v in node]
+    if isinstance(node, Opt):
+        value = _render(node.node, src, wire)
+        return _OMIT if _empty(value) else value
+    if isinstance(node, PerItem):
+        amount = src.get(node.param)
+        if not amount:  # 0 or absent: nothing charged / refunded (imweb: "미입력 시 …")
+            return _OMIT
+        item = _render(node.item, src, node.item_key)
+        return [{node.item_key: item, node.amount_key: amount}]
+    if isinstance(node, Unused):
+        return _OMIT
     if not isinstance(node, From):
         return node
-    value = getattr(action, node.name) if node.name in SLOTS else action.param(node.name)
+    value = src.get(node.name)
     if value is None:
         if node.optional:
             return _OMIT
         what = SLOTS.get(node.name, f"parameter {node.name!r}")
-        msg = f"{marketplace}: {action.action} needs {what} for the body field {wire!r}"
+        msg = f"{src.what} needs {what} for the body field {wire!r}"
         raise InvalidInputError(msg, field=node.name)
     if node.pick:
         value = getattr(value, node.pick)
-    return node.wire(value) if node.wire else value
+    if node.wire is None:
+        return value
+    value = node.wire(value)
+    return _OMIT if value is None and node.optional else value
 
 
 def _parse(node: object, body: object, where: str, out: dict[str, object]) -> None:
@@ -242,8 +334,17 @@ def _parse(node: object, body: object, where: str, out: dict[str, object]) -> No
             try:
                 value = node.read(body) if node.read else body
             except (TypeError, ValueError):
-                raise TemplateMismatch(where, f"malformed value {body!r}") from None
+                raise TemplateMismatch(where, f"malformed value {body!r:.60}") from None
             out[node.name if not node.pick else f"{node.name}.{node.pick}"] = value
+        return
+    if isinstance(node, Opt):
+        if body is not None:
+            _parse(node.node, body, where, out)
+        return
+    if isinstance(node, PerItem):
+        _parse_per_item(node, body, where, out)
+        return
+    if isinstance(node, Unused):
         return
     if isinstance(node, dict):
         if not isinstance(body, dict):
@@ -253,7 +354,7 @@ def _parse(node: object, body: object, where: str, out: dict[str, object]) -> No
             raise TemplateMismatch(f"{where}.{unknown[0]}", "unknown field")
         for key, sub in node.items():
             if key not in body:
-                if isinstance(sub, From) and sub.optional:
+                if _may_be_absent(sub):
                     continue
                 raise TemplateMismatch(f"{where}.{key}", "missing")
             _parse(sub, body[key], f"{where}.{key}", out)
@@ -265,7 +366,51 @@ def _parse(node: object, body: object, where: str, out: dict[str, object]) -> No
             _parse(sub, item, f"{where}[{i}]", out)
         return
     if body != node:
-        raise TemplateMismatch(where, f"expected {node!r}, got {body!r}")
+        raise TemplateMismatch(where, f"expected {node!r}, got {body!r:.60}")
+
+
+def _may_be_absent(node: object) -> bool:
+    return isinstance(node, Opt | PerItem | Unused) or (isinstance(node, From) and node.optional)
+
+
+def _parse_per_item(node: PerItem, body: object, where: str, out: dict[str, object]) -> None:
+    if body is None:
+        return
+    if not isinstance(body, list):
+        raise TemplateMismatch(where, "expected an array")
+    amounts: dict[object, int] = {}
+    keys = {node.item_key, node.amount_key}
+    for i, entry in enumerate(body):
+        at = f"{where}[{i}]"
+        if not isinstance(entry, dict) or set(entry) != keys:
+            raise TemplateMismatch(at, f"expected {{{node.item_key}, {node.amount_key}}}")
+        item: dict[str, object] = {}
+        _parse(node.item, entry[node.item_key], f"{at}.{node.item_key}", item)
+        (key,) = item.values()
+        amount = entry[node.amount_key]
+        if type(amount) is not int or amount < 0:
+            raise TemplateMismatch(
+                f"{at}.{node.amount_key}", f"expected whole won, got {amount!r:.60}"
+            )
+        if key in amounts:
+            raise TemplateMismatch(f"{at}.{node.item_key}", f"{key!r:.60} named twice")
+        amounts[key] = amount
+    out[node.param] = amounts
+
+
+def _names(node: object, wire: str, names: dict[str, str]) -> None:
+    if isinstance(node, From):
+        names.setdefault(node.name, wire)
+    elif isinstance(node, Opt):
+        _names(node.node, wire, names)
+    elif isinstance(node, PerItem):
+        names.setdefault(node.param, wire)
+    elif isinstance(node, dict):
+        for key, sub in node.items():
+            _names(sub, key, names)
+    elif isinstance(node, list):
+        for sub in node:
+            _names(sub, wire, names)
 
 
 def end_of_day(value: dt.date) -> str:

@@ -35,7 +35,6 @@ from .. import _boundary
 from .._codec import (
     Endpoint,
     Envelope,
-    Fields,
     StatusCode,
     Unsupported,
     WireFieldError,
@@ -62,6 +61,7 @@ from .._values import (
     RemoteClaim,
     RemoteOrderProduct,
 )
+from ._base import From, Opt, PerItem, Refusal, Template, TemplateMismatch, Unused
 
 __all__ = [
     "ACTIONS",
@@ -79,18 +79,34 @@ __all__ = [
     "MARKETPLACE",
     "MONEY_FIELDS",
     "NO_AUTO_REFUND_PAY_TYPES",
+    "ORDERS_FILTERS",
+    "ORDERS_QUERY",
     "ORDER_STATUS_CODES",
     "ORDER_TYPES",
+    "PAGE_DEFAULT",
+    "PAGE_MAX",
     "PAY_TYPES",
+    "REFUSALS",
     "SPEC",
     "UNSUPPORTED",
+    "ActionRoute",
     "ImwebRef",
+    "ImwebRequestError",
     "WireState",
     "body_code",
     "claim_status_code",
     "decode_action",
+    "decode_request",
+    "encode_action_result",
+    "encode_fail",
+    "encode_item_order",
+    "encode_order",
+    "encode_order_list",
+    "encode_refusal",
     "encode_success",
+    "encode_token",
     "parse_action",
+    "read_token",
     "unwrap",
     "wire_state",
 ]
@@ -293,53 +309,25 @@ EXCHANGE_HOLD_REASONS = (
 )
 
 
-def _hold_reason(action: RemoteAction) -> Mapping[str, object]:
-    reason = str(action.param("reason") or "").strip()
-    code, _, detail = reason.partition(":")
+def _hold_code(reason: object) -> str:
+    """``reason_code`` of claimflow's hold reason text."""
+    code = str(reason).strip().partition(":")[0].strip()
+    return code if code in EXCHANGE_HOLD_REASONS else "ETC"
+
+
+def _hold_detail(reason: object) -> str | None:
+    """``reason_detail``: the text after ``CODE:``, or the whole text of an ``ETC`` reason."""
+    text = str(reason).strip()
+    code, _, detail = text.partition(":")
     if code.strip() in EXCHANGE_HOLD_REASONS:
-        out: dict[str, object] = {"reason_code": code.strip()}
-        if detail.strip():
-            out["reason_detail"] = detail.strip()
-        return out
-    return {"reason_code": "ETC", "reason_detail": reason}
+        return detail.strip() or None
+    return text
 
 
-@attrs.frozen
-class Body:
-    """An imweb action body ``{"prod_order_no": [...], "etc": {...}}`` [doc].
-
-    ``etc`` maps wire names to parameters (a :class:`~claimflow.adapters.Fields`); ``per_item``
-    turns an amount parameter into imweb's per-item list (``etc_price: [{prod_order_no, price}]``),
-    ``{wire list: (parameter, amount key)}``: **one entry**, on the item the action is for (its
-    ``order_product_id``), never the amount repeated per item (§5.2 [doc]: 3000 on a two-item
-    call is one entry of 3000); ``constant`` adds fixed ``etc`` fields; ``derive`` computes
-    ``etc`` fields from the action (the exchange hold's reason code). ``parcel_code`` goes out as
-    imweb's carrier code (:func:`carrier_code`). ``etc`` is left out when empty.
-    """
-
-    etc: Fields = attrs.field(factory=lambda: Fields({}))
-    per_item: Mapping[str, tuple[str, str]] = attrs.field(factory=dict)
-    constant: Mapping[str, str] = attrs.field(factory=dict)
-    derive: Callable[[RemoteAction], Mapping[str, object]] | None = None
-
-    def __call__(self, action: RemoteAction, /) -> object:
-        """The body for *action* (whose items are all of one order)."""
-        prods = [ImwebRef.parse(i).prod_order_no for i in action.items]
-        etc = dict(cast("Mapping[str, object]", self.etc(action)))
-        if "parcel_code" in etc:
-            etc["parcel_code"] = carrier_code(etc["parcel_code"])
-        etc.update(self.constant)
-        owner = ImwebRef.parse(action.order_product_id).prod_order_no
-        for wire, (param, key) in self.per_item.items():
-            amount = action.param(param)
-            if amount:  # 0 or absent: nothing charged / refunded (the doc: "미입력 시 …")
-                etc[wire] = [{"prod_order_no": owner, key: amount}]
-        if self.derive is not None:
-            etc.update(self.derive(action))
-        body: dict[str, object] = {"prod_order_no": prods}
-        if etc:
-            body["etc"] = etc
-        return body
+def _read_hold_code(value: object) -> str:
+    if value not in EXCHANGE_HOLD_REASONS:
+        raise ValueError(value)
+    return str(value)
 
 
 #: imweb carrier codes for ``parcel_code`` (§5.2 [doc]: a code from imweb's carrier list, not free
@@ -377,7 +365,15 @@ def carrier_name(code: str) -> str | None:
     return _CARRIER_NAMES.get(code)
 
 
-def _exchange_reject(action: RemoteAction) -> object:
+def _read_carrier(code: object) -> str:
+    """A ``parcel_code`` read back as the carrier's name (ValueError: not in the list)."""
+    name = carrier_name(code) if isinstance(code, str) else None
+    if name is None:
+        raise ValueError(code)
+    return name
+
+
+def _needs_delivery(action: RemoteAction) -> None:
     """``exchange/reject``: ``etc: {parcel_code, invoice_no}`` [doc, §5.2: the item ships back].
     claimflow's exchange.reject rule (T16) takes a reason only, so without ``carrier`` and
     ``tracking_number`` the call cannot be made as documented: refused before sending."""
@@ -394,33 +390,85 @@ def _exchange_reject(action: RemoteAction) -> object:
             order_product_id=action.order_product_id,
             action=action.action,
         )
-    return Body(_DELIVERY)(action)
 
 
-def _act(group: str, verb: str, body: Body | None = None, tag: str = "doc") -> Endpoint:
-    return Endpoint("PATCH", f"/orders/{{order_id}}/{group}/{verb}", body or Body(), tag)
+def _prod_order_nos(items: Sequence[str]) -> list[str]:
+    return [ImwebRef.parse(i).prod_order_no for i in items]
 
 
-_DELIVERY = Fields({"parcel_code": "carrier", "invoice_no": "tracking_number"})
-_MEMO = Fields({"claim_memo": "memo"}, optional=frozenset({"memo"}))
-_REASON = Fields({"reason": "reason"})
+def _prod_order_no(order_product_id: str) -> str:
+    return ImwebRef.parse(order_product_id).prod_order_no
+
+
+def _read_prod_order_no(value: object) -> str:
+    if not isinstance(value, str) or not value or ":" in value:
+        raise ValueError(value)
+    return value
+
+
+def _read_prod_order_nos(value: object) -> list[str]:
+    """``prod_order_no``: distinct item order numbers (ValueError otherwise)."""
+    if not isinstance(value, list) or not value or len(set(map(str, value))) != len(value):
+        raise ValueError(value)
+    return [_read_prod_order_no(v) for v in value]
+
+
+#: ``prod_order_no`` [doc]: the item orders of the call (optional: absent, the whole order)
+_PRODS = From("items", optional=True, wire=_prod_order_nos, read=_read_prod_order_nos)
+#: the item an amount of ``etc_price`` / ``refund_point`` belongs to: the action's own (§5.2)
+_OWNER = From("order_product_id", wire=_prod_order_no, read=_read_prod_order_no)
+_PARCEL = {  # [doc]; parcel_code is a carrier code of imweb's list (§5.2)
+    "parcel_code": From("carrier", wire=carrier_code, read=_read_carrier),
+    "invoice_no": From("tracking_number"),
+}
+_MEMO = {"claim_memo": From("memo", optional=True)}
+_EXTRA = PerItem("extra_charge", _OWNER, "prod_order_no", "price")
+
+
+def _body(
+    etc: Mapping[str, object] | None = None,
+    *,
+    required: bool = False,
+    guard: Callable[[RemoteAction], None] | None = None,
+) -> Template:
+    """An imweb action body ``{"prod_order_no": [...], "etc": {...}}`` [doc]; ``etc`` is left out
+    when it has nothing to say, unless *required* (its fields are)."""
+    data = dict(etc or {})
+    return Template(
+        {"prod_order_no": _PRODS, "etc": data if required else Opt(data)}, "imweb", guard=guard
+    )
+
+
+def _act(group: str, verb: str, body: Template | None = None, tag: str = "doc") -> Endpoint:
+    return Endpoint("PATCH", f"/orders/{{order_id}}/{group}/{verb}", body or _body(), tag)
+
+
 # refund_point items are {prod_order_no, price} for cancel (marketplaces.md) but
 # {prod_order_no, point} for return_done (004_…): as documented, each
-_CANCEL_REFUND = Body(
-    _MEMO, {"etc_price": ("extra_charge", "price"), "refund_point": ("refund_points", "price")}
-)
-_RETURN_REFUND = Body(
-    _MEMO, {"etc_price": ("extra_charge", "price"), "refund_point": ("refund_points", "point")}
-)
+_CANCEL_REFUND = _body(
+    {**_MEMO, "etc_price": _EXTRA,
+     "refund_point": PerItem("refund_points", _OWNER, "prod_order_no", "price")}
+)  # fmt: skip
+_RETURN_REFUND = _body(
+    {**_MEMO, "etc_price": _EXTRA,
+     "refund_point": PerItem("refund_points", _OWNER, "prod_order_no", "point")}
+)  # fmt: skip
+#: ``exchange/accept``'s single ``etc_price`` and ``exchange/withhold``'s map ``{prod_order_no:
+#: amount}`` [doc, §5.2]: claimflow's exchange rules take no such amount
+_EXCHANGE_FEE = Unused("claimflow's exchange.approve / exchange.hold take no extra charge")
 
 ACTIONS: dict[Action, Endpoint] = {
-    A.CANCEL_REJECT: _act("cancel", "reject", Body(_DELIVERY)),
+    A.CANCEL_REJECT: _act("cancel", "reject", _body(_PARCEL, required=True)),
     A.CANCEL_APPROVE: _act("cancel", "accept", _CANCEL_REFUND),
     A.CANCEL_RETRY_REFUND: _act("cancel", "retry"),
     A.CANCEL_FORCE: _act("cancel", "force_cancel"),
-    A.RETURN_REJECT: _act("return", "reject", Body(_REASON)),
+    A.RETURN_REJECT: _act("return", "reject", _body({"reason": From("reason")}, required=True)),
+    # 교환으로 변경 [doc]; the claim_type field saying so is [inferred]
     A.RETURN_TO_EXCHANGE: _act(
-        "return", "reject", Body(_REASON, constant={"claim_type": "EXCHANGE"}), tag="inferred"
+        "return",
+        "reject",
+        _body({"reason": From("reason"), "claim_type": "EXCHANGE"}, required=True),
+        tag="inferred",
     ),
     A.RETURN_APPROVE: _act("return", "accept"),
     A.RETURN_COLLECT: _act("return", "collect_done"),
@@ -430,13 +478,29 @@ ACTIONS: dict[Action, Endpoint] = {
     A.RETURN_RELEASE: _act("return", "releasehold"),
     A.RETURN_COMPLETE: _act("return", "return_done", _RETURN_REFUND),
     A.RETURN_FORCE_COMPLETE: _act("return", "return_force_done"),
-    A.EXCHANGE_REJECT: Endpoint("PATCH", "/orders/{order_id}/exchange/reject", _exchange_reject),
-    A.EXCHANGE_APPROVE: _act("exchange", "accept"),
+    A.EXCHANGE_REJECT: _act(
+        "exchange", "reject", _body(_PARCEL, required=True, guard=_needs_delivery)
+    ),
+    A.EXCHANGE_APPROVE: _act("exchange", "accept", _body({"etc_price": _EXCHANGE_FEE})),
     A.EXCHANGE_COLLECT: _act("exchange", "collect_done"),
-    A.EXCHANGE_HOLD: _act("exchange", "withhold", Body(derive=_hold_reason)),
+    # reason_code [doc] from claimflow's reason text (see EXCHANGE_HOLD_REASONS); the detail,
+    # when there is one, is the reason read back
+    A.EXCHANGE_HOLD: _act(
+        "exchange",
+        "withhold",
+        _body(
+            {
+                "reason_code": From("reason", wire=_hold_code, read=_read_hold_code),
+                "reason_detail": From("reason", optional=True, wire=_hold_detail),
+                "etc_price": _EXCHANGE_FEE,
+            },
+            required=True,
+        ),
+    ),
     A.EXCHANGE_RELEASE: _act("exchange", "releasehold"),
+    # method [doc] ∈ RESEND_METHODS; claimflow redelivers by parcel (DELIVERY) only
     A.EXCHANGE_REDELIVER: _act(
-        "exchange", "resend", Body(_DELIVERY, constant={"method": "DELIVERY"})
+        "exchange", "resend", _body({**_PARCEL, "method": "DELIVERY"}, required=True)
     ),
     A.EXCHANGE_COMPLETE: _act("exchange", "exchange_done"),
 }
@@ -777,6 +841,24 @@ def _items_call(order: _Order) -> Call[tuple[RemoteOrderProduct, ...]]:
     return Call("GET", path, parse)
 
 
+#: ``GET /orders``' query parameters, claimflow's name -> the wire's [doc: ``offset`` (page, from
+#: 1), ``limit`` (default :data:`PAGE_DEFAULT`, max :data:`PAGE_MAX`), one of ``status`` /
+#: ``claim_type`` / ``claim_status``, ``type`` (주문 매체, §5.2); client: the order dates in unix
+#: seconds].
+ORDERS_QUERY: Mapping[str, str] = {
+    "page": "offset",
+    "size": "limit",
+    "status": "status",
+    "claim_type": "claim_type",
+    "claim_status": "claim_status",
+    "since": "order_date_from",
+    "until": "order_date_to",
+    "channel": "type",
+}
+#: the one-of filters of ``GET /orders``, by the item order field each filters on
+ORDERS_FILTERS = ("status", "claim_type", "claim_status")
+PAGE_DEFAULT, PAGE_MAX = 25, 100  # [doc]
+
 #: claimflow statuses that imweb shows as a claim code, for the one filter a list call takes
 _STATUS_AS_CLAIM: dict[Status, str] = {
     S.RETURN_COLLECTING: "RETURN_COLLECTING",
@@ -792,10 +874,10 @@ def _date_filter(since: dt.date | None, until: dt.date | None) -> list[tuple[str
     out = []
     if since is not None:
         start = dt.datetime.combine(since, dt.time(), SEOUL)
-        out.append(("order_date_from", str(int(start.timestamp()))))
+        out.append((ORDERS_QUERY["since"], str(int(start.timestamp()))))
     if until is not None:
         end = dt.datetime.combine(until + dt.timedelta(days=1), dt.time(), SEOUL)
-        out.append(("order_date_to", str(int(end.timestamp()) - 1)))
+        out.append((ORDERS_QUERY["until"], str(int(end.timestamp()) - 1)))
     return out
 
 
@@ -803,11 +885,11 @@ def _page_params(cursor: str | None, page_size: int | None) -> list[tuple[str, s
     if cursor is not None and not cursor.isdigit():
         msg = f"imweb cursors are page numbers, got {cursor!r}"
         raise InvalidInputError(msg, field="cursor")
-    size = page_size or 100
-    if not 1 <= size <= 100:  # default 25, max 100 [doc]
+    size = page_size or PAGE_MAX
+    if not 1 <= size <= PAGE_MAX:
         msg = f"imweb pages hold 1 to 100 orders, got {size}"
         raise InvalidInputError(msg, field="page_size")
-    return [("offset", cursor or "1"), ("limit", str(size))]
+    return [(ORDERS_QUERY["page"], cursor or "1"), (ORDERS_QUERY["size"], str(size))]
 
 
 def _one_filter(filters: list[tuple[str, str]]) -> list[tuple[str, str]]:
@@ -822,20 +904,21 @@ def _orders_filters(query: OrderQuery) -> list[tuple[str, str]]:
     filters = []
     if query.status is not None:
         if query.status in _STATUS_AS_CLAIM:
-            filters.append(("claim_status", _STATUS_AS_CLAIM[query.status]))
+            filters.append((ORDERS_QUERY["claim_status"], _STATUS_AS_CLAIM[query.status]))
         elif query.status in _STATUS_OUT:
-            filters.append(("status", _STATUS_OUT[query.status]))
+            filters.append((ORDERS_QUERY["status"], _STATUS_OUT[query.status]))
         else:
             msg = f"imweb has no status {query.status}"
             raise InvalidInputError(msg, field="status")
     if query.claim_type is not None:
-        filters.append(("claim_type", _claim_type(query.claim_type)))
+        filters.append((ORDERS_QUERY["claim_type"], _claim_type(query.claim_type)))
     if query.claim_status is not None:
         if query.claim_type is None:
             msg = "imweb: a claim_status filter needs its claim_type"
             raise InvalidInputError(msg, field="claim_type")
-        filters = [f for f in filters if f[0] != "claim_type"]
-        filters.append(("claim_status", claim_status_code(query.claim_type, query.claim_status)))
+        filters = [f for f in filters if f[0] != ORDERS_QUERY["claim_type"]]
+        code = claim_status_code(query.claim_type, query.claim_status)
+        filters.append((ORDERS_QUERY["claim_status"], code))
     return _one_filter(filters)
 
 
@@ -864,7 +947,7 @@ def _orders_flow(
         if channel not in ORDER_TYPES:
             msg = f"imweb lists orders by type normal or npay, not {channel}"
             raise InvalidInputError(msg, field="channel")
-        params = [*params, ("type", ORDER_TYPES[channel])]
+        params = [*params, (ORDERS_QUERY["channel"], ORDER_TYPES[channel])]
 
     def parse(payload: object) -> _OrderPage:
         return _order_list(payload, channel)
@@ -918,7 +1001,9 @@ def _claims_filters(query: ClaimQuery) -> list[tuple[str, str]]:
         raise InvalidInputError(msg, field="since")
     if query.claim_status is None or query.claim_status is CS.HELD:
         # a hold is a flag, not a wire filter: by type on the wire, the hold read back
-        return [("claim_type", _claim_type(query.claim_type))] if query.claim_type else []
+        if query.claim_type is None:
+            return []
+        return [(ORDERS_QUERY["claim_type"], _claim_type(query.claim_type))]
     types = [query.claim_type] if query.claim_type else [CT.CANCEL, CT.RETURN, CT.EXCHANGE]
     codes = {
         _CLAIM_OUT[(t, query.claim_status)] for t in types if (t, query.claim_status) in _CLAIM_OUT
@@ -926,7 +1011,7 @@ def _claims_filters(query: ClaimQuery) -> list[tuple[str, str]]:
     if len(codes) != 1:
         msg = f"imweb: no single claim_status for {query.claim_type or 'any'} {query.claim_status}"
         raise InvalidInputError(msg, field="claim_type" if len(codes) > 1 else "claim_status")
-    return [("claim_status", codes.pop())]
+    return [(ORDERS_QUERY["claim_status"], codes.pop())]
 
 
 def _claims_page(
@@ -1008,133 +1093,192 @@ class ImwebRequestError(ValueError):
 
 @attrs.frozen
 class ActionRoute:
-    """``PATCH /orders/{order_no}/{group}/{status}``: the engine action and how ``etc`` maps.
+    """``PATCH /orders/{order_no}/{group}/{status}``: the actions of :data:`ACTIONS` on that path
+    (``return/reject`` carries two: the body tells ``return.to_exchange`` apart)."""
 
-    ``etc``/``optional``: required / optional ``etc`` fields -> engine parameter; ``amounts``:
-    per-item lists (``etc_price: [{prod_order_no, price}]``) -> (engine parameter, amount key);
-    ``ignored``: documented fields the engine has no parameter for; ``given``: engine parameters
-    imweb's call does not carry (the emulator supplies them); ``choices``: allowed values [doc].
-    """
-
-    action: Action
-    etc: Mapping[str, str] = attrs.field(factory=dict)
-    optional: Mapping[str, str] = attrs.field(factory=dict)
-    amounts: Mapping[str, tuple[str, str]] = attrs.field(factory=dict)
-    ignored: frozenset[str] = frozenset()
-    given: Mapping[str, str] = attrs.field(factory=dict)
-    choices: Mapping[str, tuple[str, ...]] = attrs.field(factory=dict)
+    group: str
+    status: str
+    actions: tuple[tuple[Action, Template], ...]
 
 
-_DELIVERY_IN = {"parcel_code": "carrier", "invoice_no": "tracking_number"}
-_MEMO_IN = {"claim_memo": "memo"}
+def _routes() -> dict[tuple[str, str], ActionRoute]:
+    found: dict[tuple[str, str], list[tuple[Action, Template]]] = {}
+    for action, endpoint in ACTIONS.items():
+        group, status = endpoint.path.rsplit("/", 2)[1:]
+        assert isinstance(endpoint.body, Template)
+        found.setdefault((group, status), []).append((action, endpoint.body))
+    return {k: ActionRoute(*k, tuple(v)) for k, v in found.items()}
 
-#: The emulator's side of :data:`ACTIONS`: how a ``PATCH /orders/{order_no}/{group}/{status}``
-#: body reads back into claimflow parameters. Every documented action [doc]; ``return/reject``
-#: with ``etc.claim_type`` EXCHANGE is ``return.to_exchange`` ([inferred] field).
-ACTION_ROUTES: dict[tuple[str, str], ActionRoute] = {
-    ("cancel", "reject"): ActionRoute(A.CANCEL_REJECT, _DELIVERY_IN),
-    ("cancel", "accept"): ActionRoute(
-        A.CANCEL_APPROVE,
-        optional=_MEMO_IN,
-        amounts={
-            "etc_price": ("extra_charge", "price"),
-            "refund_point": ("refund_points", "price"),
-        },
-    ),
-    ("cancel", "retry"): ActionRoute(A.CANCEL_RETRY_REFUND),
-    ("cancel", "force_cancel"): ActionRoute(A.CANCEL_FORCE),
-    ("return", "reject"): ActionRoute(
-        A.RETURN_REJECT, {"reason": "reason"}, choices={"claim_type": ("EXCHANGE",)}
-    ),
-    ("return", "accept"): ActionRoute(A.RETURN_APPROVE),
-    ("return", "collect_done"): ActionRoute(A.RETURN_COLLECT),
-    ("return", "withhold"): ActionRoute(A.RETURN_HOLD, given={"reason": "반품 보류"}),
-    ("return", "releasehold"): ActionRoute(A.RETURN_RELEASE),
-    ("return", "return_done"): ActionRoute(
-        A.RETURN_COMPLETE,
-        optional=_MEMO_IN,
-        amounts={
-            "etc_price": ("extra_charge", "price"),
-            "refund_point": ("refund_points", "point"),
-        },
-    ),
-    ("return", "return_force_done"): ActionRoute(A.RETURN_FORCE_COMPLETE),
-    ("exchange", "reject"): ActionRoute(
-        A.EXCHANGE_REJECT, _DELIVERY_IN, given={"reason": "교환 거부"}
-    ),
-    ("exchange", "accept"): ActionRoute(A.EXCHANGE_APPROVE, ignored=frozenset({"etc_price"})),
-    ("exchange", "collect_done"): ActionRoute(A.EXCHANGE_COLLECT),
-    ("exchange", "withhold"): ActionRoute(
-        A.EXCHANGE_HOLD,
-        {"reason_code": "reason"},
-        optional={"reason_detail": "reason"},  # the detail, when given, is the reason
-        ignored=frozenset({"etc_price"}),
-        choices={"reason_code": EXCHANGE_HOLD_REASONS},
-    ),
-    ("exchange", "releasehold"): ActionRoute(A.EXCHANGE_RELEASE),
-    ("exchange", "resend"): ActionRoute(
-        A.EXCHANGE_REDELIVER,
-        {"method": "-", **_DELIVERY_IN},
-        choices={"method": ("DELIVERY",)},  # of RESEND_METHODS, the engine needs DELIVERY
-    ),
-    ("exchange", "exchange_done"): ActionRoute(A.EXCHANGE_COMPLETE),
-}
+
+#: The emulator's side of :data:`ACTIONS`, by path: the same endpoints and body templates.
+ACTION_ROUTES: dict[tuple[str, str], ActionRoute] = _routes()
 
 
 def decode_action(
     route: ActionRoute, etc: object, prods: Sequence[str]
 ) -> tuple[Action, dict[str, dict[str, Any]]]:
-    """The engine action and each item's parameters of an action body's ``etc`` (the emulator's
-    side of :data:`ACTIONS`); :class:`ImwebRequestError` (imweb answers ``-10``) for a malformed
-    one. ``parcel_code`` must be a code of :data:`CARRIER_CODES`; it reads back as the carrier's
-    name."""
-    if not isinstance(etc, dict):
-        raise ImwebRequestError("etc는 객체여야 합니다")
-    known = {*route.etc, *route.optional, *route.amounts, *route.ignored, *route.choices}
-    unknown = sorted(set(etc) - known)
-    if unknown:
-        raise ImwebRequestError(f"알 수 없는 etc 필드: {', '.join(unknown)}")
-    for name, allowed in route.choices.items():
-        if name in etc and etc[name] not in allowed:
-            raise ImwebRequestError(
-                f"etc.{name}: {etc[name]!r}은(는) 허용되지 않습니다 ({allowed})"
-            )
-    missing = sorted(n for n in route.etc if etc.get(n) in {None, ""})
-    if missing:
-        raise ImwebRequestError(f"etc에 필요한 필드가 없습니다: {', '.join(missing)}")
-    action = route.action
-    if route.action is A.RETURN_REJECT and etc.get("claim_type") == "EXCHANGE":
-        action = A.RETURN_TO_EXCHANGE  # 교환으로 변경 [doc]; the field is [inferred]
-    common: dict[str, Any] = dict(route.given)
-    for wire, param in {**route.etc, **route.optional}.items():
-        if param != "-" and etc.get(wire) not in {None, ""}:
-            common[param] = etc[wire]
-    if "parcel_code" in etc:
-        shown = carrier_name(str(etc["parcel_code"]))
-        if shown is None:
-            raise ImwebRequestError(
-                f"etc.parcel_code: 알 수 없는 택배사 코드 {etc['parcel_code']!r}"
-            )
-        common["carrier"] = shown
-    per_item: dict[str, dict[str, Any]] = {prod: dict(common) for prod in prods}
-    for wire, (param, key) in route.amounts.items():
-        entries = etc.get(wire)
-        if entries is None:
-            continue
-        if not isinstance(entries, list):
-            raise ImwebRequestError(f"etc.{wire}는 배열이어야 합니다")
-        for entry in entries:
-            prod = entry.get("prod_order_no") if isinstance(entry, dict) else None
-            amount = entry.get(key) if isinstance(entry, dict) else None
-            if prod not in per_item or type(amount) is not int or amount < 0:
-                raise ImwebRequestError(
-                    f"etc.{wire}: {{prod_order_no, {key}}} 항목이 잘못되었습니다"
-                )
-            per_item[prod][param] = amount
+    """The action and each item's parameters of an action body with ``etc`` for the item orders
+    *prods* (see :func:`decode_request`)."""
+    body: dict[str, object] = {"prod_order_no": list(prods)}
+    if etc is not None:
+        body["etc"] = etc
+    action, _prods, per_item = decode_request(route, body, prods)
     return action, per_item
+
+
+def decode_request(
+    route: ActionRoute, body: object, order_prods: Sequence[str]
+) -> tuple[Action, list[str], dict[str, dict[str, Any]]]:
+    """An action body read back with the templates of :data:`ACTIONS` (the emulator's side):
+    the action, the item orders it names (``prod_order_no``; absent: every item order of the
+    order, *order_prods*), and each item's claimflow parameters; the per-item amounts
+    (``etc_price``, ``refund_point``) land on the items they name. ``parcel_code`` reads back as
+    the carrier's name. :class:`ImwebRequestError` (imweb answers ``-10``) for a body that fits
+    no template, or an amount for an item the call does not name."""
+    if body is None:
+        body = {}
+    action, parsed = _first_fit(route, body)
+    raw_prods = parsed.pop("items", None)
+    prods = list(order_prods) if raw_prods is None else cast("list[str]", raw_prods)
+    amounts = {k: parsed.pop(k) for k in _AMOUNTS if k in parsed}
+    per_item: dict[str, dict[str, Any]] = {prod: dict(parsed) for prod in prods}
+    for param, by_item in amounts.items():
+        for prod, amount in cast("dict[str, int]", by_item).items():
+            if prod not in per_item:
+                raise ImwebRequestError(f"품목주문 {prod}은(는) 이 요청의 대상이 아닙니다")
+            per_item[prod][param] = amount
+    return action, prods, per_item
+
+
+def _first_fit(route: ActionRoute, body: object) -> tuple[Action, dict[str, object]]:
+    """The first action of *route* whose template *body* fits, and what it read."""
+    first: TemplateMismatch | None = None
+    for action, template in route.actions:
+        try:
+            return action, template.parse(body)
+        except TemplateMismatch as e:
+            first = first or e
+    raise ImwebRequestError(f"잘못된 요청 본문: {first}")
+
+
+#: the parameters read per item (:class:`PerItem`)
+_AMOUNTS = ("extra_charge", "refund_points")
 
 
 def encode_success(data: object, request_count: int = 1) -> dict[str, object]:
     """A success answer: ``{msg, code: 200, request_count, version, data}`` [doc]."""
     return {"msg": "SUCCESS", "code": 200, "request_count": request_count, "version": "v2",
             "data": data}  # fmt: skip
+
+
+def encode_fail(code: int, msg: str, request_count: int = 1) -> dict[str, object]:
+    """An error answer: the same envelope, ``code`` a negative error code or an HTTP status and
+    ``data`` null [doc]."""
+    return {"msg": msg, "code": code, "request_count": request_count, "version": "v2",
+            "data": None}  # fmt: skip
+
+
+#: How imweb refuses a request before any action: HTTP status and body ``code`` [doc: the codes;
+#: every answer HTTP 200 with the status in the body, the emulator's choice among the documented
+#: 200/400/... is inferred].
+REFUSALS: Mapping[Refusal, tuple[int, int]] = {
+    Refusal.UNAUTHORIZED: (200, -2),  # [doc] -2: bad token
+    Refusal.RATE_LIMITED: (200, -7),  # [doc] -7: too many requests
+    Refusal.MALFORMED: (200, -10),  # [doc] -10: bad or missing parameter
+    Refusal.TOO_LARGE: (413, -10),  # [inferred]: a front server's 413, imweb's -10
+    Refusal.FAILED: (500, -19),  # [doc] -19: internal error
+}
+
+
+def encode_refusal(
+    refusal: Refusal, message: str, request_count: int = 1
+) -> tuple[int, dict[str, object]]:
+    """The HTTP status and body of a request refused for *refusal* (see :data:`REFUSALS`)."""
+    status, code = REFUSALS[refusal]
+    return status, encode_fail(code, message, request_count)
+
+
+def read_token(headers: Mapping[str, str]) -> str:
+    """The access token a request carries: the ``access-token`` header [doc]; empty when none."""
+    return headers.get("access-token", "")
+
+
+# --- answers (the emulator's side): the fields the reading side above parses ------------------
+
+
+def encode_token(token: str) -> dict[str, object]:
+    """``/v2/auth``'s answer: ``{"msg": "SUCCESS", "code": 200, "access_token": ...}`` [doc]."""
+    return {"msg": "SUCCESS", "code": 200, "access_token": token}
+
+
+def encode_order(
+    order_no: str, ordered_at: dt.datetime, pay_type: str, amount: int
+) -> dict[str, object]:
+    """One row of ``GET /orders``: ``order_no``, ``order_time`` (unix seconds) [client],
+    ``payment.pay_type`` [doc, §5.2]; no field says the order's 매체 (§5.2: only the ``type``
+    filter does)."""
+    return {
+        "order_no": order_no,
+        "order_time": int(ordered_at.timestamp()),
+        "orderer": {"name": "구매자", "call": "010-0000-0000"},
+        "payment": {"pay_type": pay_type, "payment_amount": amount},
+    }
+
+
+def encode_order_list(
+    rows: Sequence[object], *, total: int, page: int, page_size: int
+) -> dict[str, object]:
+    """``GET /orders``'s ``data``: ``list`` and its paging [doc: the counts; ``pagenation``,
+    sic, client]."""
+    return {
+        "list": list(rows),
+        "pagenation": {
+            "data_count": total,
+            "current_page": page,
+            "total_page": -(-total // page_size),
+            "pagesize": page_size,
+        },
+    }
+
+
+def encode_item_order(
+    op: OrderProduct,
+    *,
+    ordered_at: dt.datetime,
+    name: str | None,
+    delivery: tuple[str, str] | None = None,
+) -> dict[str, object]:
+    """One item order of ``GET /orders/{order_no}/prod-orders`` [doc: ``status``,
+    ``claim_type``, ``claim_status``, ``parcel_code``, ``invoice_no``; client: the item order's
+    own number as ``order_no``, ``pay_time``, ``items``]."""
+    wire = wire_state(op)
+    carrier, tracking = delivery or (None, None)
+    return {
+        "order_no": ImwebRef.parse(op.id).prod_order_no,
+        "status": wire.status,
+        "claim_type": wire.claim_type,
+        "claim_status": wire.claim_status,
+        "parcel_code": None if carrier is None else carrier_code(carrier),
+        "invoice_no": tracking,
+        "pay_time": int(ordered_at.timestamp()),
+        "items": [
+            {
+                "prod_no": op.item_id,
+                "prod_name": name,
+                "payment": {"count": op.quantity, "price": op.unit_price},
+            }
+        ],
+    }
+
+
+def encode_action_result(
+    order_no: str, items: int, failed: Sequence[tuple[str, str, str]]
+) -> dict[str, object]:
+    """An action's ``data`` [doc]: the order in ``success`` unless all its *items* failed, the
+    failed item orders ``(prod_order_no, msg, detail_msg)`` under ``failed`` (read by
+    :func:`parse_action`)."""
+    refused = [{"prod_order_no": p, "msg": m, "detail_msg": d} for p, m, d in failed]
+    return {
+        "success": [order_no] if len(failed) < items else [],
+        "failed": [{"order_no": order_no, "prod_order_list": refused}] if refused else [],
+    }

@@ -33,7 +33,6 @@ from ...exceptions import (
 from .._codec import (
     Endpoint,
     Envelope,
-    Fields,
     StatusCode,
     Unsupported,
     WireFieldError,
@@ -66,12 +65,24 @@ from .._values import (
     RemoteClaim,
     RemoteOrderProduct,
 )
-from ._base import DecodedAction, From, Template, day_of, decode_body, end_of_day
+from ._base import (
+    DecodedAction,
+    From,
+    Refusal,
+    Template,
+    TemplateMismatch,
+    day_of,
+    decode_body,
+    end_of_day,
+)
 
 __all__ = [
     "ACTIONS",
     "API_PREFIX",
     "CANCEL_STATUS_CODES",
+    "CLAIMS_PAGE_MAX",
+    "CLAIMS_QUERY",
+    "CLAIMS_WINDOW_DAYS",
     "CLAIM_STATUS_CODES",
     "CLAIM_TYPES",
     "DEFAULT_BASE_URL",
@@ -81,7 +92,11 @@ __all__ = [
     "MARKETPLACE",
     "MAX_STATUS_IDS",
     "MONEY_FIELDS",
+    "ORDERS_PAGE_MAX",
+    "ORDERS_QUERY",
+    "ORDERS_WINDOW_DAYS",
     "ORDER_STATUS_CODES",
+    "REFUSALS",
     "SCOPE",
     "SPEC",
     "STATUS_CHANGE_TARGETS",
@@ -91,11 +106,17 @@ __all__ = [
     "decode_action",
     "decode_claim_status",
     "encode_claim_item",
+    "encode_claims_page",
     "encode_fail",
     "encode_order_row",
+    "encode_orders_page",
+    "encode_refusal",
     "encode_status_result",
     "encode_success",
+    "encode_token",
     "order_status_code",
+    "read_token",
+    "split_status_call",
     "unwrap",
 ]
 
@@ -295,13 +316,22 @@ def claim_status_code(claim_type: ClaimType, status: ClaimStatus) -> str:
 
 # --- actions ------------------------------------------------------------------------------------
 
-_DELIVERY = Fields({"deliveryCompany": "carrier", "shippingTrackingNumber": "tracking_number"})
-_REQUEST_REJECT = Fields({"requestRejectReason": "reason"})
-_REJECT_COLLECTED = Fields({"rejectReason": "reason"})
+# the claim actions' bodies [doc]: the carrier and tracking number of a rejected cancel and of a
+# redelivery, the reason of a rejection
+_DELIVERY = Template(
+    {"deliveryCompany": From("carrier"), "shippingTrackingNumber": From("tracking_number")},
+    "toss",
+)
+_REQUEST_REJECT = Template({"requestRejectReason": From("reason")}, "toss")
+_REJECT_COLLECTED = Template({"rejectReason": From("reason")}, "toss")
 # deliveryPenaltyCharger USER [doc] / MERCHANT [client]; reason ≤100, detailReason ≤250 [client]
-_SELLER_CANCEL = Fields(
-    {"deliveryPenaltyCharger": "fee_payer", "reason": "reason", "detailReason": "detail_reason"},
-    optional=frozenset({"detail_reason"}),
+_SELLER_CANCEL = Template(
+    {
+        "deliveryPenaltyCharger": From("fee_payer"),
+        "reason": From("reason"),
+        "detailReason": From("detail_reason", optional=True),
+    },
+    "toss",
 )
 
 
@@ -338,7 +368,7 @@ _INVOICE = Template(
 )
 
 
-def _claim_action(group: str, verb: str, body: Fields | None = None) -> Endpoint:
+def _claim_action(group: str, verb: str, body: Template | None = None) -> Endpoint:
     return Endpoint("POST", f"/claims/{{claim_id}}/{group}/{verb}", body)
 
 
@@ -489,9 +519,36 @@ def _claims_page(payload: object) -> Page[RemoteClaim]:
     return Page(claims, token if has_next else None)
 
 
+#: ``GET /claims``' query parameters, claimflow's name -> the wire's: ``type`` and ``status``
+#: [doc], the rest [client] (§1, §5.1); dates ``yyyy-MM-dd``, a window of at most
+#: :data:`CLAIMS_WINDOW_DAYS` days, at most :data:`CLAIMS_PAGE_MAX` claims a page.
+CLAIMS_QUERY: Mapping[str, str] = {
+    "claim_type": "type",
+    "claim_status": "status",
+    "since": "fromRequestDate",
+    "until": "toRequestDate",
+    "order_ids": "orderIds",  # a comma list [inferred]
+    "cursor": "nextToken",
+    "size": "size",
+}
+CLAIMS_WINDOW_DAYS = 7  # [client, §5.1]
+CLAIMS_PAGE_MAX = 100  # [client]
+#: ``GET /orders/v2``' query parameters [doc path, client details]: at most
+#: :data:`ORDERS_WINDOW_DAYS` days apart, pages of 1 to :data:`ORDERS_PAGE_MAX`.
+ORDERS_QUERY: Mapping[str, str] = {
+    "since": "startDate",
+    "until": "endDate",
+    "cursor": "nextCursor",
+    "size": "limit",
+}
+ORDERS_WINDOW_DAYS = 31  # [client]
+ORDERS_PAGE_MAX = 50  # [client]
+
+
 def _claims_query(query: ClaimQuery, cursor: str | None) -> list[tuple[str, str]]:
     """The claims list's query. ``type`` and ``status`` filter only together [client, §5.1]: one
     without the other is not sent (:func:`_claims_pages` filters the page instead)."""
+    q = CLAIMS_QUERY
     out: list[tuple[str, str]] = []
     if query.claim_type is not None and query.claim_type.value not in CLAIM_TYPES:
         msg = f"toss has no {query.claim_type} claims"
@@ -499,17 +556,17 @@ def _claims_query(query: ClaimQuery, cursor: str | None) -> list[tuple[str, str]
     if query.claim_status is not None:  # a status Toss does not have is refused here
         claim_status_code(query.claim_type or CT.RETURN, query.claim_status)
     if query.claim_type is not None and query.claim_status is not None:
-        out.append(("type", query.claim_type.value))
-        out.append(("status", claim_status_code(query.claim_type, query.claim_status)))
+        out.append((q["claim_type"], query.claim_type.value))
+        out.append((q["claim_status"], claim_status_code(query.claim_type, query.claim_status)))
     if query.since is not None:
-        out.append(("fromRequestDate", query.since.isoformat()))  # yyyy-MM-dd [client]
+        out.append((q["since"], query.since.isoformat()))
     if query.until is not None:
-        out.append(("toRequestDate", query.until.isoformat()))
+        out.append((q["until"], query.until.isoformat()))
     if query.order_ids:
-        out.append(("orderIds", ",".join(query.order_ids)))  # [client]; comma list [inferred]
+        out.append((q["order_ids"], ",".join(query.order_ids)))
     if cursor is not None:
-        out.append(("nextToken", cursor))
-    out.append(("size", str(query.page_size or 100)))
+        out.append((q["cursor"], cursor))
+    out.append((q["size"], str(query.page_size or CLAIMS_PAGE_MAX)))
     return out
 
 
@@ -564,10 +621,11 @@ def _orders_query(query: OrderQuery, cursor: str | None) -> list[tuple[str, str]
         if getattr(query, name):
             msg = f"toss orders/v2 cannot filter by {name}"
             raise InvalidInputError(msg, field=name)
-    out = [("startDate", query.since.isoformat()), ("endDate", query.until.isoformat())]
+    q = ORDERS_QUERY
+    out = [(q["since"], query.since.isoformat()), (q["until"], query.until.isoformat())]
     if cursor is not None:
-        out.append(("nextCursor", cursor))
-    out.append(("limit", str(query.page_size or 50)))  # 1-50 [client]
+        out.append((q["cursor"], cursor))
+    out.append((q["size"], str(query.page_size or ORDERS_PAGE_MAX)))
     return out
 
 
@@ -594,7 +652,7 @@ def _claims_pages(
 
 
 _CLAIMS: ListEndpoint[ClaimQuery, RemoteClaim] = ListEndpoint(
-    "/claims", _claims_query, _claims_page, max_days=7
+    "/claims", _claims_query, _claims_page, max_days=CLAIMS_WINDOW_DAYS
 )
 
 
@@ -665,8 +723,10 @@ SPEC = MarketplaceSpec(
     envelope_statuses=frozenset({200}),
     error_codes=ERROR_CODES,
     http_errors=HTTP_ERRORS,
-    claims=FlowList(_claims_pages, max_days=7),
-    order_products=ListEndpoint("/orders/v2", _orders_query, _orders_page, max_days=31),
+    claims=FlowList(_claims_pages, max_days=CLAIMS_WINDOW_DAYS),
+    order_products=ListEndpoint(
+        "/orders/v2", _orders_query, _orders_page, max_days=ORDERS_WINDOW_DAYS
+    ),
     locate=_locate,
     assemble=_assemble,
     claim_status_code=claim_status_code,
@@ -695,6 +755,31 @@ def encode_fail(code: str, reason: str) -> dict[str, object]:
     [client]."""
     error = {"errorType": 1, "errorCode": code, "reason": reason, "title": reason}
     return {"resultType": "FAIL", "success": None, "error": error}
+
+
+#: How Toss refuses a request before any action: HTTP status and ``errorCode`` of the ``FAIL``
+#: envelope (the emulator answers with them).
+REFUSALS: Mapping[Refusal, tuple[int, str]] = {
+    Refusal.UNAUTHORIZED: (401, "UNAUTHORIZED"),  # [client] HTTP 401; the body's code [inferred]
+    Refusal.RATE_LIMITED: (200, "TOO_MANY_REQUEST"),  # [client]: a rate limit is 200 + FAIL
+    Refusal.MALFORMED: (200, "INVALID_REQUEST"),  # [client, §5.1]: a malformed call, 200 + FAIL
+    Refusal.TOO_LARGE: (413, "INVALID_REQUEST"),  # [inferred]: a front server's 413
+    Refusal.FAILED: (500, "500"),  # [doc] example: errorCode "500" Internal Server Error
+}
+
+
+def encode_refusal(refusal: Refusal, message: str) -> tuple[int, dict[str, object]]:
+    """The HTTP status and ``FAIL`` body of a request refused for *refusal* (see
+    :data:`REFUSALS`)."""
+    status, code = REFUSALS[refusal]
+    return status, encode_fail(code, message)
+
+
+def read_token(headers: Mapping[str, str]) -> str:
+    """The access token a request carries: ``Authorization: Bearer {ACCESS_TOKEN}`` [doc];
+    empty when none."""
+    auth = headers.get("authorization", "")
+    return auth[7:] if auth.startswith("Bearer ") else ""
 
 
 def _naive(moment: dt.datetime) -> str:
@@ -800,3 +885,35 @@ def encode_status_result(total: int, failed: Mapping[str, str]) -> dict[str, obj
         "failedCount": len(failed),
         "failedReasons": [{"orderProductId": k, "reason": v} for k, v in failed.items()],
     }
+
+
+def encode_claims_page(items: Sequence[object], next_token: str | None) -> dict[str, object]:
+    """``GET /claims``'s ``success``: ``items``, ``hasNext``, ``nextToken`` [client] (read by
+    the claims flow)."""
+    return {"items": list(items), "hasNext": next_token is not None, "nextToken": next_token}
+
+
+def encode_orders_page(rows: Sequence[object], next_cursor: str | None) -> dict[str, object]:
+    """``GET /orders/v2``'s ``success``: ``results``, ``nextCursor`` (null on the last page)
+    [doc path, client details]."""
+    return {"results": list(rows), "nextCursor": next_cursor}
+
+
+def encode_token(token: str, ttl: int) -> dict[str, object]:
+    """The token endpoint's answer: ``access_token`` [client], its lifetime and scope."""
+    return {"access_token": token, "token_type": "Bearer", "expires_in": ttl, "scope": SCOPE}
+
+
+_STATUS_IDS = "orderProductIds"  # [client, §5.1]
+
+
+def split_status_call(body: object) -> list[dict[str, object]]:
+    """``PUT /orders/products/status`` read one order product at a time (the emulator's side):
+    the body once per id of its ``orderProductIds`` (1 to :data:`MAX_STATUS_IDS` [client,
+    §5.1]), each read back with :func:`decode_action`. :class:`TemplateMismatch` otherwise."""
+    if not isinstance(body, dict):
+        raise TemplateMismatch("body", "expected an object")
+    ids = body.get(_STATUS_IDS)
+    if not isinstance(ids, list) or not 1 <= len(ids) <= MAX_STATUS_IDS:
+        raise TemplateMismatch(f"body.{_STATUS_IDS}", f"expected 1 to {MAX_STATUS_IDS} ids")
+    return [{**body, _STATUS_IDS: [op_id]} for op_id in ids]

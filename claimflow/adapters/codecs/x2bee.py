@@ -12,12 +12,13 @@ x2bee's published OpenAPI pages (tech.x2bee.com, x2bee.gitbook.io) where they na
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any, TypeVar
 
 import attrs
 
-from ..._values import CandidateItem
+from ..._values import CandidateItem, Claim
 from ..._vocab import SEOUL, Action, ClaimStatus, ClaimType, Marketplace, Status
 from ...exceptions import (
     AuthenticationError,
@@ -59,10 +60,11 @@ from .._values import (
     RemoteOrderProduct,
     check_base_url,
 )
-from ._base import From, Template
+from ._base import From, Refusal, Template, TemplateMismatch, Unused
 
 __all__ = [
     "ACTIONS",
+    "CANCEL_REASONS",
     "CLAIM_STATUS_CODES",
     "CLAIM_TYPE_CODES",
     "DEFAULT_BO_URL",
@@ -74,9 +76,11 @@ __all__ = [
     "MONEY_FIELDS",
     "ORDER_DETAIL_KINDS",
     "ORDER_STATUS_CODES",
+    "ORDER_STATUS_FIELD",
     "PICKUP_STEPS",
     "READS",
     "REFUND_RESULT_CODES",
+    "REFUSALS",
     "RETURN_COMPLETION",
     "ROUTES",
     "SALE_STATUS_CODES",
@@ -84,18 +88,27 @@ __all__ = [
     "UNSUPPORTED",
     "Bare",
     "CancelTargets",
+    "ClaimLine",
     "CostCalculation",
     "Hosts",
+    "OrderLine",
     "Route",
     "cancel_popup_flow",
     "candidates_flow",
     "claim_status_code",
     "cost_flow",
+    "decode_pickup",
+    "encode_cancel_popup",
+    "encode_cost",
+    "encode_details",
     "encode_error",
+    "encode_other_items",
+    "encode_refusal",
     "encode_success",
     "order_status_code",
     "parse_details",
     "read_flow",
+    "read_token",
     "spec_for",
     "unwrap",
 ]
@@ -142,6 +155,9 @@ ORDER_STATUS_CODES: dict[str, StatusCode] = {
         StatusCode("39", S.EXCHANGED, CT.EXCHANGE, CS.COMPLETED, tag="inferred", note="교환완료"),
     )
 }  # fmt: skip
+
+#: the field carrying an order line's ``ordDtlStatCd`` [doc, §5.3: the pickup call's field]
+ORDER_STATUS_FIELD = "ordDtlStatCd"
 
 #: 주문내역구분 (OM003) [doc, §5.3]: 11 주문완료, 20 반품.
 ORDER_DETAIL_KINDS: dict[str, str] = {"11": "주문완료", "20": "반품"}
@@ -264,15 +280,26 @@ class Route:
         return hosts.url(self.host) + self.path
 
 
+_PICKUP_PARCEL = Unused("claimflow's pickup steps take no carrier or invoice")
+
+
 def _pickup(action: Action) -> Template:
     current, target = PICKUP_STEPS[action]
     return Body(
         {
-            "ordDtlStatCd": current,  # [doc: page]
+            ORDER_STATUS_FIELD: current,  # [doc: page]
             "updateTargetOrdDtlStatCd": target,  # [doc: page]
             # [doc: page] the list; its items' fields [inferred]
             "withdrawStatUpdateSaveInfoList": [
-                {"ordNo": ORD_NO, "ordSeq": ORD_SEQ, "claimNo": CLAIM_NO}
+                {
+                    "ordNo": ORD_NO,
+                    "ordSeq": ORD_SEQ,
+                    "claimNo": CLAIM_NO,
+                    # a pickup's carrier and invoice [inferred names]: x2bee's delivery pages
+                    # name them hdcCd / invNo; claimflow's pickup steps take neither
+                    "hdcCd": _PICKUP_PARCEL,
+                    "invNo": _PICKUP_PARCEL,
+                }
             ],
         }
     )
@@ -316,12 +343,59 @@ ROUTES: dict[Action, Route] = {
     ),
 }
 
-#: The reads (all ``POST``) and their bodies' field names [inferred unless marked].
+#: the claim type of each pickup step (returns and exchanges share the codes)
+_PICKUP_TYPES: dict[Action, ClaimType] = {
+    A.RETURN_APPROVE: CT.RETURN,
+    A.RETURN_COLLECT: CT.RETURN,
+    A.EXCHANGE_APPROVE: CT.EXCHANGE,
+    A.EXCHANGE_COLLECT: CT.EXCHANGE,
+}
+_PICKUP_LIST = "withdrawStatUpdateSaveInfoList"  # [doc: page]
+
+
+def decode_pickup(body: object) -> tuple[dict[ClaimType, Action], list[dict[str, object]]]:
+    """``saveWithdrawStatUpdateProcess`` read back with the pickup templates of :data:`ROUTES`
+    (the emulator's side): the step of each claim type its (current, target) codes are (returns
+    and exchanges share the codes: the open claim's type tells which), and the ids of each of its
+    one or more targets. :class:`~claimflow.adapters.codecs.TemplateMismatch` otherwise."""
+    if not isinstance(body, dict):
+        raise TemplateMismatch("body", "expected an object")
+    codes = (str(body.get(ORDER_STATUS_FIELD)), str(body.get("updateTargetOrdDtlStatCd")))
+    steps = {_PICKUP_TYPES[a]: a for a, step in PICKUP_STEPS.items() if step == codes}
+    if not steps:
+        raise TemplateMismatch(
+            "body.updateTargetOrdDtlStatCd", f"no pickup step {codes[0]} -> {codes[1]}"
+        )
+    entries = body.get(_PICKUP_LIST)
+    if not isinstance(entries, list) or not entries:
+        raise TemplateMismatch(f"body.{_PICKUP_LIST}", "expected an array of one or more")
+    template = ROUTES[next(iter(steps.values()))].body
+    assert template is not None
+    return steps, [template.parse({**body, _PICKUP_LIST: [entry]}) for entry in entries]
+
+
+#: The reads (all ``POST``; paths [doc]) and their request bodies: the field names are
+#: [inferred] unless marked (x2bee's pages name ``ordNo``/``ordSeq``/``claimNo`` across the claim
+#: APIs, ``goodsNo``/``itmNo`` across the goods APIs).
 READS: dict[str, Route] = {
-    "cancel_popup": Route("order", "/v1/claim/orderCancel/cancelPopupFO"),
-    "calculate_cost": Route("order", "/v1/claim/common/claimCalculateCostFO"),
-    "claim_details": Route("order", "/v1/claim/common/claimDetailsInfoFO"),
-    "other_items": Route("goods", "/v1/detail/otherItms"),
+    "cancel_popup": Route("order", "/v1/claim/orderCancel/cancelPopupFO", Body({"ordNo": ORD_NO})),
+    # claimBusinessType [doc: the field]; 10 for a cancel [inferred] (CLAIM_TYPE_CODES)
+    "calculate_cost": Route(
+        "order",
+        "/v1/claim/common/claimCalculateCostFO",
+        Body({"ordNo": ORD_NO, "ordSeq": ORD_SEQ, "claimBusinessType": _CLAIM_TYPE_OUT[CT.CANCEL]}),
+    ),
+    "claim_details": Route(
+        "order",
+        "/v1/claim/common/claimDetailsInfoFO",
+        Body({"ordNo": ORD_NO, "ordSeq": ORD_SEQ, "claimNo": From("claim_id", optional=True)}),
+    ),
+    # "다건 상품 itmNo별 단품정보": a list of {goodsNo, itmNo} [doc: page names, inferred shape]
+    "other_items": Route(
+        "goods",
+        "/v1/detail/otherItms",
+        Body([{"goodsNo": From("goods_no"), "itmNo": From("item_id", optional=True)}]),
+    ),
 }
 
 _NO_PATH = (
@@ -472,6 +546,33 @@ def encode_error(
     }
 
 
+#: How x2bee refuses a request before any action: HTTP status and ``code`` of the ``Response``
+#: envelope. HTTP 401 for a refused token [doc]; the codes are the emulator's own [inferred]: x2bee
+#: publishes none (every refusal is the envelope, §5.3).
+REFUSALS: Mapping[Refusal, tuple[int, str]] = {
+    Refusal.UNAUTHORIZED: (401, "UNAUTHORIZED"),
+    Refusal.RATE_LIMITED: (429, "TOO_MANY_REQUESTS"),  # a gateway's 429 [inferred]
+    Refusal.MALFORMED: (900, "INVALID_REQUEST"),  # a business error is HTTP 900 [doc, §3]
+    Refusal.TOO_LARGE: (413, "INVALID_REQUEST"),  # a front server's 413 [inferred]
+    Refusal.FAILED: (500, "INTERNAL_SERVER_ERROR"),
+}
+
+
+def encode_refusal(
+    refusal: Refusal, message: str, timestamp: str = ""
+) -> tuple[int, dict[str, object]]:
+    """The HTTP status and ``Response`` envelope of a request refused for *refusal* (see
+    :data:`REFUSALS`)."""
+    status, code = REFUSALS[refusal]
+    return status, encode_error(code, message, timestamp=timestamp)
+
+
+def read_token(headers: Mapping[str, str]) -> str:
+    """The access token a request carries: ``Authorization: Bearer`` [doc]; empty when none."""
+    auth = headers.get("authorization", "")
+    return auth[7:] if auth.startswith("Bearer ") else ""
+
+
 #: x2bee's business codes are not published; Spring's error body in a 200 carries an HTTP status
 ERROR_CODES: dict[str, type[MarketplaceError]] = {
     "500": MarketplaceUnavailableError,  # §5.3's example: {"status":500,"error":"Internal ..."}
@@ -531,6 +632,12 @@ class CancelTargets:
     reasons: tuple[tuple[str, str], ...]  # (code, label)
 
 
+def _fill(route: Route, **values: object) -> object:
+    """A read's request body from its template."""
+    assert route.body is not None
+    return route.body.fill(values, route.path.rsplit("/", 1)[-1])
+
+
 def _ref_ids(ref: OrderRef) -> tuple[str, str]:
     if not ref.order_id:
         msg = (
@@ -566,9 +673,9 @@ def cost_flow(hosts: Hosts, ref: OrderRef) -> Flow[CostCalculation]:
             raise WireFieldError("addPayAmt", f"both a refund ({refund}) and an extra payment")
         return CostCalculation(op_id, order_id, refund, extra)
 
-    body = {"ordNo": order_id, "ordSeq": op_id, "claimBusinessType": _CLAIM_TYPE_OUT[CT.CANCEL]}
-    call = _Read("POST", READS["calculate_cost"].url(hosts), parse, json=body,
-                 order_product_id=op_id)  # fmt: skip
+    route = READS["calculate_cost"]
+    body = _fill(route, order_id=order_id, order_product_id=op_id)
+    call = _Read("POST", route.url(hosts), parse, json=body, order_product_id=op_id)
     return single_flow(call)
 
 
@@ -592,7 +699,8 @@ def cancel_popup_flow(hosts: Hosts, order_id: str) -> Flow[CancelTargets]:
             ),
         )
 
-    call = _Read("POST", READS["cancel_popup"].url(hosts), parse, json={"ordNo": order_id})
+    route = READS["cancel_popup"]
+    call = _Read("POST", route.url(hosts), parse, json=_fill(route, order_id=order_id))
     return single_flow(call)
 
 
@@ -618,9 +726,10 @@ def candidates_flow(hosts: Hosts, goods_no: str, item_id: str) -> Flow[tuple[Can
             raise WireFieldError("body", f"expected an array, got {type(payload).__name__}")
         return tuple(_candidate(item, f"[{i}]") for i, item in enumerate(payload))
 
-    # "다건 상품 itmNo별 단품정보": a list of {goodsNo, itmNo} [doc: page names, inferred shape]
-    body = [{"goodsNo": goods_no, "itmNo": item_id}]
-    call = _Read("POST", READS["other_items"].url(hosts), parse, json=body)
+    route = READS["other_items"]
+    call = _Read(
+        "POST", route.url(hosts), parse, json=_fill(route, goods_no=goods_no, item_id=item_id)
+    )
     return single_flow(call)
 
 
@@ -692,8 +801,9 @@ def read_flow(hosts: Hosts, ref: OrderRef) -> Flow[RemoteOrderProduct]:
             raise WireFieldError("ordSeq", msg)
         return row
 
-    call = _Read("POST", READS["claim_details"].url(hosts), parse,
-                 json={"ordNo": order_id, "ordSeq": op_id}, order_product_id=op_id)  # fmt: skip
+    route = READS["claim_details"]
+    body = _fill(route, order_id=order_id, order_product_id=op_id)
+    call = _Read("POST", route.url(hosts), parse, json=body, order_product_id=op_id)
     return single_flow(call)
 
 
@@ -778,3 +888,136 @@ ACTIONS = SPEC.actions
 #: x2bee's money facts decoded into ``money``: none yet (the details answer's fields are
 #: [inferred]; ``rfdAmt``/``addPayAmt`` are read by :func:`cost_flow`)
 MONEY_FIELDS: Mapping[str, tuple[str, ...]] = {"claim": (), "order": ()}
+
+
+# --- the other direction: answers (the emulator's side) ----------------------------------------
+# The answers' field names are those the reads above parse ([inferred] unless marked: x2bee's
+# pages name the calls and a few fields, not the DTOs).
+
+
+def _naive(moment: dt.datetime) -> str:
+    """x2bee's local date-times: KST without an offset [inferred]."""
+    return moment.astimezone(SEOUL).replace(tzinfo=None).isoformat(timespec="seconds")
+
+
+@attrs.frozen
+class OrderLine:
+    """What the emulator shows of one order line (주문내역) in x2bee's answers."""
+
+    order_product_id: str
+    order_id: str
+    status_code: str  # ordDtlStatCd (OM005)
+    goods_no: str
+    item_id: str
+    unit_price: int
+    quantity: int
+    name: str | None = None
+    ordered_at: dt.datetime | None = None
+
+
+#: ``cancelPopupFO``'s reasons (``claimRsnList``): the emulator's [inferred] codes and labels
+CANCEL_REASONS: tuple[tuple[str, str], ...] = (
+    ("10", "단순 변심"),
+    ("20", "주문 실수"),
+    ("30", "배송 지연"),
+)
+
+
+def encode_cancel_popup(
+    order_id: str, lines: Sequence[OrderLine], *, partial_cancel: bool = True
+) -> dict[str, object]:
+    """``cancelPopupFO``'s answer: the lines that may be cancelled (``cancelTargetList``), the
+    reasons (``claimRsnList``), ``sctnCnclPsbYn`` [doc: page] (read by
+    :func:`cancel_popup_flow`)."""
+    return {
+        "ordNo": order_id,
+        "sctnCnclPsbYn": "Y" if partial_cancel else "N",
+        "cancelTargetList": [
+            {
+                "ordSeq": line.order_product_id,
+                "goodsNo": line.goods_no,
+                "itmNo": line.item_id,
+                "salePrc": line.unit_price,
+                "ordQty": line.quantity,
+                "ordDtlStatCd": line.status_code,
+            }
+            for line in lines
+        ],
+        "claimRsnList": [{"claimRsnCd": c, "claimRsnNm": n} for c, n in CANCEL_REASONS],
+    }
+
+
+def encode_cost(
+    order_id: str, order_product_id: str, refund: int, extra: int, lost_benefit: int
+) -> dict[str, object]:
+    """``claimCalculateCostFO``'s answer: ``rfdAmt`` / ``addPayAmt`` (read by :func:`cost_flow`)
+    and the cost rows (``claimCostList``)."""
+    return {
+        "ordNo": order_id,
+        "ordSeq": order_product_id,
+        "rfdAmt": refund,
+        "addPayAmt": extra,
+        "claimCostList": [{"costTypCd": "LOST_BENEFIT", "amt": lost_benefit}],
+    }
+
+
+@attrs.frozen
+class ClaimLine:
+    """One claim of an order line, as ``claimDetailsInfoFO`` lists it."""
+
+    claim: Claim
+    requested_at: dt.datetime | None = None
+
+
+def encode_details(
+    line: OrderLine,
+    claims: Sequence[ClaimLine] = (),
+    *,
+    refunds: Sequence[int | None] = (),
+    extra_payments: Sequence[int | None] = (),
+    delivery: tuple[str, str] | None = None,
+) -> dict[str, object]:
+    """``claimDetailsInfoFO``'s answer for one order line (read by :func:`parse_details`): the
+    line, its claims (``claimList``), refund and payment lines, delivery info."""
+    carrier, tracking = delivery or (None, None)
+    return {
+        "ordNo": line.order_id,
+        "ordSeq": line.order_product_id,
+        "ordDtlStatCd": line.status_code,
+        "goodsNo": line.goods_no,
+        "itmNo": line.item_id,
+        "goodsNm": line.name,
+        "salePrc": line.unit_price,
+        "ordQty": line.quantity,
+        "ordDtm": None if line.ordered_at is None else _naive(line.ordered_at),
+        "claimList": [
+            {
+                "claimNo": c.claim.id,
+                "claimBusinessType": _CLAIM_TYPE_OUT[c.claim.type],
+                "claimStatCd": claim_status_code(c.claim.type, c.claim.status),
+                "claimReqDtm": None if c.requested_at is None else _naive(c.requested_at),
+                "claimRsnCont": c.claim.reason,
+            }
+            for c in claims
+        ],
+        "refundList": [{"rfdAmt": a} for a in refunds],
+        "addPayList": [{"addPayAmt": a} for a in extra_payments],
+        "deliveryInfo": {"hdcCd": carrier, "invNo": tracking},
+    }
+
+
+_SALE_OUT = {True: "10", False: "20"}  # 판매중 / 판매중지 (SALE_STATUS_CODES) [inferred]
+
+
+def encode_other_items(goods_no: str, items: Sequence[CandidateItem]) -> list[dict[str, object]]:
+    """``otherItms``' answer: the items of goods *goods_no* (read by :func:`candidates_flow`)."""
+    return [
+        {
+            "goodsNo": goods_no,
+            "itmNo": item.item_id,
+            "salePrc": item.unit_price,
+            "saleStatCd": _SALE_OUT[item.on_sale],
+            "stkQty": item.stock,
+        }
+        for item in items
+    ]
