@@ -28,6 +28,8 @@ from claimflow.adapters import OrderQuery, OrderRef, RemoteAction, imweb, toss, 
 from claimflow.adapters.codecs import imweb as imweb_codec
 from claimflow.adapters.codecs import toss as toss_codec
 from claimflow.adapters.codecs import x2bee as x2bee_codec
+from claimflow.emulators import toss as toss_emulator_module
+from claimflow.emulators import x2bee as x2bee_emulator_module
 from claimflow.emulators.imweb import ImwebEmulator
 from claimflow.emulators.toss import TossEmulator
 from claimflow.emulators.x2bee import X2beeEmulator
@@ -309,8 +311,9 @@ def toss_emulator() -> Iterator[tuple[TossEmulator, TestClient]]:
     """A Toss emulator in process, with an authorized raw httpx client."""
     emulator = TossEmulator()
     http = TestClient(emulator.app, base_url="http://t")
-    form = {"grant_type": "client_credentials", "client_id": "emulator-client"}
-    form["client_secret"] = "emulator-secret"
+    client_id, client_secret = toss_emulator_module.CREDENTIALS
+    form = {"grant_type": "client_credentials", "client_id": client_id}
+    form["client_secret"] = client_secret
     token = http.post("/token", data=form).json()["access_token"]
     http.headers["Authorization"] = f"Bearer {token}"
     with http:
@@ -463,7 +466,7 @@ class TestEmulators:
             answer = http.post(
                 "/api/order/v1/payment/saveRefundBundleApproMgmt",
                 json=_golden("x2bee", "request_return_complete")["request"]["body"],
-                headers={"Authorization": "Bearer emulator-token"},
+                headers={"Authorization": f"Bearer {x2bee_emulator_module.CREDENTIALS[0]}"},
             )
         golden = _golden("x2bee", "response_write_900_field_errors")["body"]
         assert 900 == answer.status_code

@@ -26,6 +26,8 @@ from claimflow.adapters.codecs import imweb as imweb_codec
 from claimflow.adapters.codecs import toss as toss_codec
 from claimflow.adapters.codecs import x2bee as x2bee_codec
 from claimflow.emulators import Fault, Faults
+from claimflow.emulators import imweb as imweb_wiring
+from claimflow.emulators import toss as toss_wiring
 from claimflow.emulators._core import CONTROL_TOKEN_HEADER, MAX_BODY, EmulatorControls
 from claimflow.emulators.imweb import ImwebEmulator
 from claimflow.emulators.imweb import seed_orders as seed_imweb
@@ -134,13 +136,14 @@ async def _credentials(name: str, client: httpx.AsyncClient) -> dict[str, str]:
     if name == "toss":
         form = {
             "grant_type": "client_credentials",
-            "client_id": "emulator-client",
-            "client_secret": "emulator-secret",
+            "client_id": toss_wiring.CREDENTIALS[0],
+            "client_secret": toss_wiring.CREDENTIALS[1],
         }
         token = (await client.post("/token", data=form)).json()["access_token"]
         return {"Authorization": f"Bearer {token}"}
     if name == "imweb":
-        body = {"key": "emulator-key", "secret": "emulator-secret"}
+        key, secret = imweb_wiring.CREDENTIALS
+        body = {"key": key, "secret": secret}
         token = (await client.post("/v2/auth", json=body)).json()["access_token"]
         return {"access-token": token}
     return {"Authorization": f"Bearer {DEFAULT_TOKEN}"}

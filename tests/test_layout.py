@@ -27,14 +27,6 @@ from claimflow.testing import SyncASGITransport
 
 ROOT = Path(claimflow.__file__).parent
 
-#: Crossings being removed on another branch this session (issue 9): each with its reason. The
-#: test fails when one of them is gone, so the entry is removed with it.
-KNOWN = {
-    ("claimflow.emulators._core", "claimflow.adapters._boundary"): (
-        "the codec engineer moves the emulators onto the adapters' public body reader (issue 9)"
-    ),
-}
-
 
 def _module_name(path: Path, root: Path) -> str:
     parts = list(path.relative_to(root.parent).with_suffix("").parts)
@@ -137,17 +129,33 @@ class TestPrivateStaysPrivate:
         ] == list(crossings(pkg))
 
     def test_no_module_reaches_into_another_subpackage(self) -> None:
-        """No module imports a private module or a private name of another subpackage (the
-        crossings listed in KNOWN aside, each being removed elsewhere)."""
-        found = sorted({(m, t, n) for m, t, n in crossings() if (m, t) not in KNOWN})
+        """No module imports a private module or a private name of another subpackage."""
+        found = sorted(crossings())
         assert [] == found
 
-    @pytest.mark.parametrize("pair", sorted(KNOWN))
-    def test_known_crossings_still_exist(self, pair: tuple[str, str]) -> None:
-        """A crossing in KNOWN is still there (remove the entry once it is gone)."""
-        if pair not in {(m, t) for m, t, _ in crossings()}:
-            pytest.fail(f"{pair} no longer crosses: remove it from KNOWN")
-        pytest.xfail(KNOWN[pair])
+    def test_emulators_read_the_wire_only_through_the_codecs(self) -> None:
+        """An emulator takes nothing of the adapters but their codecs and the attrs values they
+        exchange (``OrderRef``): an emulator built from the adapter's own tables could only
+        agree with it (style: a wire format is written once)."""
+        import attrs  # noqa: PLC0415
+
+        other: list[tuple[str, str, str]] = []
+        for path in sorted((ROOT / "emulators").rglob("*.py")):
+            module = _module_name(path, ROOT)
+            for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+                if not isinstance(node, ast.ImportFrom):
+                    continue
+                source = _resolve(module, path.name == "__init__.py", node.level, node.module)
+                if not source.startswith("claimflow.adapters"):
+                    continue
+                if source.startswith("claimflow.adapters.codecs"):
+                    continue
+                other += [
+                    (module, source, a.name)
+                    for a in node.names
+                    if not attrs.has(getattr(importlib.import_module(source), a.name))
+                ]
+        assert [] == other
 
 
 # --- a marketplace in one place -----------------------------------------------------------------

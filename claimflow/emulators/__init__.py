@@ -17,6 +17,14 @@ Or from the shell: ``claimflow emulate toss --port 8080``. In-process, hand the 
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from types import MappingProxyType
+from typing import Any, Protocol
+
+from .._values import OrderProduct
+from .._vocab import Marketplace
+from ..adapters import OrderRef
+from . import imweb, toss, x2bee
 from ._core import (
     ConnectionDropped,
     EmulatorCore,
@@ -53,16 +61,8 @@ EMULATORS: dict[str, str] = {
     "x2bee": "claimflow.emulators.x2bee",
 }
 
-# --- wiring: one emulator module per marketplace (appended by the wiring engineer, issue 9) ----
+# --- wiring: one emulator module per marketplace ---------------------------------------------
 
-from collections.abc import Mapping  # noqa: E402 - the wiring's own imports, kept with it
-from types import MappingProxyType  # noqa: E402
-from typing import Any, Protocol  # noqa: E402
-
-from .._values import OrderProduct  # noqa: E402
-from .._vocab import Marketplace  # noqa: E402
-from ..adapters import OrderRef  # noqa: E402
-from . import imweb, toss, x2bee  # noqa: E402
 
 __all__ += ["MODULES", "EmulatorModule"]
 

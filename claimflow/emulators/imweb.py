@@ -48,8 +48,9 @@ from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
 from .._params import ImwebReasonCode
-from .._values import Applied
+from .._values import Applied, OrderProduct
 from .._vocab import SEOUL, Action, Actor, Marketplace, PaymentChannel, Status
+from ..adapters import OrderRef
 from ..adapters.codecs import Refusal
 from ..adapters.codecs import imweb as codec
 from ..adapters.codecs.imweb import (
@@ -109,19 +110,25 @@ class Order:
     items: list[str] = attrs.Factory(list)
 
 
+#: The key and secret the emulator accepts by default, in ``adapters.imweb.CREDENTIAL_ENV``
+#: order: not secrets.
+CREDENTIALS = ("emulator-key", "emulator-secret")
+
+
 class ImwebEmulator(EmulatorControls):
     """An imweb emulator: ``.app`` is the ASGI app, ``.store`` the order products.
 
-    Credentials default to ``emulator-key`` / ``emulator-secret``. Use :meth:`add_order` for
-    orders, :meth:`buyer` and :meth:`system` for what imweb's storefront and payment gateway do,
-    :meth:`inject` and :attr:`faults` for faults, :meth:`expire_tokens` for token expiry mid-run.
+    Credentials default to :data:`CREDENTIALS` (``emulator-key`` / ``emulator-secret``). Use
+    :meth:`add_order` for orders, :meth:`buyer` and :meth:`system` for what imweb's storefront
+    and payment gateway do, :meth:`inject` and :attr:`faults` for faults, :meth:`expire_tokens`
+    for token expiry mid-run.
     """
 
     def __init__(
         self,
         *,
-        key: str = "emulator-key",
-        secret: str = "emulator-secret",
+        key: str = CREDENTIALS[0],
+        secret: str = CREDENTIALS[1],
         faults: Faults | None = None,
         seed: int = 0,
     ) -> None:
@@ -503,7 +510,6 @@ def seed_orders(emulator: ImwebEmulator, count: int) -> None:
 
 
 # --- wiring (the same names in every emulator module; see claimflow.emulators.MODULES) ---------
-# Appended here by the wiring engineer (issue 9); the emulator above is the codec engineer's.
 
 __all__ += [  # the wiring names, kept apart from the emulator's own
     "CREDENTIALS",
@@ -513,14 +519,8 @@ __all__ += [  # the wiring names, kept apart from the emulator's own
     "seed_order_product",
 ]
 
-from .._values import OrderProduct  # noqa: E402
-from ..adapters import OrderRef  # noqa: E402 - the wiring's own imports, kept with it
 
 MARKETPLACE = Marketplace.IMWEB
-
-#: The key and secret the emulator accepts by default, in ``adapters.imweb.CREDENTIAL_ENV``
-#: order: not secrets.
-CREDENTIALS = ("emulator-key", "emulator-secret")
 
 
 def make_emulator(*, faults: Faults | None = None, seed: int = 0) -> ImwebEmulator:

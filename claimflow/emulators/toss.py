@@ -30,8 +30,9 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
-from .._values import Applied, Claim
+from .._values import Applied, Claim, OrderProduct
 from .._vocab import SEOUL, Action, Actor, ClaimType, Marketplace, Status
+from ..adapters import OrderRef
 from ..adapters.codecs import DecodedAction, Refusal, TemplateMismatch
 from ..adapters.codecs import toss as codec
 from ..exceptions import ActionRefusedError, ClaimflowError
@@ -99,19 +100,24 @@ class _ClaimRow:
     record: Record
 
 
+#: The client id and secret the emulator accepts by default, in ``adapters.toss.CREDENTIAL_ENV``
+#: order: not secrets.
+CREDENTIALS = ("emulator-client", "emulator-secret")
+
+
 class TossEmulator(EmulatorControls):
     """A Toss Shopping emulator: ``.app`` is the ASGI app, ``.store`` the order products.
 
-    Credentials default to ``emulator-client`` / ``emulator-secret``. Use :meth:`buyer` to make
-    buyer requests happen, :meth:`inject` and :attr:`faults` for faults, :meth:`expire_tokens`
-    for token expiry mid-run.
+    Credentials default to :data:`CREDENTIALS` (``emulator-client`` / ``emulator-secret``). Use
+    :meth:`buyer` to make buyer requests happen, :meth:`inject` and :attr:`faults` for faults,
+    :meth:`expire_tokens` for token expiry mid-run.
     """
 
     def __init__(
         self,
         *,
-        client_id: str = "emulator-client",
-        client_secret: str = "emulator-secret",
+        client_id: str = CREDENTIALS[0],
+        client_secret: str = CREDENTIALS[1],
         faults: Faults | None = None,
         seed: int = 0,
     ) -> None:
@@ -505,7 +511,6 @@ def seed_orders(emulator: TossEmulator, count: int) -> None:
 
 
 # --- wiring (the same names in every emulator module; see claimflow.emulators.MODULES) ---------
-# Appended here by the wiring engineer (issue 9); the emulator above is the codec engineer's.
 
 __all__ += [  # the wiring names, kept apart from the emulator's own
     "CREDENTIALS",
@@ -515,14 +520,8 @@ __all__ += [  # the wiring names, kept apart from the emulator's own
     "seed_order_product",
 ]
 
-from .._values import OrderProduct  # noqa: E402
-from ..adapters import OrderRef  # noqa: E402 - the wiring's own imports, kept with it
 
 MARKETPLACE = Marketplace.TOSS
-
-#: The client id and secret the emulator accepts by default, in ``adapters.toss.CREDENTIAL_ENV``
-#: order: not secrets.
-CREDENTIALS = ("emulator-client", "emulator-secret")
 
 
 def make_emulator(*, faults: Faults | None = None, seed: int = 0) -> TossEmulator:

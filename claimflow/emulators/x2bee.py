@@ -52,6 +52,7 @@ from uvicorn.protocols.http import h11_impl
 from .._engine import check
 from .._values import Applied, CandidateItem, Claim, OrderProduct
 from .._vocab import SEOUL, Action, Actor, ClaimType, EffectKind, Marketplace, Status
+from ..adapters import OrderRef
 from ..adapters.codecs import Refusal, Template, TemplateMismatch
 from ..adapters.codecs import x2bee as codec
 from ..adapters.codecs.x2bee import (
@@ -743,7 +744,6 @@ def seed_orders(emulator: X2beeEmulator, count: int) -> None:
 
 
 # --- wiring (the same names in every emulator module; see claimflow.emulators.MODULES) ---------
-# Appended here by the wiring engineer (issue 9); the emulator above is the codec engineer's.
 
 __all__ += [  # the wiring names, kept apart from the emulator's own
     "CREDENTIALS",
@@ -753,7 +753,6 @@ __all__ += [  # the wiring names, kept apart from the emulator's own
     "seed_order_product",
 ]
 
-from ..adapters import OrderRef  # noqa: E402 - the wiring's own imports, kept with it
 
 MARKETPLACE = Marketplace.X2BEE
 

@@ -42,6 +42,7 @@ from claimflow.adapters import (
     reconcile_async,
     toss,
 )
+from claimflow.emulators import toss as toss_emulator
 from claimflow.emulators.toss import TossEmulator
 
 from .kits import FAST, TOSS, Setup
@@ -573,8 +574,8 @@ class TestCli:
                         f"http://127.0.0.1:{port}/token",
                         data={
                             "grant_type": "client_credentials",
-                            "client_id": "emulator-client",
-                            "client_secret": "emulator-secret",
+                            "client_id": toss_emulator.CREDENTIALS[0],
+                            "client_secret": toss_emulator.CREDENTIALS[1],
                             "scope": "toss-shopping-fep:write",
                         },
                     )

@@ -45,6 +45,7 @@ from claimflow.adapters.x2bee import (
     order_status_code,
 )
 from claimflow.emulators import Fault, RunningServer
+from claimflow.emulators import x2bee as x2bee_emulator
 from claimflow.emulators.x2bee import X2beeEmulator, make_app
 
 from .kits import FAST, X2BEE, X2BEE_TOKEN, Setup
@@ -759,7 +760,7 @@ class TestAsync:
         emulator: X2beeEmulator = app.state.emulator
         record = emulator.store.records()[0]
         adapter = make_async_client(
-            "emulator-token",
+            *x2bee_emulator.CREDENTIALS,
             order_url="http://127.0.0.1/api/order",
             bo_url="http://127.0.0.1/api/bo",
             goods_url="http://127.0.0.1/api/goods",
