@@ -33,7 +33,7 @@ import attrs
 from ._engine import allowed_actions, apply, check, example_params, refused_actions
 from ._korean import attach
 from ._machine import COMPILED, RuleTransition, StateKey, claim_after, state_name
-from ._rules import DEFINITIONS, Target
+from ._rules import DEFINITIONS, GUIDES, Target
 from ._values import OrderProduct, Reason
 from ._vocab import Action, Actor, ClaimStatus, ClaimType, Marketplace, Status, Tag
 from .exceptions import ClaimflowError
@@ -84,24 +84,6 @@ SEED_URLS = {
     "003_7140c7cc6d3a31ab.txt": "https://shopping-docs.toss.im/dev/api-1/claim/exchange",
     "004_3422198187a96187.txt": "https://developers.imweb.me",
 }
-#: Rules whose source is the wire-facts spec (spec/marketplaces.md §1-§5): the public page it
-#: cites for that marketplace and machine.
-SPEC_URLS = {
-    (Marketplace.TOSS, "order"): "https://shopping-docs.toss.im/dev/api-2/order",
-    (Marketplace.IMWEB, "order"): "https://developers.imweb.me",
-    (Marketplace.IMWEB, "cancel"): "https://developers.imweb.me",
-    (Marketplace.IMWEB, "exchange"): "https://developers.imweb.me/orders/exchanges",
-    (Marketplace.X2BEE, "order"): (
-        "https://tech.x2bee.com/api/back-office-api/delivery-bo-api/undefined-5"
-    ),
-    (
-        Marketplace.X2BEE,
-        "return",
-    ): "https://tech.x2bee.com/api/store-front-api/order-api/undefined-6",
-    (Marketplace.X2BEE, "exchange"): (
-        "https://x2bee.gitbook.io/x2bee-docs/api/back-office-api/claim-bo-api/undefined-3"
-    ),
-}
 SPEC_MARKETPLACES = "spec/marketplaces.md"
 SPEC_RULES = "spec/rules.md"
 
@@ -126,7 +108,7 @@ def source_of(marketplace: Marketplace, definition: str, raw: str) -> Source:
     if raw in SEED_URLS:
         return Source(SEED_URLS[raw], raw, raw)
     if raw == SPEC_MARKETPLACES:
-        return Source(SPEC_URLS.get((marketplace, definition)), None, raw)
+        return Source(GUIDES[marketplace].spec_urls.get(definition), None, raw)
     return Source(None, None, raw)
 
 

@@ -21,7 +21,7 @@ from ._korean import attach
 from ._machine import COMPILED, Compiled, StateKey, Step, state_key, state_name
 from ._money import ClaimDelivery, MoneyRule, Quote, Restore, quote_money
 from ._params import ImwebReasonCode
-from ._rules import SRC_MARKETPLACES, SRC_RULES, Outcome, Rule, rules_for
+from ._rules import GUIDES, SRC_RULES, Outcome, Rule, rules_for
 from ._values import (
     Applied,
     CandidateItem,
@@ -85,30 +85,6 @@ _MONEY_EFFECTS = frozenset({EffectKind.REFUND, EffectKind.CHARGE_EXTRA, EffectKi
 _BUYER_FAULT = frozenset(
     {ImwebReasonCode.INTENT_CHANGED, ImwebReasonCode.COLOR_AND_SIZE, ImwebReasonCode.WRONG_ORDER}
 )
-# rules.md Q1-Q3: who may claim part of a line, and the rule that says so
-_PARTIAL_RULES: Mapping[Marketplace, tuple[str, str, Tag, str, str]] = {
-    Marketplace.TOSS: (
-        "Q3",
-        SRC_RULES,
-        Tag.DECIDED,
-        "토스쇼핑 클레임은 주문상품 단위로 전체 수량을 대상으로 합니다",
-        "a Toss claim takes the whole quantity of its order product",
-    ),
-    Marketplace.IMWEB: (
-        "Q2",
-        SRC_MARKETPLACES,
-        Tag.DOCUMENTED,
-        "아임웹 v2 클레임은 품목 주문 전체를 대상으로 합니다",
-        "an imweb v2 claim takes the whole item order",
-    ),
-    Marketplace.X2BEE: (
-        "Q1",
-        SRC_MARKETPLACES,
-        Tag.DOCUMENTED,
-        "이 주문은 부분 클레임을 허용하지 않습니다(sctnCnclPsbYn)",
-        "this order does not allow a partial claim (sctnCnclPsbYn)",
-    ),
-}
 
 
 def check(
@@ -386,20 +362,22 @@ def _partial_or_overpaid(op: OrderProduct, values: Params) -> tuple[Reason, ...]
     marketplace takes whole lines (Q1-Q3), and money beyond what was paid or used (M8)."""
     v = dict(values)
     units = v.get("quantity")
+    guide = GUIDES[op.marketplace]
     if (
         isinstance(units, int)
         and units < op.quantity
-        and not (op.marketplace is Marketplace.X2BEE and op.partial_claims)
+        and not (guide.partial_by_order and op.partial_claims)
     ):
-        rule_id, source, tag, ko, en = _PARTIAL_RULES[op.marketplace]
+        q = guide.partial
         return (
             Reason(
                 PARTIAL_QUANTITY,
-                f"수량 {units}개만 클레임할 수 없습니다: {ko} [{rule_id}]",
-                f"a claim of {units} of {op.quantity} units is refused: {en} [{rule_id}]",
-                rule_id,
-                source,
-                tag,
+                f"수량 {units}개만 클레임할 수 없습니다: {q.message_ko} [{q.rule_id}]",
+                f"a claim of {units} of {op.quantity} units is refused: {q.message_en} "
+                f"[{q.rule_id}]",
+                q.rule_id,
+                q.source,
+                q.tag,
                 field="quantity",
             ),
         )

@@ -8,7 +8,7 @@ import attrs
 from transitions import Machine
 
 from ._machine import COMPILED, iter_states, state_name
-from ._rules import Target, rules_for
+from ._rules import GUIDES, Target, rules_for
 from ._values import Claim
 from ._vocab import Action, Actor, ClaimStatus, ClaimType, EffectKind, Marketplace, Status, Tag
 
@@ -185,25 +185,6 @@ _MONEY_ROWS = (
     ),
 )
 
-_RETURN_SHIPPING_KO = {
-    Marketplace.TOSS: (
-        "클레임의 requestDeliveryPenaltyCharger(판매자 직접 취소는 deliveryPenaltyCharger)가 "
-        "`USER`(구매자)면 구매자가, `MERCHANT`(판매자)면 판매자가 반품 배송비를 부담합니다. "
-        "구매자 부담이면 첫 배송비를 낸 경우 편도 배송비(refundOneWayDeliveryFee)를, "
-        "무료배송이었으면 왕복 배송비(roundTripDeliveryFee)를 환불액에서 뺍니다."
-    ),
-    Marketplace.IMWEB: (
-        "사유 코드가 구매자 귀책(INTENT_CHANGED, COLOR_AND_SIZE, WRONG_ORDER)이면 구매자가, "
-        "그 밖의 판매자 귀책이면 판매자가 반품 배송비를 부담합니다. 판매자가 입력한 추가 "
-        "청구액(etc_price)은 환불액에서 뺍니다."
-    ),
-    Marketplace.X2BEE: (
-        "x2bee의 비용 계산(claimCalculateCostFO)이 알려 준 환불액이나 추가 결제액대로 "
-        "처리합니다. 요청에 fee_payer로 부담 주체를 알려 주면 claimflow 견적과 비교해 차이를 "
-        "알립니다."
-    ),
-}
-
 
 def money_rules() -> tuple[MoneyRuleInfo, ...]:
     """The money rules M1-M8 (rules.md), in order."""
@@ -212,4 +193,4 @@ def money_rules() -> tuple[MoneyRuleInfo, ...]:
 
 def return_shipping_ko(marketplace: Marketplace | str) -> str:
     """Who pays the return shipping on *marketplace*, and how much is deducted, in Korean."""
-    return _RETURN_SHIPPING_KO[Marketplace(marketplace)]
+    return GUIDES[Marketplace(marketplace)].return_shipping_ko

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 from . import _time
 from ._diagrams import MARKER, RuleRow, Source, rule_rows
-from ._engine import _PARTIAL_RULES
 from ._introspect import MoneyRuleInfo, money_rules, return_shipping_ko
 from ._korean import attach
 from ._machine import COMPILED
@@ -235,9 +234,9 @@ def _money_section(mp: Marketplace) -> list[str]:
 
 
 def _quantity_section(mp: Marketplace) -> list[str]:
-    rule_id, _, tag, _, _ = _PARTIAL_RULES[mp]
+    q = GUIDES[mp].partial
     text = GUIDES[mp].quantity_ko.removesuffix(".")
-    return ["### 수량: 일부만 클레임할 수 있나", "", f"{text} ({rule_id}, {TAG_KO[tag]}).", ""]
+    return ["### 수량: 일부만 클레임할 수 있나", "", f"{text} ({q.rule_id}, {TAG_KO[q.tag]}).", ""]
 
 
 def _deadline_section(mp: Marketplace) -> list[str]:

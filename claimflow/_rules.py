@@ -9,7 +9,7 @@ document, documented or decided). :mod:`claimflow._machine` expands these rows i
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from enum import Enum
 
 import attrs
@@ -540,6 +540,17 @@ def rules_for(mp: Marketplace) -> tuple[Rule, ...]:
 
 
 @attrs.frozen
+class PartialRule:
+    """The rule (rules.md Q1-Q3) that refuses a claim on part of a line, and its refusal."""
+
+    rule_id: str
+    source: str
+    tag: Tag
+    message_ko: str
+    message_en: str
+
+
+@attrs.frozen
 class MarketplaceGuide:
     """A marketplace's rules in operators' words (Korean product text), for the ops guide
     (``claimflow._opsguide``): *intro_ko* opens its section; *quantity_ko* says how much of a line
@@ -550,8 +561,16 @@ class MarketplaceGuide:
 
     intro_ko: str
     quantity_ko: str
+    #: rules.md Q1-Q3: the rule refusing part of a line (the engine's refusal cites it)
+    partial: PartialRule
+    #: who pays the return shipping and what is deducted (rules.md M3-M5), as operators read it
+    return_shipping_ko: str
     stated_figure_ko: str = ""
     timers: bool = False
+    #: Q1: an order may allow part of a line (x2bee ``sctnCnclPsbYn``: ``partial_claims``)
+    partial_by_order: bool = False
+    #: rules sourced from spec/marketplaces.md: the public page cited, per machine (definition)
+    spec_urls: Mapping[str, str] = attrs.field(factory=dict)
 
 
 #: One :class:`MarketplaceGuide` per marketplace: its rules' prose lives with its rules.
@@ -571,6 +590,20 @@ GUIDES: dict[Marketplace, MarketplaceGuide] = {
             "처리하고, claimflow 견적과 다르면 차이를 결정에 함께 알립니다 (M7)."
         ),
         timers=True,
+        partial=PartialRule(
+            "Q3",
+            SRC_RULES,
+            Tag.DECIDED,
+            "토스쇼핑 클레임은 주문상품 단위로 전체 수량을 대상으로 합니다",
+            "a Toss claim takes the whole quantity of its order product",
+        ),
+        return_shipping_ko=(
+            "클레임의 requestDeliveryPenaltyCharger(판매자 직접 취소는 deliveryPenaltyCharger)가 "
+            "`USER`(구매자)면 구매자가, `MERCHANT`(판매자)면 판매자가 반품 배송비를 부담합니다. "
+            "구매자 부담이면 첫 배송비를 낸 경우 편도 배송비(refundOneWayDeliveryFee)를, "
+            "무료배송이었으면 왕복 배송비(roundTripDeliveryFee)를 환불액에서 뺍니다."
+        ),
+        spec_urls={"order": "https://shopping-docs.toss.im/dev/api-2/order"},
     ),
     IMWEB: MarketplaceGuide(
         intro_ko=(
@@ -584,6 +617,23 @@ GUIDES: dict[Marketplace, MarketplaceGuide] = {
             "2개 중 1개를 반품해도 시스템에서는 2개가 모두 반품되므로, 일부 수량(quantity)만 "
             "신청하면 거절됩니다."
         ),
+        partial=PartialRule(
+            "Q2",
+            SRC_MARKETPLACES,
+            Tag.DOCUMENTED,
+            "아임웹 v2 클레임은 품목 주문 전체를 대상으로 합니다",
+            "an imweb v2 claim takes the whole item order",
+        ),
+        return_shipping_ko=(
+            "사유 코드가 구매자 귀책(INTENT_CHANGED, COLOR_AND_SIZE, WRONG_ORDER)이면 구매자가, "
+            "그 밖의 판매자 귀책이면 판매자가 반품 배송비를 부담합니다. 판매자가 입력한 추가 "
+            "청구액(etc_price)은 환불액에서 뺍니다."
+        ),
+        spec_urls={
+            "order": "https://developers.imweb.me",
+            "cancel": "https://developers.imweb.me",
+            "exchange": "https://developers.imweb.me/orders/exchanges",
+        },
     ),
     X2BEE: MarketplaceGuide(
         intro_ko=(
@@ -599,5 +649,25 @@ GUIDES: dict[Marketplace, MarketplaceGuide] = {
             "금액은 수량에 비례해 나누며(M2), 모든 줄의 수량을 더하면 언제나 처음 주문한 "
             "수량입니다. 부분 클레임을 허용하지 않는 주문에서 일부 수량을 신청하면 거절됩니다."
         ),
+        partial=PartialRule(
+            "Q1",
+            SRC_MARKETPLACES,
+            Tag.DOCUMENTED,
+            "이 주문은 부분 클레임을 허용하지 않습니다(sctnCnclPsbYn)",
+            "this order does not allow a partial claim (sctnCnclPsbYn)",
+        ),
+        return_shipping_ko=(
+            "x2bee의 비용 계산(claimCalculateCostFO)이 알려 준 환불액이나 추가 결제액대로 "
+            "처리합니다. 요청에 fee_payer로 부담 주체를 알려 주면 claimflow 견적과 비교해 차이를 "
+            "알립니다."
+        ),
+        partial_by_order=True,
+        spec_urls={
+            "order": "https://tech.x2bee.com/api/back-office-api/delivery-bo-api/undefined-5",
+            "return": "https://tech.x2bee.com/api/store-front-api/order-api/undefined-6",
+            "exchange": (
+                "https://x2bee.gitbook.io/x2bee-docs/api/back-office-api/claim-bo-api/undefined-3"
+            ),
+        },
     ),
 }

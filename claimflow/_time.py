@@ -31,7 +31,7 @@ from typing import Any
 import attrs
 
 from ._values import Claim, OrderProduct, aware
-from ._vocab import SEOUL, Action, ClaimStatus, ClaimType, Marketplace, Status
+from ._vocab import SEOUL, Action, ClaimStatus, ClaimType, Status
 from .exceptions import InvalidInputError, MissingExtraError
 
 __all__ = [
@@ -413,8 +413,10 @@ def due(
             f"got {preparation_days!r}"
         )
         raise InvalidInputError(msg, field="preparation_days")
+    from ._rules import GUIDES  # noqa: PLC0415 - _rules imports this module
+
     op = order_product
-    if op.marketplace is not Marketplace.TOSS:
+    if not GUIDES[op.marketplace].timers:  # D1-D5 are the timers of the marketplaces that run them
         return ()
     out: list[Deadline] = []
 

@@ -774,7 +774,9 @@ def _run_due(_parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
 
 
 def _no_deadline_text(op: OrderProduct, ko: bool) -> str:
-    if op.marketplace is not Marketplace.TOSS:  # rules.md: imweb and x2bee document no such timers
+    from ._rules import GUIDES  # noqa: PLC0415
+
+    if not GUIDES[op.marketplace].timers:  # rules.md: imweb and x2bee document no such timers
         return (
             f"기한 없음 ({op.marketplace.label}에는 자동 처리 기한이 없습니다)"
             if ko

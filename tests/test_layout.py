@@ -193,6 +193,27 @@ EMULATOR_WIRING = frozenset(
     }
 )
 
+#: What every codec module defines (claimflow/adapters/codecs/__init__.py).
+CODEC_NAMES = frozenset(
+    {
+        "MARKETPLACE",
+        "SPEC",
+        "ACTIONS",
+        "UNSUPPORTED",
+        "ERROR_CODES",
+        "HTTP_ERRORS",
+        "MONEY_FIELDS",
+        "REFUSALS",
+        "unwrap",
+        "encode_refusal",
+        "read_token",
+        "line_money",
+        "claim_delivery",
+        "LINE_MONEY_ORIGIN",
+        "CLAIM_DELIVERY_ORIGIN",
+    }
+)
+
 
 class TestWiringNames:
     @pytest.mark.parametrize("mp", list(Marketplace))
@@ -219,12 +240,36 @@ class TestWiringNames:
         for modules in (adapters.MODULES, emulators.MODULES):
             assert len(set(modules.values())) == len(Marketplace)
 
+    @pytest.mark.parametrize("mp", list(Marketplace))
+    def test_codec_modules_export_the_same_names(self, mp: Marketplace) -> None:
+        """Each codec defines every name the codecs share (the money mapping included), for its
+        own marketplace."""
+        from claimflow.adapters.codecs import CODECS  # noqa: PLC0415
+
+        module = CODECS[mp]
+        missing = {n for n in CODEC_NAMES if not hasattr(module, n)}
+        assert (set(), mp, mp) == (missing, module.MARKETPLACE, module.SPEC.marketplace)
+
     @pytest.mark.parametrize(
-        "path", ["testing/_emulated.py", "store/_worker.py", "store/_sync.py", "_demo.py"]
+        "path",
+        [
+            "testing/_emulated.py",
+            "store/_worker.py",
+            "store/_sync.py",
+            "_demo.py",
+            "adapters/_money.py",
+            "adapters/_commit.py",
+            "_engine.py",
+            "_introspect.py",
+            "_diagrams.py",
+            "_time.py",
+            "_opsguide.py",
+        ],
     )
     def test_the_code_around_names_no_marketplace(self, path: str) -> None:
-        """The emulator binding, the worker, the sync and the demo name no marketplace
-        (``Marketplace.TOSS`` ...): they read the registries."""
+        """The emulator binding, the worker, the sync, the demo, the wire money mapping, the
+        engine and the docs name no marketplace (``Marketplace.TOSS`` ...): they read the
+        registries, the codecs and ``_rules.GUIDES``."""
         tree = ast.parse((ROOT / path).read_text(encoding="utf-8"))
         named = [
             f"{path}:{node.lineno} Marketplace.{node.attr}"

@@ -11,6 +11,7 @@ from typing import Any, Protocol
 
 import attrs
 
+from .._money import DeliveryFeeKind
 from .._vocab import ClaimStatus, ClaimType, Status
 from . import _boundary
 from ._values import RemoteAction
@@ -174,3 +175,10 @@ class Envelope:
     payload: object = None
     code: str | None = None
     message: str | None = None
+
+
+def fee_kind(fee: int) -> DeliveryFeeKind:
+    """A line's delivery-fee kind from the fee it carries."""
+    # [inferred] the order row and item order carry the fee, not its kind (Toss deliveryFeeType
+    # sits on the product): a fee paid is PAID, none is FREE
+    return DeliveryFeeKind.PAID if fee else DeliveryFeeKind.FREE

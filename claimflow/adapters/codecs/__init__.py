@@ -1,14 +1,16 @@
 """One codec per marketplace: the single place that knows its wire format.
 
-Every codec module (:mod:`.toss`, :mod:`.imweb`, :mod:`.x2bee`) exports the same names, as
-cattrs' ``preconf`` modules do: ``MARKETPLACE``, ``SPEC`` (the :class:`~claimflow.adapters.
-MarketplaceSpec` the adapter sends with), ``ACTIONS`` / ``UNSUPPORTED`` (the action endpoints and
-why the others have none), ``ORDER_STATUS_CODES`` / ``CLAIM_STATUS_CODES`` and their encoders
-``order_status_code`` / ``claim_status_code``, ``ERROR_CODES`` / ``HTTP_ERRORS``, ``unwrap`` (an
-answer's envelope), ``MONEY_FIELDS`` (the money facts decoded into ``money``), and for the
-emulators ``decode_action`` (a request read back), ``encode_success``, ``encode_fail`` /
-``encode_error``, ``REFUSALS`` / ``encode_refusal`` (a request refused before any action, in the
-marketplace's envelope) and ``read_token`` (the credential a request carries).
+Every codec module (:mod:`.toss`, :mod:`.imweb`, :mod:`.x2bee`; :data:`CODECS` by marketplace)
+exports the same names, as cattrs' ``preconf`` modules do: ``MARKETPLACE``, ``SPEC`` (the
+:class:`~claimflow.adapters.MarketplaceSpec` the adapter sends with), ``ACTIONS`` /
+``UNSUPPORTED`` (the action endpoints and why the others have none), ``ORDER_STATUS_CODES`` /
+``CLAIM_STATUS_CODES`` and their encoders ``order_status_code`` / ``claim_status_code``,
+``ERROR_CODES`` / ``HTTP_ERRORS``, ``unwrap`` (an answer's envelope), ``MONEY_FIELDS`` (the money
+facts decoded into ``money``), ``line_money`` / ``claim_delivery`` (those facts as the engine's
+values, with ``LINE_MONEY_ORIGIN`` / ``CLAIM_DELIVERY_ORIGIN`` naming the wire field behind
+each), and for the emulators ``decode_action`` (a request read back), ``encode_success``,
+``encode_fail`` / ``encode_error``, ``REFUSALS`` / ``encode_refusal`` (a request refused before
+any action, in the marketplace's envelope) and ``read_token`` (the credential a request carries).
 Each wire fact carries its source tag: ``doc``, ``client`` or ``inferred``.
 
 Every request body is one :class:`Template` (of :class:`From` leaves, :class:`Opt`,
@@ -22,7 +24,11 @@ and a small adapter module (auth and factories) in ``claimflow.adapters``.
 
 from __future__ import annotations
 
-from . import toss
+from collections.abc import Mapping
+from types import MappingProxyType, ModuleType
+
+from ..._vocab import Marketplace
+from . import imweb, toss, x2bee
 from ._base import (
     DecodedAction,
     From,
@@ -39,6 +45,7 @@ from ._base import (
 )
 
 __all__ = [
+    "CODECS",
     "DecodedAction",
     "From",
     "Opt",
@@ -49,7 +56,14 @@ __all__ = [
     "TemplateMismatch",
     "Unused",
     "decode_body",
+    "imweb",
     "match_action",
     "parse_json_body",
     "toss",
+    "x2bee",
 ]
+
+#: One codec module per marketplace (each exports the same names).
+CODECS: Mapping[Marketplace, ModuleType] = MappingProxyType(
+    {m.MARKETPLACE: m for m in (toss, imweb, x2bee)}
+)

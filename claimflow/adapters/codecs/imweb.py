@@ -19,6 +19,7 @@ from typing import Any, cast
 
 import attrs
 
+from ..._money import ClaimDelivery, DeliveryRegion, LineMoney
 from ..._values import OrderProduct
 from ..._vocab import SEOUL, Action, ClaimStatus, ClaimType, Marketplace, PaymentChannel, Status
 from ...exceptions import (
@@ -38,6 +39,7 @@ from .._codec import (
     StatusCode,
     Unsupported,
     WireFieldError,
+    fee_kind,
     wire_get,
     wire_list,
     wire_opt_int,
@@ -1282,3 +1284,41 @@ def encode_action_result(
         "success": [order_no] if len(failed) < items else [],
         "failed": [{"order_no": order_no, "prod_order_list": refused}] if refused else [],
     }
+
+
+# --- money facts as the engine's values (rules.md M1) --------------------------------------------
+
+#: the wire field each LineMoney field is read from (an error names it)
+LINE_MONEY_ORIGIN = {
+    "coupon_discount": "coupon",
+    "points_used": "point",
+    "delivery_fee": "deliv_price",
+    "regional_fee": "island_price",
+}
+#: imweb claims carry no delivery facts (its fault classes are read from the reason code)
+CLAIM_DELIVERY_ORIGIN: Mapping[str, str] = {}
+
+
+def line_money(remote: RemoteOrderProduct) -> LineMoney | None:
+    """An item order's money facts (M1) as a :class:`~claimflow.LineMoney`, or None when the
+    wire carries none. The caller checks the figures fit the price (``adapters.line_money``)."""
+    # [doc, §5.2] per item: point, coupon, deliv_price, island_price
+    m = remote.money
+    if not m:
+        return None
+    island = m.get("island_price", 0)
+    delivery = m.get("deliv_price", 0)
+    return LineMoney(
+        coupon_discount=m.get("coupon", 0),
+        points_used=m.get("point", 0),
+        delivery_fee=delivery,
+        delivery_fee_kind=fee_kind(delivery),
+        # [inferred] island_price is the islands/mountains extra: region MOUNTAIN when charged
+        regional_fee=island,
+        region=DeliveryRegion.MOUNTAIN if island else DeliveryRegion.NORMAL,
+    )
+
+
+def claim_delivery(claim: RemoteClaim) -> ClaimDelivery | None:
+    """None: an imweb claim carries no delivery facts [doc, §2]."""
+    return None

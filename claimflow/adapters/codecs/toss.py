@@ -19,6 +19,7 @@ from typing import Any
 
 import attrs
 
+from ..._money import ClaimDelivery, DeliveryRegion, LineMoney
 from ..._values import Claim, OrderProduct
 from ..._vocab import SEOUL, Action, ClaimStatus, ClaimType, Marketplace, Status
 from ...exceptions import (
@@ -29,6 +30,7 @@ from ...exceptions import (
     MarketplaceRefusedError,
     MarketplaceUnavailableError,
     RateLimitedError,
+    UnexpectedResponseError,
 )
 from .._codec import (
     Endpoint,
@@ -36,6 +38,7 @@ from .._codec import (
     StatusCode,
     Unsupported,
     WireFieldError,
+    fee_kind,
     wire_get,
     wire_list,
     wire_obj,
@@ -917,3 +920,86 @@ def split_status_call(body: object) -> list[dict[str, object]]:
     if not isinstance(ids, list) or not 1 <= len(ids) <= MAX_STATUS_IDS:
         raise TemplateMismatch(f"body.{_STATUS_IDS}", f"expected 1 to {MAX_STATUS_IDS} ids")
     return [{**body, _STATUS_IDS: [op_id]} for op_id in ids]
+
+
+# --- money facts as the engine's values (rules.md M1, M4, M7) ------------------------------------
+
+#: Toss ``deliveryLocationType`` [client, §5.1] and the fee field of each region [client, §5.1]
+TOSS_REGIONS: Mapping[str, tuple[DeliveryRegion, str | None]] = {
+    "NORMAL": (DeliveryRegion.NORMAL, None),
+    "JEJU": (DeliveryRegion.JEJU, "jejuDeliveryFee"),
+    "MOUNTAIN": (DeliveryRegion.MOUNTAIN, "mountainDeliveryFee"),
+}
+
+#: the wire field each LineMoney field is read from (an error names it)
+LINE_MONEY_ORIGIN = {
+    "coupon_discount": "totalDiscountPrice",
+    "marketplace_discount": "tossShoppingDiscount/tossPayDiscount",
+    "points_used": "tossPayPoint",
+    "delivery_fee": "deliveryFee",
+    "regional_fee": "jejuDeliveryFee/mountainDeliveryFee",
+    "region": "deliveryLocationType",
+}
+#: the wire field each ClaimDelivery field is read from
+CLAIM_DELIVERY_ORIGIN = {
+    "fee_payer": "requestDeliveryPenaltyCharger",
+    "one_way_fee": "refundOneWayDeliveryFee",
+    "round_trip_fee": "roundTripDeliveryFee",
+    "payment_amount": "claimDeliveryPaymentAmount",
+}
+
+
+def line_money(remote: RemoteOrderProduct) -> LineMoney | None:
+    """An order product's money facts (M1) as a :class:`~claimflow.LineMoney`, or None when the
+    wire carries none. The caller checks the figures fit the price (``adapters.line_money``)."""
+    m = remote.money
+    region_code = remote.delivery_location
+    if not m and region_code is None:
+        return None
+    total = m.get("totalDiscountPrice", 0)
+    marketplace = m.get("tossShoppingDiscount", 0) + m.get("tossPayDiscount", 0)
+    # [inferred] the sources do not say whether totalDiscountPrice includes tossShoppingDiscount
+    # and tossPayDiscount. Read so that a refund is never overstated by counting a discount
+    # twice nor subtracts less than any documented figure: the line's discounts are the larger of
+    # the total and the two marketplace discounts; what the total has beyond them is the shop's
+    # (coupon) discount.
+    coupon = max(0, total - marketplace)
+    region, fee_field = DeliveryRegion.NORMAL, None
+    if region_code is not None:
+        known = TOSS_REGIONS.get(region_code)
+        if known is None:
+            msg = f"toss: order product {remote.id!r}: unknown deliveryLocationType {region_code!r}"
+            raise UnexpectedResponseError(
+                msg, marketplace="toss", field="deliveryLocationType", order_product_id=remote.id
+            )
+        region, fee_field = known
+    delivery = m.get("deliveryFee", 0)
+    return LineMoney(
+        coupon_discount=coupon,
+        marketplace_discount=marketplace,
+        points_used=m.get("tossPayPoint", 0),
+        delivery_fee=delivery,
+        delivery_fee_kind=fee_kind(delivery),
+        regional_fee=m.get(fee_field, 0) if fee_field else 0,
+        region=region,
+    )
+
+
+def claim_delivery(claim: RemoteClaim) -> ClaimDelivery | None:
+    """A claim item's delivery facts as a :class:`~claimflow.ClaimDelivery` (M4, M7), None when
+    the item does not say who bears the cost.
+
+    [client, §5.1 real capture] ``requestDeliveryPenaltyCharger`` → ``fee_payer``,
+    ``refundOneWayDeliveryFee`` → ``one_way_fee``, ``roundTripDeliveryFee`` →
+    ``round_trip_fee``, ``claimDeliveryPaymentAmount`` → ``payment_amount`` (M7: the
+    marketplace's own figure).
+    """
+    if claim.fee_payer is None:
+        return None
+    m = claim.money
+    return ClaimDelivery(
+        claim.fee_payer,
+        one_way_fee=m.get("refundOneWayDeliveryFee"),
+        round_trip_fee=m.get("roundTripDeliveryFee"),
+        payment_amount=m.get("claimDeliveryPaymentAmount"),
+    )

@@ -18,6 +18,7 @@ from typing import Any, TypeVar
 
 import attrs
 
+from ..._money import ClaimDelivery, LineMoney
 from ..._values import CandidateItem, Claim
 from ..._vocab import SEOUL, Action, ClaimStatus, ClaimType, Marketplace, Status
 from ...exceptions import (
@@ -1021,3 +1022,21 @@ def encode_other_items(goods_no: str, items: Sequence[CandidateItem]) -> list[di
         }
         for item in items
     ]
+
+
+# --- money facts as the engine's values -----------------------------------------------------------
+
+#: no money field of an order line is documented: the cost calculation is a claim-time figure
+LINE_MONEY_ORIGIN: Mapping[str, str] = {}
+CLAIM_DELIVERY_ORIGIN: Mapping[str, str] = {}
+
+
+def line_money(remote: RemoteOrderProduct) -> LineMoney | None:
+    """None: x2bee documents no money field of an order line (its cost calculation,
+    ``claimCalculateCostFO``, is a claim-time figure)."""
+    return None
+
+
+def claim_delivery(claim: RemoteClaim) -> ClaimDelivery | None:
+    """None: x2bee claims carry no delivery facts."""
+    return None
