@@ -31,9 +31,10 @@ from pathlib import Path
 import attrs
 
 from ._engine import allowed_actions, apply, check, example_params, refused_actions
+from ._guides import GUIDES
 from ._korean import attach
 from ._machine import COMPILED, RuleTransition, StateKey, claim_after, state_name
-from ._rules import DEFINITIONS, GUIDES, Target
+from ._rules import DEFINITIONS, Target
 from ._values import OrderProduct, Reason
 from ._vocab import Action, Actor, ClaimStatus, ClaimType, Marketplace, Status, Tag
 from .exceptions import ClaimflowError

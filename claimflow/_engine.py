@@ -17,11 +17,12 @@ from typing import Any
 import attrs
 
 from . import _params, _time
+from ._guides import GUIDES, SRC_RULES
 from ._korean import attach
 from ._machine import COMPILED, Compiled, StateKey, Step, state_key, state_name
 from ._money import ClaimDelivery, MoneyRule, Quote, Restore, quote_money
 from ._params import ImwebReasonCode
-from ._rules import GUIDES, SRC_RULES, Outcome, Rule, rules_for
+from ._rules import Outcome, Rule, rules_for
 from ._values import (
     Applied,
     CandidateItem,

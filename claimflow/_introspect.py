@@ -7,8 +7,9 @@ from collections.abc import Mapping
 import attrs
 from transitions import Machine
 
+from ._guides import GUIDES
 from ._machine import COMPILED, iter_states, state_name
-from ._rules import GUIDES, Target, rules_for
+from ._rules import Target, rules_for
 from ._values import Claim
 from ._vocab import Action, Actor, ClaimStatus, ClaimType, EffectKind, Marketplace, Status, Tag
 

@@ -26,10 +26,10 @@ import attrs
 from transitions import Machine, Transition
 
 from . import _params
+from ._guides import SRC_MARKETPLACES
 from ._rules import (
     DEFINITIONS,
     ENTRY_CLAIMS,
-    SRC_MARKETPLACES,
     Guard,
     Outcome,
     Rule,

@@ -12,10 +12,10 @@ from __future__ import annotations
 
 from . import _time
 from ._diagrams import MARKER, RuleRow, Source, rule_rows
+from ._guides import GUIDES
 from ._introspect import MoneyRuleInfo, money_rules, return_shipping_ko
 from ._korean import attach
 from ._machine import COMPILED
-from ._rules import GUIDES
 from ._vocab import Action, Actor, EffectKind, Marketplace, Status, Tag
 
 __all__ = ["render"]

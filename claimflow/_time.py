@@ -30,6 +30,7 @@ from typing import Any
 
 import attrs
 
+from ._guides import GUIDES
 from ._values import Claim, OrderProduct, aware
 from ._vocab import SEOUL, Action, ClaimStatus, ClaimType, Status
 from .exceptions import InvalidInputError, MissingExtraError
@@ -413,8 +414,6 @@ def due(
             f"got {preparation_days!r}"
         )
         raise InvalidInputError(msg, field="preparation_days")
-    from ._rules import GUIDES  # noqa: PLC0415 - _rules imports this module
-
     op = order_product
     if not GUIDES[op.marketplace].timers:  # D1-D5 are the timers of the marketplaces that run them
         return ()

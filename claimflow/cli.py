@@ -774,7 +774,7 @@ def _run_due(_parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
 
 
 def _no_deadline_text(op: OrderProduct, ko: bool) -> str:
-    from ._rules import GUIDES  # noqa: PLC0415
+    from ._guides import GUIDES  # noqa: PLC0415
 
     if not GUIDES[op.marketplace].timers:  # rules.md: imweb and x2bee document no such timers
         return (

@@ -269,7 +269,7 @@ class TestWiringNames:
     def test_the_code_around_names_no_marketplace(self, path: str) -> None:
         """The emulator binding, the worker, the sync, the demo, the wire money mapping, the
         engine and the docs name no marketplace (``Marketplace.TOSS`` ...): they read the
-        registries, the codecs and ``_rules.GUIDES``."""
+        registries, the codecs and ``_guides.GUIDES``."""
         tree = ast.parse((ROOT / path).read_text(encoding="utf-8"))
         named = [
             f"{path}:{node.lineno} Marketplace.{node.attr}"

@@ -49,6 +49,7 @@ __all__ = [
     "MalformedBodyError",
     "PageGuard",
     "PagingError",
+    "WireFieldError",
     "call_scope",
     "current_scope",
     "error_shaped",
@@ -67,6 +68,17 @@ __all__ = [
     "wire_int",
     "within_deadline",
 ]
+
+
+class WireFieldError(Exception):
+    """A field of an answer is missing or malformed; the pipeline turns it into
+    :class:`~claimflow.exceptions.UnexpectedResponseError` with the call's context."""
+
+    def __init__(self, field: str, problem: str) -> None:
+        super().__init__(f"{field}: {problem}")
+        self.field = field
+        self.problem = problem
+
 
 #: the largest answer body read (bytes); marketplace pages are tens of kilobytes
 DEFAULT_MAX_BYTES = 8 * 1024 * 1024
@@ -211,7 +223,6 @@ def wire_int(value: object, field: str, lo: int = -SAFE_INT, hi: int = SAFE_INT)
         # "²", "١" and "፩" are str.isdigit() but int() refuses or misreads them: ASCII only
         if 0 < len(digits) <= 20 and digits.isascii() and digits.isdigit():
             number = int(value)
-    from ._codec import WireFieldError  # noqa: PLC0415 - _codec imports this module
 
     if number is None:
         shown = repr(value) if len(repr(value)) <= 40 else repr(value)[:40] + "..."

@@ -14,19 +14,10 @@ import attrs
 from .._money import DeliveryFeeKind
 from .._vocab import ClaimStatus, ClaimType, Status
 from . import _boundary
+from ._boundary import WireFieldError as WireFieldError  # noqa: PLC0414 - re-exported
 from ._values import RemoteAction
 
 # --- reading the wire -------------------------------------------------------------------------
-
-
-class WireFieldError(Exception):
-    """A field of an answer is missing or malformed; the pipeline turns it into
-    :class:`~claimflow.exceptions.UnexpectedResponseError` with the call's context."""
-
-    def __init__(self, field: str, problem: str) -> None:
-        super().__init__(f"{field}: {problem}")
-        self.field = field
-        self.problem = problem
 
 
 def _path(where: str, key: str) -> str:
