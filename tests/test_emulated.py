@@ -16,16 +16,20 @@ import claimflow as cf
 from claimflow.adapters import ReconcileOutcome, reconcile
 from claimflow.emulators import Fault, Faults
 from claimflow.emulators import toss as toss_emulator
-from claimflow.testing import Observed, OrderSystem, Performed, Refused, oracle
-from claimflow.testing import _emulated as emulated
-from claimflow.testing._emulated import (
+from claimflow.testing import (
     SOAK_FAULTS,
+    DisagreementError,
     EmulatedMarketplace,
+    Observed,
+    OrderSystem,
+    Performed,
+    Refused,
     SoakReport,
     SyncASGITransport,
+    oracle,
     soak,
 )
-from claimflow.testing._oracle import DisagreementError
+from claimflow.testing import _emulated as emulated  # to patch the binding's reconcile
 
 MARKETPLACES = ("toss", "imweb", "x2bee")
 

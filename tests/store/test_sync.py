@@ -14,8 +14,7 @@ import sqlalchemy as sa
 
 import claimflow as cf
 from claimflow._vocab import SEOUL
-from claimflow.adapters import ClaimQuery, Client, OrderRef, RemoteClaim, RetryPolicy
-from claimflow.adapters._commit import consistent
+from claimflow.adapters import ClaimQuery, Client, OrderRef, RemoteClaim, RetryPolicy, consistent
 from claimflow.emulators.imweb import ImwebEmulator
 from claimflow.emulators.imweb import seed_orders as seed_imweb
 from claimflow.emulators.toss import TossEmulator

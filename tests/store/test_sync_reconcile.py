@@ -26,9 +26,9 @@ from claimflow.adapters import (
     RetryPolicy,
     apply_remote,
     apply_remote_many,
+    pending_action,
     reconcile,
 )
-from claimflow.adapters._commit import pending_action
 from claimflow.emulators import Fault, Faults, serve_in_thread
 from claimflow.emulators.imweb import ImwebEmulator
 from claimflow.emulators.toss import TossEmulator
