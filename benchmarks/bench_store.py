@@ -51,8 +51,12 @@ import attrs
 import sqlalchemy as sa
 
 import claimflow as cf
-from claimflow.store import Store, bucket_of
-from claimflow.store._schema import effects, events, order_products
+from claimflow.store import Store, bucket_of, metadata
+
+# the tables the raw side writes, by their schema names (claimflow.store.metadata)
+effects, events, order_products = (
+    metadata.tables[f"claimflow_{name}"] for name in ("effects", "events", "order_products")
+)
 
 DEFAULT_PG = os.environ.get(
     "CLAIMFLOW_TEST_PG_URL", "postgresql://claimflow:claimflow@127.0.0.1:5432/claimflow_test"

@@ -39,11 +39,13 @@ from claimflow import Marketplace
 from claimflow._vocab import SEOUL
 from claimflow.adapters import ClaimQuery, OrderQuery, RetryPolicy
 from claimflow.emulators.toss import TossEmulator
-from claimflow.store import Store, bucket_of
-from claimflow.store._schema import events, order_products, remote_claims
-from claimflow.store._sync import sync
-from claimflow.store._worker import make_adapter
-from claimflow.testing._emulated import SyncASGITransport
+from claimflow.store import Store, bucket_of, make_adapter, metadata, sync
+from claimflow.testing import SyncASGITransport
+
+# the tables the raw side writes, by their schema names (claimflow.store.metadata)
+events, order_products, remote_claims = (
+    metadata.tables[f"claimflow_{name}"] for name in ("events", "order_products", "remote_claims")
+)
 
 #: CPU seconds of this process per side (the emulator runs in it too; PostgreSQL does not)
 CPU: dict[str, list[float]] = {"raw": [], "sync": []}

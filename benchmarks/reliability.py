@@ -23,7 +23,7 @@ Two parts, each spread evenly over Toss, imweb and x2bee:
    - rejection, 반려 and withdrawal of a return or exchange restore the claim's origin status.
 
 2. **Emulators through the adapters** (``--emulator-steps``, default 30,000):
-   ``claimflow.testing._emulated.soak``, i.e. the oracle's comparison (model, local copy and the
+   ``claimflow.testing.soak``, i.e. the oracle's comparison (model, local copy and the
    marketplace's answer, after every step) through ``EmulatedMarketplace`` on the in-process
    (ASGI) emulators, with faults injected at about 30% of API calls (HTTP 503, rate-limit
    answers, commit-then-drop, 0.2 ms latency); after every journey local == emulator with
@@ -50,8 +50,14 @@ from hypothesis import HealthCheck, Phase, given, seed, settings
 from hypothesis import strategies as st
 
 import claimflow as cf
-from claimflow.testing import fresh_order_products, invalid_params, steps
-from claimflow.testing._emulated import SOAK_FAULTS, SoakReport, soak
+from claimflow.testing import (
+    SOAK_FAULTS,
+    SoakReport,
+    fresh_order_products,
+    invalid_params,
+    soak,
+    steps,
+)
 
 MARKETPLACES = (cf.Marketplace.TOSS, cf.Marketplace.IMWEB, cf.Marketplace.X2BEE)
 OPS_PER_JOURNEY = 3

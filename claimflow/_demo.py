@@ -12,8 +12,8 @@ import logging
 import os
 import sys
 from collections import Counter
-from collections.abc import Callable
-from typing import Any
+from collections.abc import Callable, Mapping
+from typing import Any, Protocol, runtime_checkable
 
 import attrs
 
@@ -148,39 +148,91 @@ SEEDS: tuple[tuple[Status, int, str, str], ...] = (
     (Status.DELIVERED, 45_000, "return.request", "사이즈가 맞지 않음"),
 )
 
-#: (marketplace, order product id, action, actor, parameters): the seller's decisions in the demo
+#: (marketplace, order product id, action, actor, parameters): the decisions in the demo
 Plan = list[tuple[Marketplace, str, str, str, dict[str, Any]]]
 
+#: A buyer's request the demo makes through the adapter, by order product id: (action, reason).
+Requests = dict[str, tuple[str, str]]
 
-def _seed_emulators(store: Any) -> tuple[dict[Marketplace, Any], list[tuple[Marketplace, str]]]:
-    """An emulator per marketplace with :data:`SEEDS` (ids ``T-1001``, ``I-2001``, ...) through
+
+@runtime_checkable
+class _CostsCancels(Protocol):
+    """An adapter that says what a buyer's cancel costs before it is made (x2bee
+    ``claimCalculateCostFO``, rule X1): the cancel then states the calculated amounts."""
+
+    def calculate_cost(self, ref: Any) -> Any:
+        """The refund or extra payment cancelling *ref*'s order product comes to (``params``
+        for ``cancel.request``)."""
+
+
+def _seed_emulators(
+    store: Any, emulators: Mapping[Marketplace, Any], adapters: Mapping[Marketplace, Any]
+) -> tuple[list[tuple[Marketplace, str]], Requests]:
+    """:data:`SEEDS` in every marketplace's emulator (ids ``T-1001``, ``I-2001``, ...) through
     its module's ``seed_order_product``; a marketplace without lists to poll (x2bee) has its
-    order products put in *store* as the shop's system records orders as they come in. Returns
-    the emulators and the order products (marketplace, id)."""
+    order products put in *store* as the shop's system records orders as they come in. A buyer's
+    cancel on a marketplace whose adapter calculates its cost is left to the demo's storefront
+    call (:func:`_cost_requests`); the other requests are made in the emulators. Returns the
+    order products (marketplace, id) and the requests left to make."""
     from .adapters import MODULES  # noqa: PLC0415
     from .emulators import MODULES as EMULATORS  # noqa: PLC0415
 
-    emulators: dict[Marketplace, Any] = {}
     lines: list[tuple[Marketplace, str]] = []
-    for n, mp in enumerate(Marketplace, start=1):
-        served = EMULATORS[mp]
-        emulator = emulators[mp] = served.make_emulator()
+    later: Requests = {}
+    for n, (mp, emulator) in enumerate(emulators.items(), start=1):
         for i, (status, price, request, reason) in enumerate(SEEDS, start=1):
             wanted = OrderProduct(
                 f"{mp.value[0].upper()}-{n}{i:03d}", mp, status, "SKU-RED-M", price
             )
-            record, ref = served.seed_order_product(emulator, wanted, keep_id=True)
+            record, ref = EMULATORS[mp].seed_order_product(emulator, wanted, keep_id=True)
             if MODULES[mp].LISTS == "none":  # as the order came in: version 0, no history yet
                 store.put(attrs.evolve(wanted, id=record.op.id), order_id=ref.order_id)
-            emulator.buyer(record.op.id, request, **_params(record.op, request, {"reason": reason}))
             lines.append((mp, record.op.id))
-    return emulators, lines
+            if request == "cancel.request" and isinstance(adapters[mp], _CostsCancels):
+                later[record.op.id] = (request, reason)
+                continue
+            emulator.buyer(record.op.id, request, **_params(record.op, request, {"reason": reason}))
+    return lines, later
 
 
-def _plan(store: Any, lines: list[tuple[Marketplace, str]]) -> Plan:
-    """The seller approves every open claim the sync brought in, where the rules let it."""
+def _cost_requests(
+    store: Any,
+    adapters: Mapping[Marketplace, Any],
+    lines: list[tuple[Marketplace, str]],
+    later: Requests,
+    out: Callable[[str], None],
+) -> dict[str, dict[str, Any]]:
+    """The buyer's cancels left to the storefront: each one's cost as the marketplace calculates
+    it (printed), and the parameters the cancel states it with, by order product id."""
+    from .store import ref_of  # noqa: PLC0415
+
+    given: dict[str, dict[str, Any]] = {}
+    for mp, op_id in lines:
+        if op_id not in later:
+            continue
+        request, reason = later[op_id]
+        cost = adapters[mp].calculate_cost(ref_of(store, op_id))
+        out(
+            f"  {mp} {op_id}: calculate_cost before the buyer's {request}: refund "
+            f"{cost.refund_amount:,}원, extra payment {cost.extra_payment:,}원"
+        )
+        given[op_id] = _params(store.get(op_id), request, {"reason": reason, **cost.params})
+    return given
+
+
+def _plan(
+    store: Any,
+    lines: list[tuple[Marketplace, str]],
+    later: Requests,
+    given: Mapping[str, dict[str, Any]],
+) -> Plan:
+    """The buyer's storefront requests with their parameters (*later*, *given*), and the seller
+    approving every open claim the sync brought in, where the rules let it."""
     plan: Plan = []
     for mp, op_id in lines:
+        if op_id in later:
+            plan.append((mp, op_id, later[op_id][0], B.value, given[op_id]))
+            continue
         op = store.get(op_id)
         if op.open_claim is None:
             continue
@@ -223,13 +275,16 @@ def _show_history(
 
 def run_store_demo(path: str | None = None, out: Callable[[str], None] = print) -> int:
     """The whole loop, offline: an emulator per marketplace served in this process on 127.0.0.1,
-    their claims synced into a SQLite store (*path*, default a temporary file), the seller's
-    approvals carried out through the adapters with the store's commit protocol (one answer lost
-    on the way, so the reconcile worker judges it), effects delivered through a printing handler,
-    and the stored history shown. Needs the ``store`` and ``emulators`` extras; no credentials."""
+    their claims synced into a SQLite store (*path*, default a temporary file), the buyer's
+    storefront cancel where the adapter calculates its cost first (printed; x2bee X1) and the
+    seller's approvals carried out through the adapters with the store's commit protocol (one
+    answer lost on the way, so the reconcile worker judges it), effects delivered through a
+    printing handler, and the stored history shown. Needs the ``store`` and ``emulators`` extras;
+    no credentials."""
     import contextlib  # noqa: PLC0415
     import tempfile  # noqa: PLC0415
 
+    from .emulators import MODULES as EMULATORS  # noqa: PLC0415
     from .emulators import Fault, serve_in_thread  # noqa: PLC0415
     from .store import (  # noqa: PLC0415
         Store,
@@ -244,26 +299,31 @@ def run_store_demo(path: str | None = None, out: Callable[[str], None] = print) 
         if path is None:
             path = stack.enter_context(tempfile.TemporaryDirectory()) + "/claims.db"
         store = stack.enter_context(Store.open(f"sqlite:///{path}"))
-        emulators, lines = _seed_emulators(store)
+        emulators = {mp: EMULATORS[mp].make_emulator() for mp in Marketplace}
         adapters = {
             mp: stack.enter_context(
                 make_adapter(mp, stack.enter_context(serve_in_thread(e.app)).url, emulator=True)
             )
             for mp, e in emulators.items()
         }
+        lines, later = _seed_emulators(store, emulators, adapters)
         out(f"\n===== the whole loop on a store: sqlite:///{path} =====")
 
         out("\n[1] sync: the marketplaces' claim and order lists into the store")
         for adapter in adapters.values():
             out(f"  {sync(store, adapter, pace=0).summary()}")  # the emulators set no rate limit
 
-        out("\n[2] the seller decides; each call goes through the store's commit protocol")
+        out(
+            "\n[2] the buyers' storefront cancels and the seller's decisions, each call through "
+            "the store's commit protocol"
+        )
+        given = _cost_requests(store, adapters, lines, later, out)
         first = next(iter(emulators.values()))
         first.inject(Fault.DROP_AFTER_COMMIT, on="write")  # its first answer is lost
         quiet = logging.getLogger("uvicorn.error")  # the dropped connection is the point here
         stack.callback(quiet.setLevel, quiet.level)
         quiet.setLevel(logging.CRITICAL)
-        _decide(store, adapters, _plan(store, lines), out)
+        _decide(store, adapters, _plan(store, lines, later, given), out)
 
         out("\n[3] the reconcile worker judges the intents left in flight")
         stats: Counter[str] = Counter()

@@ -16,16 +16,20 @@ import claimflow as cf
 from claimflow.adapters import ReconcileOutcome, reconcile
 from claimflow.emulators import Fault, Faults
 from claimflow.emulators import toss as toss_emulator
-from claimflow.testing import Observed, OrderSystem, Performed, Refused, oracle
-from claimflow.testing import _emulated as emulated
-from claimflow.testing._emulated import (
+from claimflow.testing import (
     SOAK_FAULTS,
+    DisagreementError,
     EmulatedMarketplace,
+    Observed,
+    OrderSystem,
+    Performed,
+    Refused,
     SoakReport,
     SyncASGITransport,
+    oracle,
     soak,
 )
-from claimflow.testing._oracle import DisagreementError
+from claimflow.testing import _emulated as emulated  # to patch the binding's reconcile
 
 MARKETPLACES = ("toss", "imweb", "x2bee")
 
@@ -115,16 +119,6 @@ class TestKnownGaps:
             assert cf.Status.DELIVERED == system.remote(h).status
             assert cf.Status.DELIVERED == system.local(h).status
 
-    @pytest.mark.xfail(strict=True, reason="adopt() does not take over item_id")
-    def test_reconcile_takes_over_an_x2bee_option_change(self) -> None:
-        """After the buyer changes the option in the storefront, reconcile takes the new item."""
-        with EmulatedMarketplace("x2bee") as system:
-            h = system.create(_op("x2bee"))
-            new_item = cf.CandidateItem("SKU-2", 12_000, True, 5)
-            system.perform(h, cf.Action.OPTION_CHANGE, cf.Actor.BUYER, {"new_item": new_item})
-            assert "SKU-2" == system.remote(h).item_id
-            assert "SKU-2" == system.local(h).item_id
-
 
 def _delivery() -> dict[str, str]:
     return {"carrier": "CJ대한통운", "tracking_number": "1234-5678-9012"}
@@ -172,6 +166,19 @@ class TestBinding:
             expected = Observed(cf.Status.PAID, cf.ClaimType.CANCEL, cf.ClaimStatus.REFUNDING)
             assert expected == system.read(h)
         assert Performed([cf.EffectKind.REFUND]) == outcome
+
+    def test_reconcile_takes_over_an_x2bee_option_change(self) -> None:
+        """After the buyer changes the option in the storefront (X2), reconcile takes the new
+        item and its unit price into the local copy, which a second reconcile finds in sync."""
+        with EmulatedMarketplace("x2bee") as system:
+            h = system.create(_op("x2bee"))
+            new_item = cf.CandidateItem("SKU-2", 12_000, True, 5)
+            system.perform(h, cf.Action.OPTION_CHANGE, cf.Actor.BUYER, {"new_item": new_item})
+            again = system.sync(h)
+            remote, local = system.remote(h), system.local(h)
+        assert ("SKU-2", 12_000) == (remote.item_id, remote.unit_price)
+        assert ("SKU-2", 12_000) == (local.item_id, local.unit_price)
+        assert ReconcileOutcome.IN_SYNC == again.outcome
 
     def test_a_buyer_action_goes_through_the_control_api_then_reconcile(
         self, toss_system: EmulatedMarketplace

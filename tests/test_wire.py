@@ -39,13 +39,13 @@ from claimflow.adapters import (
     toss,
     x2bee,
 )
-from claimflow.testing import order_products
-from claimflow.testing._wire import (
+from claimflow.testing import (
     KINDS,
     Malformed,
     Problem,
     WirePayload,
     malformed_payloads,
+    order_products,
     wire_payloads,
 )
 

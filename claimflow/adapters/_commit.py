@@ -36,6 +36,7 @@ state and committing are the pure functions below.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from collections import deque
 from collections.abc import Mapping, Sequence
 from enum import StrEnum
@@ -44,8 +45,10 @@ from typing import Any
 import attrs
 
 from .._engine import allowed_actions, apply, check, example_params
+from .._rules import rules_for
 from .._values import (
     Applied,
+    CandidateItem,
     Claim,
     Decision,
     HistoryEvent,
@@ -460,6 +463,8 @@ def consistent(spec: MarketplaceSpec, op: OrderProduct, remote: RemoteOrderProdu
     """Whether *op* is what the marketplace shows, as far as its wire can tell."""
     if remote.status is not None and remote.status is not op.status:
         return False
+    if _shown_item(spec, op, remote) is not None:  # the buyer changed the option (x2bee X2)
+        return False
     ro, lo = remote.open_claim, op.open_claim
     if (ro is None) != (lo is None):
         return False
@@ -498,11 +503,49 @@ def consistent(spec: MarketplaceSpec, op: OrderProduct, remote: RemoteOrderProdu
     return True
 
 
+@functools.cache
+def _changes_items(mp: Marketplace) -> bool:
+    """Whether a rule of *mp* moves an order product to another item (x2bee ``option.change``,
+    rule X2): only there is the wire's item id the local one, to compare and to take over."""
+    return any(r.changes_item for r in rules_for(mp))
+
+
+def _shown_item(
+    spec: MarketplaceSpec, op: OrderProduct, remote: RemoteOrderProduct
+) -> CandidateItem | None:
+    """The item the marketplace shows *op* on when it is not *op*'s (the buyer changed the
+    option in the storefront), as the ``new_item`` of the change that got it there; else None.
+
+    The wire shows the item id and, where it carries one, the unit price (x2bee ``itmNo``,
+    ``salePrc`` [inferred fields]); without a price the ordered one (X2: the same price). On sale
+    and in stock for the line is what X2 required of the item when the change was made, not a
+    fact the wire states.
+    """
+    if not _changes_items(spec.marketplace):
+        return None
+    if remote.item_id is None or remote.item_id == op.item_id:
+        return None
+    price = remote.unit_price if remote.unit_price is not None else op.unit_price
+    return CandidateItem(remote.item_id, price, True, op.quantity)
+
+
+def _item_taken_over(
+    spec: MarketplaceSpec, op: OrderProduct, remote: RemoteOrderProduct
+) -> dict[str, Any]:
+    """The ``item_id`` and ``unit_price`` :func:`adopt` takes over, as ``option.change`` sets
+    them (``claimflow._engine._commit``): none when the item is the same."""
+    item = _shown_item(spec, op, remote)
+    if item is None:
+        return {}
+    return {"item_id": item.item_id, "unit_price": item.unit_price}
+
+
 def adopt(spec: MarketplaceSpec, op: OrderProduct, remote: RemoteOrderProduct) -> OrderProduct:
     """*op* taken over to the remote state (one version later), keeping what only the local side
-    knows (a claim's origin status, which Toss's folded codes hide)."""
+    knows (a claim's origin status, which Toss's folded codes hide). An item the marketplace shows
+    in place of *op*'s (x2bee option change, X2) is taken over with its unit price."""
     if not spec.claims_by_id:
-        return _adopt_current(op, remote)
+        return attrs.evolve(_adopt_current(op, remote), **_item_taken_over(spec, op, remote))
     known = {c.id: c for c in (*op.closed_claims, *((op.open_claim,) if op.open_claim else ()))}
     ro = remote.open_claim
     status = remote.status
@@ -552,7 +595,12 @@ def adopt(spec: MarketplaceSpec, op: OrderProduct, remote: RemoteOrderProduct) -
             )
         closed.append(attrs.evolve(lo, status=gone.status, held_from=None))
     new = attrs.evolve(
-        op, status=status, open_claim=open_claim, closed_claims=closed, version=op.version + 1
+        op,
+        status=status,
+        open_claim=open_claim,
+        closed_claims=closed,
+        version=op.version + 1,
+        **_item_taken_over(spec, op, remote),
     )
     allowed_actions(new, Actor.SELLER)  # raises InconsistentStateError for a state rules forbid
     return new
@@ -680,8 +728,12 @@ def _external_step(
     at: dt.datetime,
 ) -> Applied | None:
     """*action* by *actor* on *op*, as an external change would have made it (the rules' example
-    parameters, the marketplace's claim id and reason), or None if it cannot have happened."""
+    parameters, the marketplace's claim id and reason, the item it shows for an option change),
+    or None if it cannot have happened."""
     params = example_params(op, action)
+    shown_item = _shown_item(spec, op, remote)
+    if "new_item" in params and shown_item is not None:
+        params["new_item"] = shown_item  # the wire's item, not the rules' made-up example
 
     def redo(claim_id: str | None) -> Applied:
         values = dict(params)

@@ -1,4 +1,5 @@
-"""claimflow.adapters._money: wire money facts as LineMoney / ClaimDelivery (M1, M4, M7).
+"""Wire money facts as LineMoney / ClaimDelivery (M1, M4, M7): ``claimflow.adapters.line_money``
+and ``claimflow.adapters.claim_delivery``.
 
 Read from the golden samples (tests/golden/, written from marketplaces.md §5) through the real
 adapters, then quoted by the engine: the won amounts below follow M1 (what was paid), M4 (the
@@ -18,9 +19,17 @@ import httpx
 import pytest
 
 import claimflow as cf
-from claimflow.adapters import OrderRef, RemoteClaim, RemoteOrderProduct, RetryPolicy, imweb, toss
-from claimflow.adapters._commit import adopt
-from claimflow.adapters._money import claim_delivery, line_money
+from claimflow.adapters import (
+    OrderRef,
+    RemoteClaim,
+    RemoteOrderProduct,
+    RetryPolicy,
+    adopt,
+    claim_delivery,
+    imweb,
+    line_money,
+    toss,
+)
 from claimflow.exceptions import UnexpectedResponseError
 
 GOLDEN = pathlib.Path(__file__).parent.parent / "golden"

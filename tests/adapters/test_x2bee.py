@@ -26,9 +26,15 @@ from claimflow.adapters import (
     OrderRef,
     ReconcileOutcome,
     RemoteAction,
+    RemoteOrderProduct,
+    adopt,
     apply_remote,
     apply_remote_async,
+    consistent,
+    explain,
     reconcile,
+    toss,
+    x2bee,
 )
 from claimflow.adapters.x2bee import (
     CLAIM_STATUS_CODES,
@@ -436,6 +442,63 @@ class TestOptionChange:
         assert "CLAIM_NOT_ALLOWED" == e.value.code
         assert "[chgItmNo: " in e.value.message
         assert "현재와 같은 단품으로는 변경할 수 없습니다" in e.value.message
+
+    def test_reconcile_adopts_a_storefront_option_change(
+        self, emulator: X2beeEmulator, adapter: X2beeClient
+    ) -> None:
+        """The buyer switched the item in the storefront: reconcile adopts it as the BUYER's
+        option.change to the item the wire shows (not the rules' example item), one version
+        later, and then finds the line in sync."""
+        s, goods = with_catalog(emulator, "ITEM-OPT5")
+        candidate = _candidate(adapter.option_candidates(goods, s.op.item_id), "ALT-OK")
+        emulator.buyer(s.op.id, "option.change", new_item=candidate)
+
+        synced = reconcile(adapter, s.op, ref=s.ref)
+        again = reconcile(adapter, synced.order_product, ref=s.ref)
+
+        [event] = synced.events
+        new_item = dict(event.params)["new_item"]
+        assert ReconcileOutcome.ADOPTED == synced.outcome
+        assert (cf.Action.OPTION_CHANGE, cf.Actor.BUYER) == (event.action, event.actor)
+        assert ("ALT-OK", s.op.unit_price) == (new_item.item_id, new_item.unit_price)
+        assert ("ALT-OK", s.op.unit_price, s.op.version + 1) == (
+            synced.order_product.item_id,
+            synced.order_product.unit_price,
+            synced.order_product.version,
+        )
+        assert shape(emulator.store.get(s.op.id).op) == shape(synced.order_product)
+        assert ReconcileOutcome.IN_SYNC == again.outcome
+
+    def test_adopt_takes_over_the_item_and_price_the_wire_shows(self) -> None:
+        """An item the wire shows in place of the local one makes the line inconsistent; adopt
+        takes the wire's item and unit price over (here a price X2 would not allow, so no chain
+        of actions explains it)."""
+        op = cf.OrderProduct("L-1", "x2bee", "PAID", "ITEM-A", 12_000)
+        remote = RemoteOrderProduct(
+            "L-1", "11", cf.Status.PAID, order_id="O-1", item_id="ITEM-B", unit_price=13_000
+        )
+
+        taken = adopt(x2bee.SPEC, op, remote)
+
+        assert (False, None) == (
+            consistent(x2bee.SPEC, op, remote),
+            explain(x2bee.SPEC, op, remote),
+        )
+        assert ("ITEM-B", 13_000, 1) == (taken.item_id, taken.unit_price, taken.version)
+        assert consistent(x2bee.SPEC, taken, remote)
+
+    def test_a_marketplace_without_option_change_keeps_its_item(self) -> None:
+        """Toss has no rule that changes the item: its wire's product id is neither compared
+        with the local item id nor taken over by adopt."""
+        op = cf.OrderProduct("L-2", "toss", "PAID", "SKU-LOCAL", 12_000)
+        remote = RemoteOrderProduct(
+            "L-2", "PAID", cf.Status.PAID, item_id="P-123", unit_price=9_000
+        )
+
+        taken = adopt(toss.SPEC, op, remote)
+
+        assert consistent(toss.SPEC, op, remote)
+        assert ("SKU-LOCAL", 12_000) == (taken.item_id, taken.unit_price)
 
     def test_only_before_preparation(self, emulator: X2beeEmulator, adapter: X2beeClient) -> None:
         """X2 is open only in 주문완료: once preparing, the engine refuses and nothing is sent."""

@@ -14,8 +14,7 @@ import sqlalchemy as sa
 
 import claimflow as cf
 from claimflow._vocab import SEOUL
-from claimflow.adapters import ClaimQuery, Client, OrderRef, RemoteClaim, RetryPolicy
-from claimflow.adapters._commit import consistent
+from claimflow.adapters import ClaimQuery, Client, OrderRef, RemoteClaim, RetryPolicy, consistent
 from claimflow.emulators.imweb import ImwebEmulator
 from claimflow.emulators.imweb import seed_orders as seed_imweb
 from claimflow.emulators.toss import TossEmulator
@@ -279,3 +278,28 @@ class TestX2bee:
             if x.kind is cf.EffectKind.REFUND
         )
         assert (0, 1) == (again.events, again.seen)  # the canceled one is final: not read again
+
+    def test_sync_takes_over_an_option_change(self, store: Store) -> None:
+        """The buyer's storefront option change (X2) arrives with the next sync as the BUYER's
+        option.change to the item the wire shows; the stored line is on that item, and a
+        second sync records nothing."""
+        emulator = X2beeEmulator(seed=2)
+        r = emulator.add("PAID", item_id="SKU-1")
+        local = cf.OrderProduct(r.op.id, "x2bee", "PAID", "SKU-1", r.op.unit_price)
+        store.put(local, order_id=r.order_id)
+        new_item = cf.CandidateItem("SKU-2", r.op.unit_price, True, 5)
+        emulator.buyer(r.op.id, "option.change", new_item=new_item)
+        with in_process(emulator) as adapter:
+            report = sync(store, adapter, pace=0)
+            again = sync(store, adapter, pace=0)
+
+        [event] = store.history(r.op.id)
+        stored = store.get(r.op.id)
+        assert (1, 1) == (report.changed, report.events)
+        assert (cf.Action.OPTION_CHANGE, cf.Actor.BUYER, "SKU-2") == (
+            event.action,
+            event.actor,
+            dict(event.params)["new_item"].item_id,
+        )
+        assert ("SKU-2", r.op.unit_price, 1) == (stored.item_id, stored.unit_price, stored.version)
+        assert (1, 0) == (again.seen, again.events)

@@ -26,9 +26,9 @@ from claimflow.adapters import (
     RetryPolicy,
     apply_remote,
     apply_remote_many,
+    pending_action,
     reconcile,
 )
-from claimflow.adapters._commit import pending_action
 from claimflow.emulators import Fault, Faults, serve_in_thread
 from claimflow.emulators.imweb import ImwebEmulator
 from claimflow.emulators.toss import TossEmulator
@@ -336,6 +336,42 @@ class TestAdoption:
             (cf.Action.RETURN_REQUEST, cf.Actor.BUYER, 1),
             (cf.Action.RETURN_WITHDRAW, cf.Actor.BUYER, 2),
         ] == [(e.action, e.actor, e.version) for e in synced.events]
+
+    def test_an_adopted_option_change_keeps_the_new_item(
+        self, store: Store, x2bee: tuple[X2beeEmulator, Client]
+    ) -> None:
+        """The buyer's storefront option change (X2), adopted by reconcile and recorded with
+        record_change, leaves the store on the new item with its unit price, and the stored
+        event names that item."""
+        emulator, adapter = x2bee
+        record = emulator.add("PAID", item_id="SKU-1")
+        emulator.buyer(
+            record.op.id,
+            "option.change",
+            new_item=cf.CandidateItem("SKU-2", record.op.unit_price, True, 5),
+        )
+        local = cf.OrderProduct(record.op.id, "x2bee", "PAID", "SKU-1", record.op.unit_price)
+        store.put(local, order_id=record.order_id)
+
+        synced = reconcile(adapter, local, ref=OrderRef(local.id, record.order_id))
+        for step in synced.adopted:
+            store.record_change(
+                step.order_product, step.event, expected_version=step.order_product.version - 1
+            )
+
+        stored = store.get(local.id)
+        [event] = store.history(local.id)
+        assert ReconcileOutcome.ADOPTED == synced.outcome
+        assert synced.order_product == stored
+        assert ("SKU-2", record.op.unit_price, 1) == (
+            stored.item_id,
+            stored.unit_price,
+            stored.version,
+        )
+        assert (cf.Action.OPTION_CHANGE, "SKU-2") == (
+            event.action,
+            dict(event.params)["new_item"].item_id,
+        )
 
 
 class TestInFlight:
