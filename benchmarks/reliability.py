@@ -155,7 +155,7 @@ def check_step(
                 f"{closed.status} {old.type} left {new.status}, origin {old.origin_status}"
             )
     if refunds + sum(e.kind is cf.EffectKind.REFUND for e in decision.effects) > 1:
-        problems.append("a second REFUND for the order product")
+        problems.append("a second REFUND for the order product (a failed one aside)")
     return new, decision, problems
 
 
@@ -231,6 +231,8 @@ def _engine_round(mp: cf.Marketplace, tally: EngineTally, journeys: int, seed_: 
             if decision.allowed:
                 tally.allowed += 1
                 refunds[i] += sum(e.kind is cf.EffectKind.REFUND for e in decision.effects)
+                if step.action is cf.Action.CANCEL_REFUND_FAILED:
+                    refunds[i] -= 1  # imweb I3a: the gateway refused that refund; I4 retries it
             else:
                 tally.refused += 1
             if problems:
