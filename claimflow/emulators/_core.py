@@ -43,6 +43,7 @@ from ..adapters.codecs import Refusal, parse_json_body
 from ..exceptions import ClaimflowError, InvalidInputError
 
 __all__ = [
+    "CAMEL_KEYS",
     "ConnectionDropped",
     "EmulatorCore",
     "Fault",
@@ -54,6 +55,7 @@ __all__ = [
     "RunningServer",
     "Store",
     "WireCodec",
+    "control_answer",
     "dropped_response",
     "read_json",
     "serve",
@@ -80,6 +82,29 @@ MAX_LOG_BYTES = 8 * 1024 * 1024
 MAX_LOGGED_BODY = 64 * 1024
 #: the header carrying the control token of the ``/_emulator/`` API
 CONTROL_TOKEN_HEADER = "x-emulator-control-token"
+#: The control API's keys are snake_case, as the Python control API's arguments are. Deprecated
+#: (docs/emulators.md, "Deprecated camelCase keys"; to be removed in the release after next):
+#: a request may still spell these keys the old camelCase way (renamed before the checks, a
+#: warning logged) and answers still carry the old spelling beside the new one.
+CAMEL_KEYS: Mapping[str, str] = {
+    "orderId": "order_id",
+    "orderNo": "order_no",
+    "orderedAt": "ordered_at",
+    "unitPrice": "unit_price",
+    "itemId": "item_id",
+    "goodsNo": "goods_no",
+    "lostBenefit": "lost_benefit",
+    "orderType": "order_type",
+    "payType": "pay_type",
+    "onSale": "on_sale",
+    # only in answers
+    "orderProductId": "order_product_id",
+    "openClaim": "open_claim",
+    "wireStatus": "wire_status",
+    "accessToken": "access_token",
+    "expiresIn": "expires_in",
+}
+_OLD_KEY = {new: old for old, new in CAMEL_KEYS.items()}
 
 
 class WireCodec(Protocol):
@@ -653,6 +678,32 @@ def control_body(raw: bytes) -> dict[str, Any]:
     return data
 
 
+def snake_case_keys(data: Mapping[str, Any]) -> tuple[dict[str, Any], list[str]]:
+    """*data* with the deprecated camelCase keys of :data:`CAMEL_KEYS` renamed, and the old
+    keys it used; a key given both ways is an :class:`InvalidInputError` naming the new one."""
+    out: dict[str, Any] = {}
+    renamed = []
+    for key, value in data.items():
+        new = CAMEL_KEYS.get(key, key)
+        if new in out or (new != key and new in data):
+            msg = f"{new} is given twice ({key} is its deprecated spelling): give {new} only"
+            raise InvalidInputError(msg, field=new)
+        out[new] = value
+        if new != key:
+            renamed.append(key)
+    return out, renamed
+
+
+def control_answer(body: Mapping[str, object]) -> dict[str, object]:
+    """A control API answer: *body*'s snake_case keys, and beside each one renamed from
+    camelCase its old spelling too, for the deprecation release (:data:`CAMEL_KEYS`)."""
+    out = dict(body)
+    for key, value in body.items():
+        if key in _OLD_KEY:
+            out[_OLD_KEY[key]] = value
+    return out
+
+
 def _check_control(path: str, data: Mapping[str, Any]) -> None:
     """The fields of the control requests every emulator shares (its own ``/_emulator/`` routes
     read them): types and ranges checked before a handler sees them."""
@@ -736,26 +787,34 @@ Check = Callable[[str, object], None]
 _ADD: dict[str, Check] = {
     "status": _str,
     "id": _str,
-    "orderId": _str,
-    "orderedAt": _moment,
-    "unitPrice": _won,
+    "order_id": _str,
+    "ordered_at": _moment,
+    "unit_price": _won,
     "quantity": _count,
-    "itemId": _str,
-    "goodsNo": _str,
-    "lostBenefit": _won,
+    "item_id": _str,
+    "goods_no": _str,
+    "lost_benefit": _won,
 }
 _ADD_ORDER: dict[str, Check] = {  # imweb: an order of several item orders
     "statuses": _statuses,
-    "orderNo": _str,
-    "orderType": _str,
-    "payType": _str,
-    "orderedAt": _moment,
-    "unitPrice": _won,
+    "order_no": _str,
+    "order_type": _str,
+    "pay_type": _str,
+    "ordered_at": _moment,
+    "unit_price": _won,
     "quantity": _count,
 }
 _ACT: dict[str, Check] = {"action": _str, "actor": _str, "params": _params}
-_ITEM: dict[str, Check] = {"itemId": _str, "unitPrice": _won, "onSale": _flag, "stock": _stock}
-_REQUIRED: dict[str, tuple[str, ...]] = {"actions": ("action",), "items": ("itemId", "unitPrice")}
+_ITEM: dict[str, Check] = {
+    "item_id": _str,
+    "unit_price": _won,
+    "on_sale": _flag,
+    "stock": _stock,
+}
+_REQUIRED: dict[str, tuple[str, ...]] = {
+    "actions": ("action",),
+    "items": ("item_id", "unit_price"),
+}
 
 
 def _control_spec(path: str) -> dict[str, Check] | None:
@@ -827,7 +886,7 @@ class Guard:
                 await self._refuse(send, Refusal.TOO_LARGE, too_large, control)
                 return
             if control:
-                refusal = self._check_control(scope, path, raw)
+                refusal, raw = self._check_control(scope, path, raw)
                 if refusal is not None:
                     await self._answer(send, *refusal)
                     return
@@ -845,7 +904,28 @@ class Guard:
             failed = "the emulator failed answering this request"
             await self._refuse(send, Refusal.FAILED, failed, control)
 
-    def _check_control(self, scope: Scope, path: str, raw: bytes) -> tuple[int, str] | None:
+    def _check_control(
+        self, scope: Scope, path: str, raw: bytes
+    ) -> tuple[tuple[int, str] | None, bytes]:
+        """The refusal of a control request (None: none), and its body as the handler reads it
+        (deprecated camelCase keys renamed)."""
+        refusal = self._refusal(scope, path)
+        if refusal is not None or scope.get("method") != "POST" or _control_spec(path) is None:
+            return refusal, raw
+        try:
+            data, renamed = snake_case_keys(control_body(raw))
+            _check_control(path, data)
+            _required(path, data)
+        except InvalidInputError as e:
+            return (400, str(e)), raw
+        if not renamed:
+            return None, raw
+        new = ", ".join(CAMEL_KEYS[k] for k in renamed)
+        log.warning("emulator: deprecated control key(s) %s: use %s", ", ".join(renamed), new)
+        return None, json.dumps(data).encode()
+
+    def _refusal(self, scope: Scope, path: str) -> tuple[int, str] | None:
+        """401 for a control request without the control token (or x2bee's credentials)."""
         headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
         wanted = self.emulator.core.control_token
         given = headers.get(CONTROL_TOKEN_HEADER, "")
@@ -859,13 +939,6 @@ class Guard:
             token = auth[7:] if auth.startswith("Bearer ") else ""
             if not (token and self.emulator.accepts_token(token)):
                 return 401, "issuing a token needs the emulator's credentials or control token"
-        if scope.get("method") == "POST" and _control_spec(path) is not None:
-            try:
-                data = control_body(raw)
-                _check_control(path, data)
-                _required(path, data)
-            except InvalidInputError as e:
-                return 400, str(e)
         return None
 
     async def _refuse(self, send: Send, refusal: Refusal, message: str, control: bool) -> None:

@@ -71,6 +71,7 @@ from ._core import (
     Faults,
     LoggedRequest,
     Record,
+    control_answer,
     dropped_response,
     read_json,
 )
@@ -360,18 +361,21 @@ class ImwebEmulator(EmulatorControls):
 
     async def _control_add(self, request: Request) -> Response:
         data = await request.json()
-        ordered_at = data.get("orderedAt")
+        ordered_at = data.get("ordered_at")
         order = self.add_order(
             *data.get("statuses", ["PAID"]),
-            order_no=data.get("orderNo"),
-            order_type=data.get("orderType", "normal"),
-            pay_type=data.get("payType", "card"),
+            order_no=data.get("order_no"),
+            order_type=data.get("order_type", "normal"),
+            pay_type=data.get("pay_type", "card"),
             ordered_at=dt.datetime.fromisoformat(ordered_at) if ordered_at else None,
-            unit_price=data.get("unitPrice", 12_000),
+            unit_price=data.get("unit_price", 12_000),
             quantity=data.get("quantity", 1),
         )
         return JSONResponse(
-            {"orderNo": order.order_no, "items": [self._state(i) for i in order.items]}, 201
+            control_answer(
+                {"order_no": order.order_no, "items": [self._state(i) for i in order.items]}
+            ),
+            201,
         )
 
     async def _control_act(self, request: Request) -> Response:
@@ -397,18 +401,20 @@ class ImwebEmulator(EmulatorControls):
     def _state(self, op_id: str) -> dict[str, object]:
         record = self.store.get(op_id)
         op = record.op
-        return {
-            "orderProductId": op.id,
-            "orderNo": record.order_id,
-            "status": op.status.value,
-            "openClaim": None
-            if op.open_claim is None
-            # JSON as before: the claim's requested_at (a datetime, rules.md D1/D4) stays out
-            else attrs.asdict(op.open_claim, filter=lambda a, _: a.name != "requested_at"),
-            "version": op.version,
-            "wire": attrs.asdict(wire_state(op)),
-            "refunds": self.store.refunds(op.id),
-        }
+        return control_answer(
+            {
+                "order_product_id": op.id,
+                "order_no": record.order_id,
+                "status": op.status.value,
+                "open_claim": None
+                if op.open_claim is None
+                # JSON as before: the claim's requested_at (a datetime, rules.md D1/D4) stays out
+                else attrs.asdict(op.open_claim, filter=lambda a, _: a.name != "requested_at"),
+                "version": op.version,
+                "wire": attrs.asdict(wire_state(op)),
+                "refunds": self.store.refunds(op.id),
+            }
+        )
 
     def _make_app(self) -> Starlette:
         api = self.endpoint

@@ -43,6 +43,7 @@ from ._core import (
     Faults,
     LoggedRequest,
     Record,
+    control_answer,
     dropped_response,
 )
 
@@ -381,13 +382,13 @@ class TossEmulator(EmulatorControls):
 
     async def _control_add(self, request: Request) -> Response:
         data = await request.json()
-        ordered_at = data.get("orderedAt")
+        ordered_at = data.get("ordered_at")
         record = self.add(
             data.get("status", "PAID"),
             id=data.get("id"),
-            order_id=data.get("orderId"),
+            order_id=data.get("order_id"),
             ordered_at=dt.datetime.fromisoformat(ordered_at) if ordered_at else None,
-            unit_price=data.get("unitPrice", 12_000),
+            unit_price=data.get("unit_price", 12_000),
             quantity=data.get("quantity", 1),
         )
         return JSONResponse(self._state(record), 201)
@@ -414,19 +415,21 @@ class TossEmulator(EmulatorControls):
 
     def _state(self, record: Record) -> dict[str, object]:
         op = record.op
-        return {
-            "orderProductId": op.id,
-            "orderId": record.order_id,
-            "orderedAt": record.ordered_at.isoformat(),
-            "status": op.status.value,
-            "openClaim": None
-            if op.open_claim is None
-            # JSON as before: the claim's requested_at (a datetime, rules.md D1/D4) stays out
-            else attrs.asdict(op.open_claim, filter=lambda a, _: a.name != "requested_at"),
-            "version": op.version,
-            "wireStatus": self.wire_status(op.id),
-            "refunds": self.store.refunds(op.id),
-        }
+        return control_answer(
+            {
+                "order_product_id": op.id,
+                "order_id": record.order_id,
+                "ordered_at": record.ordered_at.isoformat(),
+                "status": op.status.value,
+                "open_claim": None
+                if op.open_claim is None
+                # JSON as before: the claim's requested_at (a datetime, rules.md D1/D4) stays out
+                else attrs.asdict(op.open_claim, filter=lambda a, _: a.name != "requested_at"),
+                "version": op.version,
+                "wire_status": self.wire_status(op.id),
+                "refunds": self.store.refunds(op.id),
+            }
+        )
 
     def _make_app(self) -> Starlette:
         api = self.endpoint
