@@ -266,7 +266,8 @@ class Store:
         payment_channel: PaymentChannel | str = PaymentChannel.NORMAL,
         auto_refundable: bool = True,
     ) -> Record:
-        """A new order product, walked from 결제완료 to *status* by the fulfilment rules.
+        """A new order product, walked from 결제완료 to *status* by the fulfilment rules, at
+        version 0 (the walk is its past: its ledger keeps the walk's effects).
 
         *payment_channel* and *auto_refundable* describe the order's payment (imweb: Naver Pay
         return holds, '자동환불불가' for bank transfer and virtual account)."""
@@ -302,6 +303,11 @@ class Store:
             for action in _WALK[status]:
                 actor = Actor.SYSTEM if action in _SYSTEM_ACTIONS else Actor.SELLER
                 self._apply(record, action, actor, example_params(record.op, action), None)
+            # The walk is how the rules reach *status* (its dates, its delivery): the order
+            # product's past at the marketplace, not changes anyone made to it here. Seeded, it is
+            # at version 0, as an OrderProduct built at *status* is (an OMS recording it as it
+            # comes in agrees with the emulator's version from the start).
+            record.op = attrs.evolve(record.op, version=0)
             return record
 
     def get(self, order_product_id: str) -> Record:
