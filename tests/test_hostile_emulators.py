@@ -11,6 +11,8 @@ drawn from a seeded RNG: its size follows the hypothesis profile (``ci``: 900 re
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import io
 import json
 import os
 import random
@@ -596,3 +598,58 @@ class TestCommandLine:
         emulator = served[0].state.emulator
         refused = _call(emulator, "POST", "/_emulator/faults", content=b"{}")
         assert (0, "ctl-T", 401) == (code, emulator.core.control_token, refused.status_code)
+
+    def test_emulate_help_reads_each_modules_credentials(
+        self, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        """The emulate help (in `claimflow --help` and `claimflow emulate --help`) names every
+        emulator module's CREDENTIALS, read from its source as the modules define them."""
+        from claimflow import cli  # noqa: PLC0415
+        from claimflow.emulators import MODULES  # noqa: PLC0415
+
+        monkeypatch.setenv("COLUMNS", "1000")  # argparse wraps at hyphens otherwise
+
+        read = {mp: cli._emulator_credentials(mp) for mp in MODULES}
+        said = " ".join(cli._parser().format_help().split())
+        with pytest.raises(SystemExit), contextlib.redirect_stdout(io.StringIO()) as out:
+            cli.main(["emulate", "--help"])
+        described = " ".join(out.getvalue().split())
+        expected = {mp: m.CREDENTIALS for mp, m in MODULES.items()}
+        listed = [f"{mp.value} {' / '.join(m.CREDENTIALS)}" for mp, m in MODULES.items()]
+        assert expected == read
+        assert (listed, listed) == (
+            [x for x in listed if x in said],
+            [x for x in listed if x in described],
+        )
+
+    def test_building_the_parser_imports_no_emulator(self) -> None:
+        """Building the command line's parser (so `--help`) imports neither the emulators nor
+        their extra (starlette, uvicorn)."""
+        import subprocess  # noqa: PLC0415
+        import sys  # noqa: PLC0415
+
+        code = (
+            "import sys; from claimflow import cli; cli._parser(); "
+            "print(sorted(m for m in ('starlette', 'uvicorn', 'claimflow.emulators') "
+            "if m in sys.modules))"
+        )
+        done = subprocess.run(
+            [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60
+        )
+        assert "[]\n" == done.stdout
+
+    def test_unreadable_credentials_leave_the_help_without_them(
+        self, tmp_path: Any, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        """A module whose CREDENTIALS is not literal strings (or whose source is missing) is left
+        out of the help, which still builds."""
+        from claimflow import cli  # noqa: PLC0415
+        from claimflow._vocab import Marketplace  # noqa: PLC0415
+
+        (tmp_path / "emulators").mkdir()
+        (tmp_path / "emulators" / "toss.py").write_text("CREDENTIALS = (make(),)\n")
+        (tmp_path / "emulators" / "imweb.py").write_text('KEY = "k"\nCREDENTIALS = (KEY, "s")\n')
+        monkeypatch.setattr(cli, "__file__", str(tmp_path / "cli.py"))
+        read = [cli._emulator_credentials(mp) for mp in Marketplace]
+        help_text = cli._emulate_help()
+        assert ([None, ("k", "s"), None], True) == (read, "credentials: imweb k / s (" in help_text)

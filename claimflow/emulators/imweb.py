@@ -113,6 +113,8 @@ class Order:
 
 #: The key and secret the emulator accepts by default, in ``adapters.imweb.CREDENTIAL_ENV``
 #: order: not secrets.
+#: `claimflow emulate --help` reads it from this source (the emulators extra unimported): keep it
+#: one line of string literals or of this module's string constants.
 CREDENTIALS = ("emulator-key", "emulator-secret")
 
 

@@ -103,6 +103,8 @@ class _ClaimRow:
 
 #: The client id and secret the emulator accepts by default, in ``adapters.toss.CREDENTIAL_ENV``
 #: order: not secrets.
+#: `claimflow emulate --help` reads it from this source (the emulators extra unimported): keep it
+#: one line of string literals or of this module's string constants.
 CREDENTIALS = ("emulator-client", "emulator-secret")
 
 

@@ -760,6 +760,8 @@ __all__ += [  # the wiring names, kept apart from the emulator's own
 MARKETPLACE = Marketplace.X2BEE
 
 #: The token the emulator accepts by default, in ``adapters.x2bee.CREDENTIAL_ENV`` order.
+#: `claimflow emulate --help` reads it from this source (the emulators extra unimported): keep it
+#: one line of string literals or of this module's string constants.
 CREDENTIALS = (DEFAULT_TOKEN,)
 
 
