@@ -538,6 +538,7 @@ class TestApiBoundaries:
             raise RuntimeError("secret internals")
 
         monkeypatch.setattr(emulator.store, "records", broken)
+        monkeypatch.setattr(emulator.store, "of_order", broken)  # x2bee's cancelPopupFO
         monkeypatch.setattr(emulator, "_order_row", broken, raising=False)  # imweb's list
 
         async def run() -> httpx.Response:

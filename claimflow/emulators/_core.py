@@ -20,8 +20,10 @@ bounded in entries and bytes (a refused request's body is never kept).
 from __future__ import annotations
 
 import asyncio
+import bisect
 import datetime as dt
 import ipaddress
+import itertools
 import json
 import logging
 import math
@@ -29,9 +31,9 @@ import random
 import secrets
 import threading
 import time
-from collections.abc import Awaitable, Callable, Mapping, MutableMapping
+from collections.abc import Awaitable, Callable, Mapping, MutableMapping, Sequence
 from enum import StrEnum
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any, Generic, Protocol, TypeVar
 
 import attrs
 import uvicorn
@@ -44,6 +46,7 @@ from ..exceptions import ClaimflowError, InvalidInputError
 
 __all__ = [
     "CAMEL_KEYS",
+    "EMPTY_RUN",
     "ConnectionDropped",
     "EmulatorCore",
     "Fault",
@@ -53,6 +56,7 @@ __all__ = [
     "LoggedRequest",
     "Record",
     "RunningServer",
+    "SortedRun",
     "Store",
     "WireCodec",
     "control_answer",
@@ -227,6 +231,56 @@ class Record:
     delivery: tuple[str, str] | None = None
 
 
+T = TypeVar("T")
+
+
+@attrs.frozen
+class SortedRun(Generic[T]):
+    """Rows in the order a list answers them, with the key a list query's range filters each
+    by (a date, a time): the index of one list query, so that a page of a big store costs
+    O(log N + page), not a scan of the store.
+
+    When the keys never decrease along the rows (*ordered*), a range is a slice found by
+    bisection. Otherwise (a key that does not follow the rows' order, e.g. a Toss claim time
+    given at another UTC offset than the others) the range is a scan, as a list was before it
+    had an index: the answer is the same either way.
+    """
+
+    rows: Sequence[T]
+    keys: Sequence[Any]
+    ordered: bool
+
+    @classmethod
+    def of(cls, rows: Sequence[T], key: Callable[[T], Any]) -> SortedRun[T]:
+        """The run of *rows* (already in list order) keyed by *key*."""
+        keys = [key(row) for row in rows]
+        return cls(rows, keys, all(a <= b for a, b in itertools.pairwise(keys)))
+
+    def span(self, low: Any, high: Any) -> tuple[Sequence[T], int, int]:
+        """The rows whose key is within [*low*, *high*] (None: unbounded), as a sequence and the
+        slice ``[start:stop]`` of it that holds them (no copy of the range when *ordered*)."""
+        if self.ordered:
+            start = 0 if low is None else bisect.bisect_left(self.keys, low)
+            stop = len(self.keys) if high is None else bisect.bisect_right(self.keys, high)
+            return self.rows, start, max(start, stop)
+        kept = [
+            row
+            for row, key in zip(self.rows, self.keys, strict=True)
+            if (low is None or key >= low) and (high is None or key <= high)
+        ]
+        return kept, 0, len(kept)
+
+    def page(self, low: Any, high: Any, offset: int, size: int) -> tuple[list[T], int]:
+        """The *size* rows from *offset* of the range [*low*, *high*], and the range's length."""
+        rows, start, stop = self.span(low, high)
+        first = start + offset
+        return list(rows[first : min(stop, first + size)]), stop - start
+
+
+#: a run without rows (a query no row matches)
+EMPTY_RUN: SortedRun[Any] = SortedRun((), (), True)
+
+
 # the fulfilment actions that walk a new order product from 결제완료 to a starting status
 _WALK: Mapping[Status, tuple[Action, ...]] = {
     Status.PAID: (),
@@ -246,6 +300,7 @@ class Store:
         self.lock = threading.RLock()
         self.version = 0  # bumps on every change (for caches of derived views)
         self._records: dict[str, Record] = {}
+        self._by_order: dict[str, list[Record]] = {}  # order id -> its records, as added
         self._claims: dict[str, str] = {}  # claim id -> order product id
         self._next_claim = claim_id_start
         self._next_id = 1
@@ -300,6 +355,7 @@ class Store:
                 option_name,
             )
             self._records[op_id] = record
+            self._by_order.setdefault(record.order_id, []).append(record)
             for action in _WALK[status]:
                 actor = Actor.SYSTEM if action in _SYSTEM_ACTIONS else Actor.SELLER
                 self._apply(record, action, actor, example_params(record.op, action), None)
@@ -319,6 +375,11 @@ class Store:
         """The record whose order product has (or had) claim *claim_id* (KeyError when unknown)."""
         with self.lock:
             return self._records[self._claims[claim_id]]
+
+    def of_order(self, order_id: str) -> list[Record]:
+        """The records of order *order_id*, in the order they were added (none: empty)."""
+        with self.lock:
+            return list(self._by_order.get(order_id, ()))
 
     def records(self) -> list[Record]:
         """Every record, in insertion order."""

@@ -411,7 +411,7 @@ class X2beeEmulator(EmulatorControls):
     def _cancel_popup(self, body: object) -> object:
         order_no = _read(READS["cancel_popup"].body, body)["order_id"]
         with self.store.lock:
-            records = [r for r in self.store.records() if r.order_id == order_no]
+            records = self.store.of_order(order_no) if isinstance(order_no, str) else []
             if not records:
                 raise _Fail("NOT_FOUND", f"주문 {order_no}을(를) 찾을 수 없습니다")
             lines = [
