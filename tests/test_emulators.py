@@ -227,6 +227,22 @@ class TestListIndexes:
         assert [False, True] == seen
         assert _chunks(_toss_claims_scanned(emulator, query), 100) == after
 
+    def test_an_order_product_added_between_pages_is_listed(self) -> None:
+        """An order product seeded at 결제완료 (no walk: no action applied) after an orders page
+        was read is in the next answer: adding one is a change of the store too."""
+        emulator = _toss_store(mixed_offsets=False)
+        names, token = toss_codec.ORDERS_QUERY, _token(emulator, cf.Marketplace.TOSS)
+        query = [(names["since"], "2024-05-01"), (names["until"], "2024-05-31")]
+        path = f"{toss_codec.API_PREFIX}/orders/v2"
+        before = _get(emulator, path, query, token)["success"]["results"]
+        at = dt.datetime(2024, 5, 1, 0, 1, tzinfo=SEOUL)  # the first of the window
+        record = emulator.add(cf.Status.PAID, id="NEW-1", ordered_at=at)
+        after = _get(emulator, path, query, token)["success"]["results"]
+        assert (False, record.op.id) == (
+            any(row["orderProductId"] == "NEW-1" for row in before),
+            after[0]["orderProductId"],
+        )
+
     def test_imweb_order_lists_are_the_scans(self) -> None:
         """Every imweb order list (no filter, each status / claim type / claim status value an
         item shows, each order type, order-time windows) pages through the orders a scan finds:

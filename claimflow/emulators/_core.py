@@ -356,6 +356,7 @@ class Store:
             )
             self._records[op_id] = record
             self._by_order.setdefault(record.order_id, []).append(record)
+            self.version += 1  # a new record changes the lists, walked or not
             for action in _WALK[status]:
                 actor = Actor.SYSTEM if action in _SYSTEM_ACTIONS else Actor.SELLER
                 self._apply(record, action, actor, example_params(record.op, action), None)
