@@ -855,13 +855,48 @@ def _run_demo(_parser: argparse.ArgumentParser, _args: argparse.Namespace) -> in
     return OK
 
 
-def _add_emulate(sub: Any) -> None:
-    emulate = sub.add_parser(
-        "emulate",
-        help="serve a marketplace emulator on 127.0.0.1 (needs the emulators extra); Toss "
-        "client credentials: emulator-client / emulator-secret; imweb key / secret: "
-        "emulator-key / emulator-secret; x2bee token: Bearer emulator-token",
+def _emulator_credentials(marketplace: Marketplace) -> tuple[str, ...] | None:
+    """``claimflow.emulators.<marketplace>.CREDENTIALS`` read from the module's source, not
+    imported: building the parser must not import the emulators extra (starlette, uvicorn). As
+    PyPA's "single-sourcing the package version" reads ``__version__``: the assignment's items are
+    string literals or names of the module's string constants. None when the source is not
+    there or the assignment is not of that form (tests/test_hostile_emulators.py holds it to
+    the imported value)."""
+    import ast  # noqa: PLC0415
+    import re  # noqa: PLC0415
+
+    try:
+        text = (Path(__file__).parent / "emulators" / f"{marketplace.value}.py").read_text("utf-8")
+    except OSError:
+        return None
+    found = re.search(r"^CREDENTIALS = \(([^()\n]*)\)$", text, re.MULTILINE)
+    if found is None:
+        return None
+    constants = dict(re.findall(r'^([A-Z][A-Z0-9_]*) = ("[^"\n]*")$', text, re.MULTILINE))
+    items = [item.strip() for item in found.group(1).split(",") if item.strip()]
+    try:
+        values = [ast.literal_eval(constants.get(item, item)) for item in items]
+    except (ValueError, SyntaxError):
+        return None
+    return tuple(values) if values and all(isinstance(v, str) for v in values) else None
+
+
+def _emulate_help() -> str:
+    said = []
+    for mp in Marketplace:
+        credentials = _emulator_credentials(mp)
+        if credentials is not None:
+            said.append(f"{mp.value} {' / '.join(credentials)}")
+    accepted = f"; default credentials: {'; '.join(said)}" if said else ""
+    return (
+        "serve a marketplace emulator on 127.0.0.1 (needs the emulators extra)"
+        f"{accepted} (which is which: docs/emulators.md)"
     )
+
+
+def _add_emulate(sub: Any) -> None:
+    said = _emulate_help()
+    emulate = sub.add_parser("emulate", help=said, description=said[0].upper() + said[1:] + ".")
     emulate.add_argument("marketplace", choices=[m.value for m in Marketplace])
     emulate.add_argument("--port", type=int, default=8080, help="default: 8080")
     emulate.add_argument(
@@ -880,7 +915,7 @@ def _add_emulate(sub: Any) -> None:
         "--control-token",
         default=None,
         help="require this token (header X-Emulator-Control-Token) on /_emulator/ paths; "
-        "by default one is made up when --host is not loopback",
+        "default: none (the emulator listens on 127.0.0.1 only)",
     )
     emulate.set_defaults(run=_run_emulate)
 

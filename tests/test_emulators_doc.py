@@ -11,7 +11,7 @@ import subprocess
 
 import pytest
 
-from claimflow.emulators import serve_in_thread
+from claimflow.emulators import _core, serve_in_thread
 from claimflow.emulators.toss import TossEmulator
 
 DOC = pathlib.Path(__file__).parent.parent / "docs" / "emulators.md"
@@ -23,6 +23,32 @@ def _walkthrough() -> str:
     match = re.search(r"```sh\n(.*?)```", section, re.S)
     assert match is not None
     return match.group(1)
+
+
+def _control_section() -> str:
+    """The control API section of the document, without its deprecation note."""
+    text = DOC.read_text(encoding="utf-8")
+    section = text[text.index("## The control API") : text.index("## A walkthrough with curl")]
+    return section[: section.index("### Deprecated camelCase keys")]
+
+
+class TestControlApiTable:
+    def test_every_key_read_is_documented(self) -> None:
+        """Every key the control API checks (seeding, actions, catalog items) is in the
+        document's control API table."""
+        specs = (_core._ADD, _core._ADD_ORDER, _core._ACT, _core._ITEM)
+        keys = {key for spec in specs for key in spec}
+        documented = set(re.findall(r'["`](\w+)["`]', _control_section()))
+        assert [] == sorted(keys - documented)
+
+    def test_the_table_is_snake_case(self) -> None:
+        """The control API table quotes no camelCase key; the deprecation note names every
+        renamed one."""
+        camel = [k for k in re.findall(r'"(\w+)"', _control_section()) if k != k.lower()]
+        text = DOC.read_text(encoding="utf-8")
+        note = text[text.index("### Deprecated camelCase keys") :]
+        missing = [old for old in _core.CAMEL_KEYS if f"`{old}`" not in note]
+        assert ([], []) == (camel, missing)
 
 
 class TestWalkthrough:

@@ -11,6 +11,8 @@ drawn from a seeded RNG: its size follows the hypothesis profile (``ci``: 900 re
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import io
 import json
 import os
 import random
@@ -28,7 +30,12 @@ from claimflow.adapters.codecs import x2bee as x2bee_codec
 from claimflow.emulators import Fault, Faults
 from claimflow.emulators import imweb as imweb_wiring
 from claimflow.emulators import toss as toss_wiring
-from claimflow.emulators._core import CONTROL_TOKEN_HEADER, MAX_BODY, EmulatorControls
+from claimflow.emulators._core import (
+    CAMEL_KEYS,
+    CONTROL_TOKEN_HEADER,
+    MAX_BODY,
+    EmulatorControls,
+)
 from claimflow.emulators.imweb import ImwebEmulator
 from claimflow.emulators.imweb import seed_orders as seed_imweb
 from claimflow.emulators.toss import TossEmulator
@@ -230,7 +237,7 @@ def _still_serving(name: str, emulator: EmulatorControls) -> int:
                 issued = await client.post(
                     "/_emulator/tokens", headers={CONTROL_TOKEN_HEADER: "ctl"}
                 )
-                good = {"Authorization": f"Bearer {issued.json()['accessToken']}"}
+                good = {"Authorization": f"Bearer {issued.json()['access_token']}"}
             if name == "toss":
                 response = await client.get("/api/v3/shopping-fep/claims", headers=good)
             elif name == "imweb":
@@ -378,6 +385,116 @@ class TestControlApi:
         assert (["0.0.0.0"], True) == (calls, isinstance(token, str) and len(token) >= 16)
 
 
+AT = "2024-05-01T10:00:00+09:00"
+#: each emulator's seeding call: path and body, in snake_case (the one convention)
+SEEDING: dict[str, tuple[str, dict[str, object]]] = {
+    "toss": (
+        "/_emulator/order-products",
+        {"order_id": "O-K", "status": "DELIVERED", "unit_price": 5_000, "ordered_at": AT},
+    ),
+    "imweb": (
+        "/_emulator/orders",
+        {
+            "statuses": ["DELIVERED"],
+            "order_no": "2024050199",
+            "unit_price": 5_000,
+            "ordered_at": AT,
+        },
+    ),
+    "x2bee": (
+        "/_emulator/order-products",
+        {"order_id": "O-K", "goods_no": "G-K", "unit_price": 5_000, "ordered_at": AT},
+    ),
+}
+
+
+def _camel(key: str) -> str:
+    head, *rest = key.split("_")
+    return head + "".join(part.title() for part in rest)
+
+
+def _seeded(name: str, body: dict[str, object]) -> tuple[int, dict[str, Any], list[Any]]:
+    """Seed a fresh emulator through the control API: the status, the answer, and the records
+    added as (id, order id, unit price, ordered at)."""
+    emulator = _emulators()[name]
+    before = {r.op.id for r in emulator.store.records()}
+    response = _call(emulator, "POST", SEEDING[name][0], content=json.dumps(body).encode())
+    added = [
+        (r.op.id, r.order_id, r.op.unit_price, r.ordered_at.isoformat())
+        for r in emulator.store.records()
+        if r.op.id not in before
+    ]
+    return response.status_code, response.json(), added
+
+
+def _state(name: str, answer: dict[str, Any]) -> dict[str, Any]:
+    """The order product's state in a seeding answer (imweb answers the order's items)."""
+    return dict(answer["items"][0]) if name == "imweb" else answer
+
+
+def _snake_only(answer: dict[str, Any]) -> dict[str, Any]:
+    """*answer* without the deprecated camelCase aliases (at the top and in imweb's items)."""
+    out = {k: v for k, v in answer.items() if k not in CAMEL_KEYS}
+    if "items" in out:
+        out["items"] = [_snake_only(i) for i in out["items"]]
+    return out
+
+
+class TestControlKeys:
+    @pytest.mark.parametrize("name", ["toss", "imweb", "x2bee"])
+    def test_snake_case_seeds_and_answers(self, name: str) -> None:
+        """Seeding with snake_case keys stores what they say (order id, unit price, order time),
+        and the answer names the order product's state in snake_case."""
+        body = SEEDING[name][1]
+        status, answer, added = _seeded(name, body)
+        state = _snake_only(_state(name, answer))
+        order_id = body.get("order_id", body.get("order_no"))
+        keys = {"order_product_id", "status", "open_claim", "version", "refunds"}
+        assert (201, [(state["order_product_id"], order_id, 5_000, AT)]) == (status, added)
+        assert keys == keys & set(state)
+        assert [] == [k for k in state if k != k.lower()]
+
+    @pytest.mark.parametrize("name", ["toss", "imweb", "x2bee"])
+    def test_camel_case_is_still_accepted(
+        self, name: str, caplog: pytest.LogCaptureFixture
+    ) -> None:
+        """For the deprecation release, the old camelCase keys seed what their snake_case
+        spelling seeds (same answer and record), a warning names them, and the answer carries
+        the old keys beside the new ones."""
+        snake = SEEDING[name][1]
+        camel = {_camel(k): v for k, v in snake.items()}
+        with caplog.at_level("WARNING", logger="claimflow.emulators"):
+            old = _seeded(name, camel)
+        new = _seeded(name, snake)
+        state = _state(name, old[1])
+        renamed = sorted(k for k in camel if k in CAMEL_KEYS)
+        warned = [r.getMessage() for r in caplog.records if "deprecated" in r.getMessage()]
+        assert new == old
+        assert (state["order_product_id"], state["open_claim"]) == (
+            state["orderProductId"],
+            state["openClaim"],
+        )
+        assert (1, True) == (len(warned), all(k in warned[0] for k in renamed))
+
+    def test_a_key_given_both_ways_is_refused(self) -> None:
+        """A key given both in snake_case and in its old camelCase spelling is a 400 naming the
+        snake_case key, and nothing is stored."""
+        status, answer, added = _seeded("toss", {"order_id": "O-1", "orderId": "O-2"})
+        assert (400, [], True) == (status, added, "order_id is given twice" in answer["error"])
+
+    def test_x2bee_token_answer_is_snake_case(self) -> None:
+        """x2bee's POST /_emulator/tokens answers access_token and expires_in (and, for the
+        deprecation release, accessToken / expiresIn too); the token is accepted."""
+        emulator = _emulators()["x2bee"]
+        bearer = {"Authorization": f"Bearer {DEFAULT_TOKEN}"}
+        issued = _call(emulator, "POST", "/_emulator/tokens", headers=bearer).json()
+        assert (True, issued["access_token"], issued["expires_in"]) == (
+            emulator.accepts_token(issued["access_token"]),
+            issued["accessToken"],
+            issued["expiresIn"],
+        )
+
+
 class TestApiBoundaries:
     def test_auth_is_checked_before_the_body_is_parsed(self) -> None:
         """An unauthenticated request with a 100,000-deep body gets the marketplace's 401 answer,
@@ -421,6 +538,7 @@ class TestApiBoundaries:
             raise RuntimeError("secret internals")
 
         monkeypatch.setattr(emulator.store, "records", broken)
+        monkeypatch.setattr(emulator.store, "of_order", broken)  # x2bee's cancelPopupFO
         monkeypatch.setattr(emulator, "_order_row", broken, raising=False)  # imweb's list
 
         async def run() -> httpx.Response:
@@ -481,3 +599,58 @@ class TestCommandLine:
         emulator = served[0].state.emulator
         refused = _call(emulator, "POST", "/_emulator/faults", content=b"{}")
         assert (0, "ctl-T", 401) == (code, emulator.core.control_token, refused.status_code)
+
+    def test_emulate_help_reads_each_modules_credentials(
+        self, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        """The emulate help (in `claimflow --help` and `claimflow emulate --help`) names every
+        emulator module's CREDENTIALS, read from its source as the modules define them."""
+        from claimflow import cli  # noqa: PLC0415
+        from claimflow.emulators import MODULES  # noqa: PLC0415
+
+        monkeypatch.setenv("COLUMNS", "1000")  # argparse wraps at hyphens otherwise
+
+        read = {mp: cli._emulator_credentials(mp) for mp in MODULES}
+        said = " ".join(cli._parser().format_help().split())
+        with pytest.raises(SystemExit), contextlib.redirect_stdout(io.StringIO()) as out:
+            cli.main(["emulate", "--help"])
+        described = " ".join(out.getvalue().split())
+        expected = {mp: m.CREDENTIALS for mp, m in MODULES.items()}
+        listed = [f"{mp.value} {' / '.join(m.CREDENTIALS)}" for mp, m in MODULES.items()]
+        assert expected == read
+        assert (listed, listed) == (
+            [x for x in listed if x in said],
+            [x for x in listed if x in described],
+        )
+
+    def test_building_the_parser_imports_no_emulator(self) -> None:
+        """Building the command line's parser (so `--help`) imports neither the emulators nor
+        their extra (starlette, uvicorn)."""
+        import subprocess  # noqa: PLC0415
+        import sys  # noqa: PLC0415
+
+        code = (
+            "import sys; from claimflow import cli; cli._parser(); "
+            "print(sorted(m for m in ('starlette', 'uvicorn', 'claimflow.emulators') "
+            "if m in sys.modules))"
+        )
+        done = subprocess.run(
+            [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60
+        )
+        assert "[]\n" == done.stdout
+
+    def test_unreadable_credentials_leave_the_help_without_them(
+        self, tmp_path: Any, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        """A module whose CREDENTIALS is not literal strings (or whose source is missing) is left
+        out of the help, which still builds."""
+        from claimflow import cli  # noqa: PLC0415
+        from claimflow._vocab import Marketplace  # noqa: PLC0415
+
+        (tmp_path / "emulators").mkdir()
+        (tmp_path / "emulators" / "toss.py").write_text("CREDENTIALS = (make(),)\n")
+        (tmp_path / "emulators" / "imweb.py").write_text('KEY = "k"\nCREDENTIALS = (KEY, "s")\n')
+        monkeypatch.setattr(cli, "__file__", str(tmp_path / "cli.py"))
+        read = [cli._emulator_credentials(mp) for mp in Marketplace]
+        help_text = cli._emulate_help()
+        assert ([None, ("k", "s"), None], True) == (read, "credentials: imweb k / s (" in help_text)

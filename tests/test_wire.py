@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
-import re
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -423,26 +422,6 @@ class TestX2bee:
 
 # --- malformed payloads -------------------------------------------------------------------------
 
-#: Adapter parsing defects these strategies found (reported; claimflow/adapters is not changed
-#: here): the field the adapter names instead of the one the strategy expects.
-#: 1. imweb prod-orders: a wrongly typed item ``order_no`` names the row (``data[0]``), not the
-#:    field (the same check in the action answer names ``data.failed[0].order_no``);
-#: 2. imweb order list: a wrongly typed ``pagination`` (the accepted spelling) is named
-#:    ``data.pagenation``, while a bad count inside it is named ``data.pagination.current_page``;
-#: 3. x2bee claimDetailsInfoFO: an answer for another *order* (``ordNo``) is named ``ordSeq``.
-KNOWN_DEFECTS: list[tuple[cf.Marketplace, Problem, str, Callable[[str], str]]] = [
-    (MP.IMWEB, Problem.WRONG_TYPE, r"data\.pagination", lambda _f: "data.pagenation"),
-    (MP.X2BEE, Problem.INCONSISTENT, r"ordNo", lambda _f: "ordSeq"),
-]
-
-
-def _named_today(m: Malformed) -> str:
-    """The field the adapter names for *m* today: the expected one, but for known defects."""
-    for mp, problem, pattern, instead in KNOWN_DEFECTS:
-        if (mp, problem) == (m.valid.marketplace, m.problem) and re.fullmatch(pattern, m.field):
-            return instead(m.field)
-    return m.field
-
 
 class TestMalformed:
     @pytest.mark.parametrize(("marketplace", "kind"), ALL_KINDS)
@@ -454,7 +433,7 @@ class TestMalformed:
         m = data.draw(malformed_payloads(marketplace, kind))
         changed = (m.content, m.http_status) != (m.valid.content, m.valid.http_status)
         error = _raised(m)
-        assert (_named_today(m), marketplace, True) == (error.field, error.marketplace, changed)
+        assert (m.field, marketplace, True) == (error.field, error.marketplace, changed)
 
     def test_imweb_names_a_wrongly_typed_item_order_no(self) -> None:
         """A prod-orders row whose order_no is not a number is named down to the field."""
@@ -462,12 +441,19 @@ class TestMalformed:
             "prod_orders", [{"order_no": True, "status": "COMPLETE"}], "data[0].order_no"
         )
 
-    @pytest.mark.xfail(strict=True, reason="adapter defect: the error names another field")
-    def test_known_defect_imweb(self) -> None:
-        """imweb names the pagination object that is wrong (reported defect 2)."""
-        self._imweb_names("orders_page", {"list": [], "pagination": "x"}, "data.pagination")
+    @pytest.mark.parametrize("key", ["pagination", "pagenation"])
+    def test_imweb_names_the_pagination_spelling_it_got(self, key: str) -> None:
+        """A wrongly typed pagination object is named as the answer spells it (imweb's
+        ``pagenation`` or the accepted ``pagination``), not as the other spelling."""
+        self._imweb_names("orders_page", {"list": [], key: "x"}, f"data.{key}")
 
-    def _imweb_names(self, kind: str, body: object, field: str) -> None:
+    def test_imweb_names_a_missing_pagination_as_imweb_spells_it(self) -> None:
+        """An order list with neither spelling names imweb's own, ``data.pagenation``."""
+        self._imweb_names("orders_page", {"list": []}, "data.pagenation", Problem.MISSING)
+
+    def _imweb_names(
+        self, kind: str, body: object, field: str, problem: Problem = Problem.WRONG_TYPE
+    ) -> None:
         envelope = {
             "msg": "SUCCESS",
             "code": 200,
@@ -476,16 +462,22 @@ class TestMalformed:
             "data": body,
         }
         valid = WirePayload(MP.IMWEB, kind, envelope, refs=(OrderRef("1:11", "1"),))
-        m = Malformed(envelope, field, 200, Problem.WRONG_TYPE, valid)
+        m = Malformed(envelope, field, 200, problem, valid)
         assert field == _raised(m).field
 
-    @pytest.mark.xfail(strict=True, reason="adapter defect: an ordNo mismatch is named ordSeq")
-    def test_known_defect_x2bee(self) -> None:
-        """x2bee names ordNo when the answer is for another order (reported defect 3)."""
-        body = {"ordNo": "O2", "ordSeq": "OP1", "ordDtlStatCd": "40", "claimList": []}
+    @pytest.mark.parametrize(
+        ("order_id", "op_id", "field"),
+        [("O2", "OP1", "ordNo"), ("O1", "OP2", "ordSeq"), ("O2", "OP2", "ordNo")],
+    )
+    def test_x2bee_names_the_id_of_another_line(
+        self, order_id: str, op_id: str, field: str
+    ) -> None:
+        """A claimDetailsInfoFO answer for another order line names the id that differs: ordNo
+        for another order (first, when both differ), ordSeq for another line of the order."""
+        body = {"ordNo": order_id, "ordSeq": op_id, "ordDtlStatCd": "40", "claimList": []}
         valid = WirePayload(MP.X2BEE, "details", body, refs=(OrderRef("OP1", "O1"),))
-        m = Malformed(body, "ordNo", 200, Problem.INCONSISTENT, valid)
-        assert "ordNo" == _raised(m).field
+        m = Malformed(body, field, 200, Problem.INCONSISTENT, valid)
+        assert field == _raised(m).field
 
 
 # --- properties -----------------------------------------------------------------------------------

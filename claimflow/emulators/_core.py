@@ -20,8 +20,10 @@ bounded in entries and bytes (a refused request's body is never kept).
 from __future__ import annotations
 
 import asyncio
+import bisect
 import datetime as dt
 import ipaddress
+import itertools
 import json
 import logging
 import math
@@ -29,9 +31,9 @@ import random
 import secrets
 import threading
 import time
-from collections.abc import Awaitable, Callable, Mapping, MutableMapping
+from collections.abc import Awaitable, Callable, Mapping, MutableMapping, Sequence
 from enum import StrEnum
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any, Generic, Protocol, TypeVar
 
 import attrs
 import uvicorn
@@ -43,6 +45,8 @@ from ..adapters.codecs import Refusal, parse_json_body
 from ..exceptions import ClaimflowError, InvalidInputError
 
 __all__ = [
+    "CAMEL_KEYS",
+    "EMPTY_RUN",
     "ConnectionDropped",
     "EmulatorCore",
     "Fault",
@@ -52,8 +56,10 @@ __all__ = [
     "LoggedRequest",
     "Record",
     "RunningServer",
+    "SortedRun",
     "Store",
     "WireCodec",
+    "control_answer",
     "dropped_response",
     "read_json",
     "serve",
@@ -80,6 +86,29 @@ MAX_LOG_BYTES = 8 * 1024 * 1024
 MAX_LOGGED_BODY = 64 * 1024
 #: the header carrying the control token of the ``/_emulator/`` API
 CONTROL_TOKEN_HEADER = "x-emulator-control-token"
+#: The control API's keys are snake_case, as the Python control API's arguments are. Deprecated
+#: (docs/emulators.md, "Deprecated camelCase keys"; to be removed in the release after next):
+#: a request may still spell these keys the old camelCase way (renamed before the checks, a
+#: warning logged) and answers still carry the old spelling beside the new one.
+CAMEL_KEYS: Mapping[str, str] = {
+    "orderId": "order_id",
+    "orderNo": "order_no",
+    "orderedAt": "ordered_at",
+    "unitPrice": "unit_price",
+    "itemId": "item_id",
+    "goodsNo": "goods_no",
+    "lostBenefit": "lost_benefit",
+    "orderType": "order_type",
+    "payType": "pay_type",
+    "onSale": "on_sale",
+    # only in answers
+    "orderProductId": "order_product_id",
+    "openClaim": "open_claim",
+    "wireStatus": "wire_status",
+    "accessToken": "access_token",
+    "expiresIn": "expires_in",
+}
+_OLD_KEY = {new: old for old, new in CAMEL_KEYS.items()}
 
 
 class WireCodec(Protocol):
@@ -202,6 +231,56 @@ class Record:
     delivery: tuple[str, str] | None = None
 
 
+T = TypeVar("T")
+
+
+@attrs.frozen
+class SortedRun(Generic[T]):
+    """Rows in the order a list answers them, with the key a list query's range filters each
+    by (a date, a time): the index of one list query, so that a page of a big store costs
+    O(log N + page), not a scan of the store.
+
+    When the keys never decrease along the rows (*ordered*), a range is a slice found by
+    bisection. Otherwise (a key that does not follow the rows' order, e.g. a Toss claim time
+    given at another UTC offset than the others) the range is a scan, as a list was before it
+    had an index: the answer is the same either way.
+    """
+
+    rows: Sequence[T]
+    keys: Sequence[Any]
+    ordered: bool
+
+    @classmethod
+    def of(cls, rows: Sequence[T], key: Callable[[T], Any]) -> SortedRun[T]:
+        """The run of *rows* (already in list order) keyed by *key*."""
+        keys = [key(row) for row in rows]
+        return cls(rows, keys, all(a <= b for a, b in itertools.pairwise(keys)))
+
+    def span(self, low: Any, high: Any) -> tuple[Sequence[T], int, int]:
+        """The rows whose key is within [*low*, *high*] (None: unbounded), as a sequence and the
+        slice ``[start:stop]`` of it that holds them (no copy of the range when *ordered*)."""
+        if self.ordered:
+            start = 0 if low is None else bisect.bisect_left(self.keys, low)
+            stop = len(self.keys) if high is None else bisect.bisect_right(self.keys, high)
+            return self.rows, start, max(start, stop)
+        kept = [
+            row
+            for row, key in zip(self.rows, self.keys, strict=True)
+            if (low is None or key >= low) and (high is None or key <= high)
+        ]
+        return kept, 0, len(kept)
+
+    def page(self, low: Any, high: Any, offset: int, size: int) -> tuple[list[T], int]:
+        """The *size* rows from *offset* of the range [*low*, *high*], and the range's length."""
+        rows, start, stop = self.span(low, high)
+        first = start + offset
+        return list(rows[first : min(stop, first + size)]), stop - start
+
+
+#: a run without rows (a query no row matches)
+EMPTY_RUN: SortedRun[Any] = SortedRun((), (), True)
+
+
 # the fulfilment actions that walk a new order product from 결제완료 to a starting status
 _WALK: Mapping[Status, tuple[Action, ...]] = {
     Status.PAID: (),
@@ -221,6 +300,7 @@ class Store:
         self.lock = threading.RLock()
         self.version = 0  # bumps on every change (for caches of derived views)
         self._records: dict[str, Record] = {}
+        self._by_order: dict[str, list[Record]] = {}  # order id -> its records, as added
         self._claims: dict[str, str] = {}  # claim id -> order product id
         self._next_claim = claim_id_start
         self._next_id = 1
@@ -241,7 +321,8 @@ class Store:
         payment_channel: PaymentChannel | str = PaymentChannel.NORMAL,
         auto_refundable: bool = True,
     ) -> Record:
-        """A new order product, walked from 결제완료 to *status* by the fulfilment rules.
+        """A new order product, walked from 결제완료 to *status* by the fulfilment rules, at
+        version 0 (the walk is its past: its ledger keeps the walk's effects).
 
         *payment_channel* and *auto_refundable* describe the order's payment (imweb: Naver Pay
         return holds, '자동환불불가' for bank transfer and virtual account)."""
@@ -274,9 +355,16 @@ class Store:
                 option_name,
             )
             self._records[op_id] = record
+            self._by_order.setdefault(record.order_id, []).append(record)
+            self.version += 1  # a new record changes the lists, walked or not
             for action in _WALK[status]:
                 actor = Actor.SYSTEM if action in _SYSTEM_ACTIONS else Actor.SELLER
                 self._apply(record, action, actor, example_params(record.op, action), None)
+            # The walk is how the rules reach *status* (its dates, its delivery): the order
+            # product's past at the marketplace, not changes anyone made to it here. Seeded, it is
+            # at version 0, as an OrderProduct built at *status* is (an OMS recording it as it
+            # comes in agrees with the emulator's version from the start).
+            record.op = attrs.evolve(record.op, version=0)
             return record
 
     def get(self, order_product_id: str) -> Record:
@@ -288,6 +376,11 @@ class Store:
         """The record whose order product has (or had) claim *claim_id* (KeyError when unknown)."""
         with self.lock:
             return self._records[self._claims[claim_id]]
+
+    def of_order(self, order_id: str) -> list[Record]:
+        """The records of order *order_id*, in the order they were added (none: empty)."""
+        with self.lock:
+            return list(self._by_order.get(order_id, ()))
 
     def records(self) -> list[Record]:
         """Every record, in insertion order."""
@@ -653,6 +746,32 @@ def control_body(raw: bytes) -> dict[str, Any]:
     return data
 
 
+def snake_case_keys(data: Mapping[str, Any]) -> tuple[dict[str, Any], list[str]]:
+    """*data* with the deprecated camelCase keys of :data:`CAMEL_KEYS` renamed, and the old
+    keys it used; a key given both ways is an :class:`InvalidInputError` naming the new one."""
+    out: dict[str, Any] = {}
+    renamed = []
+    for key, value in data.items():
+        new = CAMEL_KEYS.get(key, key)
+        if new in out or (new != key and new in data):
+            msg = f"{new} is given twice ({key} is its deprecated spelling): give {new} only"
+            raise InvalidInputError(msg, field=new)
+        out[new] = value
+        if new != key:
+            renamed.append(key)
+    return out, renamed
+
+
+def control_answer(body: Mapping[str, object]) -> dict[str, object]:
+    """A control API answer: *body*'s snake_case keys, and beside each one renamed from
+    camelCase its old spelling too, for the deprecation release (:data:`CAMEL_KEYS`)."""
+    out = dict(body)
+    for key, value in body.items():
+        if key in _OLD_KEY:
+            out[_OLD_KEY[key]] = value
+    return out
+
+
 def _check_control(path: str, data: Mapping[str, Any]) -> None:
     """The fields of the control requests every emulator shares (its own ``/_emulator/`` routes
     read them): types and ranges checked before a handler sees them."""
@@ -736,26 +855,34 @@ Check = Callable[[str, object], None]
 _ADD: dict[str, Check] = {
     "status": _str,
     "id": _str,
-    "orderId": _str,
-    "orderedAt": _moment,
-    "unitPrice": _won,
+    "order_id": _str,
+    "ordered_at": _moment,
+    "unit_price": _won,
     "quantity": _count,
-    "itemId": _str,
-    "goodsNo": _str,
-    "lostBenefit": _won,
+    "item_id": _str,
+    "goods_no": _str,
+    "lost_benefit": _won,
 }
 _ADD_ORDER: dict[str, Check] = {  # imweb: an order of several item orders
     "statuses": _statuses,
-    "orderNo": _str,
-    "orderType": _str,
-    "payType": _str,
-    "orderedAt": _moment,
-    "unitPrice": _won,
+    "order_no": _str,
+    "order_type": _str,
+    "pay_type": _str,
+    "ordered_at": _moment,
+    "unit_price": _won,
     "quantity": _count,
 }
 _ACT: dict[str, Check] = {"action": _str, "actor": _str, "params": _params}
-_ITEM: dict[str, Check] = {"itemId": _str, "unitPrice": _won, "onSale": _flag, "stock": _stock}
-_REQUIRED: dict[str, tuple[str, ...]] = {"actions": ("action",), "items": ("itemId", "unitPrice")}
+_ITEM: dict[str, Check] = {
+    "item_id": _str,
+    "unit_price": _won,
+    "on_sale": _flag,
+    "stock": _stock,
+}
+_REQUIRED: dict[str, tuple[str, ...]] = {
+    "actions": ("action",),
+    "items": ("item_id", "unit_price"),
+}
 
 
 def _control_spec(path: str) -> dict[str, Check] | None:
@@ -827,7 +954,7 @@ class Guard:
                 await self._refuse(send, Refusal.TOO_LARGE, too_large, control)
                 return
             if control:
-                refusal = self._check_control(scope, path, raw)
+                refusal, raw = self._check_control(scope, path, raw)
                 if refusal is not None:
                     await self._answer(send, *refusal)
                     return
@@ -845,7 +972,28 @@ class Guard:
             failed = "the emulator failed answering this request"
             await self._refuse(send, Refusal.FAILED, failed, control)
 
-    def _check_control(self, scope: Scope, path: str, raw: bytes) -> tuple[int, str] | None:
+    def _check_control(
+        self, scope: Scope, path: str, raw: bytes
+    ) -> tuple[tuple[int, str] | None, bytes]:
+        """The refusal of a control request (None: none), and its body as the handler reads it
+        (deprecated camelCase keys renamed)."""
+        refusal = self._refusal(scope, path)
+        if refusal is not None or scope.get("method") != "POST" or _control_spec(path) is None:
+            return refusal, raw
+        try:
+            data, renamed = snake_case_keys(control_body(raw))
+            _check_control(path, data)
+            _required(path, data)
+        except InvalidInputError as e:
+            return (400, str(e)), raw
+        if not renamed:
+            return None, raw
+        new = ", ".join(CAMEL_KEYS[k] for k in renamed)
+        log.warning("emulator: deprecated control key(s) %s: use %s", ", ".join(renamed), new)
+        return None, json.dumps(data).encode()
+
+    def _refusal(self, scope: Scope, path: str) -> tuple[int, str] | None:
+        """401 for a control request without the control token (or x2bee's credentials)."""
         headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
         wanted = self.emulator.core.control_token
         given = headers.get(CONTROL_TOKEN_HEADER, "")
@@ -859,13 +1007,6 @@ class Guard:
             token = auth[7:] if auth.startswith("Bearer ") else ""
             if not (token and self.emulator.accepts_token(token)):
                 return 401, "issuing a token needs the emulator's credentials or control token"
-        if scope.get("method") == "POST" and _control_spec(path) is not None:
-            try:
-                data = control_body(raw)
-                _check_control(path, data)
-                _required(path, data)
-            except InvalidInputError as e:
-                return 400, str(e)
         return None
 
     async def _refuse(self, send: Send, refusal: Refusal, message: str, control: bool) -> None:

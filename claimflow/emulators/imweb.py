@@ -64,6 +64,7 @@ from ..adapters.codecs.imweb import (
 )
 from ..exceptions import ActionRefusedError, ClaimflowError, InvalidInputError
 from ._core import (
+    EMPTY_RUN,
     NOT_JSON,
     EmulatorControls,
     EmulatorCore,
@@ -71,6 +72,8 @@ from ._core import (
     Faults,
     LoggedRequest,
     Record,
+    SortedRun,
+    control_answer,
     dropped_response,
     read_json,
 )
@@ -110,8 +113,18 @@ class Order:
     items: list[str] = attrs.Factory(list)
 
 
+#: the order list's filters an index is kept for: (order type or None, (filter, value) or None)
+_ListKey = tuple[str | None, tuple[str, str] | None]
+
+
+def _order_stamp(order: Order) -> float:
+    return order.ordered_at.timestamp()
+
+
 #: The key and secret the emulator accepts by default, in ``adapters.imweb.CREDENTIAL_ENV``
 #: order: not secrets.
+#: `claimflow emulate --help` reads it from this source (the emulators extra unimported): keep it
+#: one line of string literals or of this module's string constants.
 CREDENTIALS = ("emulator-key", "emulator-secret")
 
 
@@ -139,6 +152,8 @@ class ImwebEmulator(EmulatorControls):
         self._orders: dict[str, Order] = {}
         self._order_seq = itertools.count(1)
         self._request_count = itertools.count(1)
+        # the order list's index, for the (store version, order count) it was built from
+        self._list_index: tuple[tuple[int, int], dict[_ListKey, SortedRun[Order]]] = ((-1, 0), {})
         self.app = self._make_app()
 
     def __repr__(self) -> str:
@@ -293,22 +308,35 @@ class ImwebEmulator(EmulatorControls):
         until = _int(q.get(names["until"]), names["until"], 0, 2**40, 2**40)
         order_type = q.get(names["channel"])
         with self.store.lock:
+            run = self._indexed_orders().get((order_type, filters[0] if filters else None))
+            orders, total = (run or EMPTY_RUN).page(since, until, (page - 1) * limit, limit)
+            rows = [self._order_row(o) for o in orders]
+        return codec.encode_order_list(rows, total=total, page=page, page_size=limit)
 
-            def wanted(order: Order) -> bool:
+    def _indexed_orders(self) -> dict[_ListKey, SortedRun[Order]]:
+        """The order list's index: for each order type (and none) and each filter value an item
+        order shows (and none), the orders by order time, keyed by its unix time (the query's
+        dates). Built again after the store changed: a write costs the next page one
+        O(N log N) rebuild, pages in between O(log N + page)."""
+        with self.store.lock:
+            built, index = self._list_index
+            if built == (self.store.version, len(self._orders)):
+                return index
+            runs: dict[_ListKey, list[Order]] = {}
+            for order in sorted(self._orders.values(), key=lambda o: (o.ordered_at, o.order_no)):
                 states = [wire_state(self.store.get(i).op) for i in order.items]
-                stamp = order.ordered_at.timestamp()
-                return (
-                    since <= stamp <= until
-                    and (order_type is None or order.order_type.value == order_type)
-                    and (not filters or any(_has(w, *filters[0]) for w in states))
-                )
-
-            orders = sorted(
-                (o for o in self._orders.values() if wanted(o)),
-                key=lambda o: (o.ordered_at, o.order_no),
-            )
-            rows = [self._order_row(o) for o in orders[(page - 1) * limit : page * limit]]
-        return codec.encode_order_list(rows, total=len(orders), page=page, page_size=limit)
+                shown = {
+                    (name, value)
+                    for w in states
+                    for name in codec.ORDERS_FILTERS
+                    if isinstance(value := getattr(w, name), str)
+                }
+                for channel in (None, order.order_type.value):
+                    for key in (None, *sorted(shown)):
+                        runs.setdefault((channel, key), []).append(order)
+            index = {key: SortedRun.of(run, _order_stamp) for key, run in runs.items()}
+            self._list_index = ((self.store.version, len(self._orders)), index)
+            return index
 
     async def _prod_orders(self, request: Request, _body: object, _plan: FaultPlan) -> object:
         order_no = request.path_params["order_no"]
@@ -360,18 +388,21 @@ class ImwebEmulator(EmulatorControls):
 
     async def _control_add(self, request: Request) -> Response:
         data = await request.json()
-        ordered_at = data.get("orderedAt")
+        ordered_at = data.get("ordered_at")
         order = self.add_order(
             *data.get("statuses", ["PAID"]),
-            order_no=data.get("orderNo"),
-            order_type=data.get("orderType", "normal"),
-            pay_type=data.get("payType", "card"),
+            order_no=data.get("order_no"),
+            order_type=data.get("order_type", "normal"),
+            pay_type=data.get("pay_type", "card"),
             ordered_at=dt.datetime.fromisoformat(ordered_at) if ordered_at else None,
-            unit_price=data.get("unitPrice", 12_000),
+            unit_price=data.get("unit_price", 12_000),
             quantity=data.get("quantity", 1),
         )
         return JSONResponse(
-            {"orderNo": order.order_no, "items": [self._state(i) for i in order.items]}, 201
+            control_answer(
+                {"order_no": order.order_no, "items": [self._state(i) for i in order.items]}
+            ),
+            201,
         )
 
     async def _control_act(self, request: Request) -> Response:
@@ -397,18 +428,20 @@ class ImwebEmulator(EmulatorControls):
     def _state(self, op_id: str) -> dict[str, object]:
         record = self.store.get(op_id)
         op = record.op
-        return {
-            "orderProductId": op.id,
-            "orderNo": record.order_id,
-            "status": op.status.value,
-            "openClaim": None
-            if op.open_claim is None
-            # JSON as before: the claim's requested_at (a datetime, rules.md D1/D4) stays out
-            else attrs.asdict(op.open_claim, filter=lambda a, _: a.name != "requested_at"),
-            "version": op.version,
-            "wire": attrs.asdict(wire_state(op)),
-            "refunds": self.store.refunds(op.id),
-        }
+        return control_answer(
+            {
+                "order_product_id": op.id,
+                "order_no": record.order_id,
+                "status": op.status.value,
+                "open_claim": None
+                if op.open_claim is None
+                # JSON as before: the claim's requested_at (a datetime, rules.md D1/D4) stays out
+                else attrs.asdict(op.open_claim, filter=lambda a, _: a.name != "requested_at"),
+                "version": op.version,
+                "wire": attrs.asdict(wire_state(op)),
+                "refunds": self.store.refunds(op.id),
+            }
+        )
 
     def _make_app(self) -> Starlette:
         api = self.endpoint
@@ -442,10 +475,6 @@ class ImwebEmulator(EmulatorControls):
         app = Starlette(routes=routes)
         app.state.emulator = self
         return app
-
-
-def _has(wire: WireState, name: str, value: str) -> bool:
-    return bool(getattr(wire, name) == value)
 
 
 def _int(value: str | None, name: str, low: int, high: int, default: int) -> int:

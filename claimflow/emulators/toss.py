@@ -37,12 +37,15 @@ from ..adapters.codecs import DecodedAction, Refusal, TemplateMismatch
 from ..adapters.codecs import toss as codec
 from ..exceptions import ActionRefusedError, ClaimflowError
 from ._core import (
+    EMPTY_RUN,
     NOT_JSON,
     EmulatorControls,
     EmulatorCore,
     Faults,
     LoggedRequest,
     Record,
+    SortedRun,
+    control_answer,
     dropped_response,
 )
 
@@ -100,8 +103,37 @@ class _ClaimRow:
     record: Record
 
 
+def _claim_order(row: _ClaimRow) -> tuple[dt.datetime, str]:
+    """The claims list's order: by request time, then claim id."""
+    return row.requested_at, row.claim.id
+
+
+def _request_day(row: _ClaimRow) -> dt.date:
+    return row.requested_at.date()
+
+
+@attrs.frozen
+class _ClaimIndex:
+    """The claims list's queries over one version of the store: every claim by request day, by
+    (claim type, Toss claim status code) for the type-and-status filter, and by order id."""
+
+    every: SortedRun[_ClaimRow]
+    by_code: dict[tuple[str, str], SortedRun[_ClaimRow]]
+    by_order: dict[str, list[_ClaimRow]]
+
+
+@attrs.frozen
+class _OrderIndex:
+    """The orders list over one version of the store: records by order time, keyed by the
+    order's day in Seoul (the day the query's dates name)."""
+
+    every: SortedRun[Record]
+
+
 #: The client id and secret the emulator accepts by default, in ``adapters.toss.CREDENTIAL_ENV``
 #: order: not secrets.
+#: `claimflow emulate --help` reads it from this source (the emulators extra unimported): keep it
+#: one line of string literals or of this module's string constants.
 CREDENTIALS = ("emulator-client", "emulator-secret")
 
 
@@ -125,7 +157,9 @@ class TossEmulator(EmulatorControls):
         self.codec = codec
         self._client_id = client_id
         self._client_secret = client_secret
-        self._claims_cache: tuple[int, list[_ClaimRow]] = (-1, [])
+        # the list queries' indexes, each for the store version it was built from
+        self._claim_index: tuple[int, _ClaimIndex | None] = (-1, None)
+        self._order_index: tuple[int, _OrderIndex | None] = (-1, None)
         self.app = self._make_app()
 
     def __repr__(self) -> str:
@@ -183,12 +217,14 @@ class TossEmulator(EmulatorControls):
             delivery=record.delivery,
         )
 
-    def _claim_rows(self) -> list[_ClaimRow]:
+    def _indexed_claims(self) -> _ClaimIndex:
+        """The claims list's index, built again after the store changed (a write costs the next
+        page one O(N log N) rebuild; pages in between cost O(log N + page))."""
         store = self.core.store
         with store.lock:
-            version, rows = self._claims_cache
-            if version == store.version:
-                return rows
+            version, index = self._claim_index
+            if index is not None and version == store.version:
+                return index
             rows = []
             for record in store.records():
                 op = record.op
@@ -197,9 +233,34 @@ class TossEmulator(EmulatorControls):
                     at = record.claim_times.get(claim.id)
                     if at is not None:
                         rows.append(_ClaimRow(at, claim, record))
-            rows.sort(key=lambda r: (r.requested_at, r.claim.id))
-            self._claims_cache = (store.version, rows)
-            return rows
+            rows.sort(key=_claim_order)
+            by_code: dict[tuple[str, str], list[_ClaimRow]] = {}
+            by_order: dict[str, list[_ClaimRow]] = {}
+            for row in rows:
+                code = codec.claim_status_code(row.claim.type, row.claim.status)
+                by_code.setdefault((row.claim.type.value, code), []).append(row)
+                by_order.setdefault(row.record.order_id, []).append(row)
+            index = _ClaimIndex(
+                SortedRun.of(rows, _request_day),
+                {key: SortedRun.of(run, _request_day) for key, run in by_code.items()},
+                by_order,
+            )
+            self._claim_index = (store.version, index)
+            return index
+
+    def _indexed_orders(self) -> _OrderIndex:
+        """The orders list's index, built again after the store changed."""
+        store = self.core.store
+        with store.lock:
+            version, index = self._order_index
+            if index is not None and version == store.version:
+                return index
+            records = sorted(store.records(), key=lambda r: (r.ordered_at, r.op.id))
+            index = _OrderIndex(
+                SortedRun.of(records, lambda r: r.ordered_at.astimezone(SEOUL).date())
+            )
+            self._order_index = (store.version, index)
+            return index
 
     # --- the Toss API ---------------------------------------------------------------------------
 
@@ -264,20 +325,35 @@ class TossEmulator(EmulatorControls):
             q.get(names["size"]), names["size"], 1, codec.CLAIMS_PAGE_MAX, codec.CLAIMS_PAGE_MAX
         )
         start = _offset(q.get(names["cursor"]))
-        rows = [
-            r
-            for r in self._claim_rows()
-            if (claim_type is None or r.claim.type.value == claim_type)
-            and (status is None or codec.claim_status_code(r.claim.type, r.claim.status) == status)
-            and (since is None or r.requested_at.date() >= since)
-            and (until is None or r.requested_at.date() <= until)
-            and (not order_ids or r.record.order_id in order_ids)
-        ]
-        page = rows[start : start + size]
-        has_next = start + size < len(rows)
-        return codec.encode_claims_page(
-            [self._claim_item(r) for r in page], f"t{start + size}" if has_next else None
-        )
+        with self.store.lock:
+            index = self._indexed_claims()
+            if order_ids:  # a few orders: their claims, then the other filters
+                mine = [r for order_id in order_ids for r in index.by_order.get(order_id, ())]
+                run = SortedRun.of(
+                    sorted(
+                        (
+                            r
+                            for r in mine
+                            if claim_type is None
+                            or (r.claim.type.value, self._code(r)) == (claim_type, status)
+                        ),
+                        key=_claim_order,
+                    ),
+                    _request_day,
+                )
+            elif claim_type is None:
+                run = index.every
+            else:
+                assert status is not None  # only together (above)
+                run = index.by_code.get((claim_type, status), EMPTY_RUN)
+            page, total = run.page(since, until, start, size)
+            items = [self._claim_item(r) for r in page]
+        has_next = start + size < total
+        return codec.encode_claims_page(items, f"t{start + size}" if has_next else None)
+
+    @staticmethod
+    def _code(row: _ClaimRow) -> str:
+        return codec.claim_status_code(row.claim.type, row.claim.status)
 
     async def _orders(self, request: Request, _body: object) -> object:
         q = request.query_params
@@ -293,16 +369,9 @@ class TossEmulator(EmulatorControls):
         )
         start = _offset(q.get(names["cursor"]), "c")
         with self.store.lock:
-            records = sorted(
-                (
-                    r
-                    for r in self.store.records()
-                    if since <= r.ordered_at.astimezone(SEOUL).date() <= until
-                ),
-                key=lambda r: (r.ordered_at, r.op.id),
-            )
-            page = [self._order_row(r) for r in records[start : start + limit]]
-        more = start + limit < len(records)
+            records, total = self._indexed_orders().every.page(since, until, start, limit)
+            page = [self._order_row(r) for r in records]
+        more = start + limit < total
         return codec.encode_orders_page(page, f"c{start + limit}" if more else None)
 
     def _decode(self, request: Request, body: object) -> DecodedAction:
@@ -381,13 +450,13 @@ class TossEmulator(EmulatorControls):
 
     async def _control_add(self, request: Request) -> Response:
         data = await request.json()
-        ordered_at = data.get("orderedAt")
+        ordered_at = data.get("ordered_at")
         record = self.add(
             data.get("status", "PAID"),
             id=data.get("id"),
-            order_id=data.get("orderId"),
+            order_id=data.get("order_id"),
             ordered_at=dt.datetime.fromisoformat(ordered_at) if ordered_at else None,
-            unit_price=data.get("unitPrice", 12_000),
+            unit_price=data.get("unit_price", 12_000),
             quantity=data.get("quantity", 1),
         )
         return JSONResponse(self._state(record), 201)
@@ -414,19 +483,21 @@ class TossEmulator(EmulatorControls):
 
     def _state(self, record: Record) -> dict[str, object]:
         op = record.op
-        return {
-            "orderProductId": op.id,
-            "orderId": record.order_id,
-            "orderedAt": record.ordered_at.isoformat(),
-            "status": op.status.value,
-            "openClaim": None
-            if op.open_claim is None
-            # JSON as before: the claim's requested_at (a datetime, rules.md D1/D4) stays out
-            else attrs.asdict(op.open_claim, filter=lambda a, _: a.name != "requested_at"),
-            "version": op.version,
-            "wireStatus": self.wire_status(op.id),
-            "refunds": self.store.refunds(op.id),
-        }
+        return control_answer(
+            {
+                "order_product_id": op.id,
+                "order_id": record.order_id,
+                "ordered_at": record.ordered_at.isoformat(),
+                "status": op.status.value,
+                "open_claim": None
+                if op.open_claim is None
+                # JSON as before: the claim's requested_at (a datetime, rules.md D1/D4) stays out
+                else attrs.asdict(op.open_claim, filter=lambda a, _: a.name != "requested_at"),
+                "version": op.version,
+                "wire_status": self.wire_status(op.id),
+                "refunds": self.store.refunds(op.id),
+            }
+        )
 
     def _make_app(self) -> Starlette:
         api = self.endpoint

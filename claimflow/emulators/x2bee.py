@@ -68,6 +68,7 @@ from ._core import (
     EmulatorCore,
     Faults,
     Record,
+    control_answer,
     dropped_response,
 )
 
@@ -410,7 +411,7 @@ class X2beeEmulator(EmulatorControls):
     def _cancel_popup(self, body: object) -> object:
         order_no = _read(READS["cancel_popup"].body, body)["order_id"]
         with self.store.lock:
-            records = [r for r in self.store.records() if r.order_id == order_no]
+            records = self.store.of_order(order_no) if isinstance(order_no, str) else []
             if not records:
                 raise _Fail("NOT_FOUND", f"주문 {order_no}을(를) 찾을 수 없습니다")
             lines = [
@@ -595,17 +596,17 @@ class X2beeEmulator(EmulatorControls):
 
     async def _control_add(self, request: Request) -> Response:
         data = await request.json()
-        ordered_at = data.get("orderedAt")
+        ordered_at = data.get("ordered_at")
         record = self.add(
             data.get("status", "PAID"),
             id=data.get("id"),
-            order_id=data.get("orderId"),
+            order_id=data.get("order_id"),
             ordered_at=dt.datetime.fromisoformat(ordered_at) if ordered_at else None,
-            unit_price=data.get("unitPrice", 12_000),
+            unit_price=data.get("unit_price", 12_000),
             quantity=data.get("quantity", 1),
-            item_id=data.get("itemId"),
-            goods_no=data.get("goodsNo"),
-            lost_benefit=data.get("lostBenefit", 0),
+            item_id=data.get("item_id"),
+            goods_no=data.get("goods_no"),
+            lost_benefit=data.get("lost_benefit", 0),
         )
         return JSONResponse(self._state(record), 201)
 
@@ -613,9 +614,9 @@ class X2beeEmulator(EmulatorControls):
         data = await request.json()
         item = self.add_item(
             request.path_params["goods_no"],
-            data["itemId"],
-            data["unitPrice"],
-            on_sale=data.get("onSale", True),
+            data["item_id"],
+            data["unit_price"],
+            on_sale=data.get("on_sale", True),
             stock=data.get("stock", 10),
         )
         return JSONResponse(attrs.asdict(item), 201)
@@ -645,24 +646,26 @@ class X2beeEmulator(EmulatorControls):
 
     async def _control_token(self, _request: Request) -> Response:
         token, ttl = self.core.issue_token()
-        return JSONResponse({"accessToken": token, "expiresIn": ttl}, 201)
+        return JSONResponse(control_answer({"access_token": token, "expires_in": ttl}), 201)
 
     def _state(self, record: Record) -> dict[str, object]:
         op: OrderProduct = record.op
-        return {
-            "orderProductId": op.id,
-            "orderId": record.order_id,
-            "goodsNo": self._line(op.id).goods_no,
-            "itemId": op.item_id,
-            "status": op.status.value,
-            "openClaim": None
-            if op.open_claim is None
-            # JSON as before: the claim's requested_at (a datetime, rules.md D1/D4) stays out
-            else attrs.asdict(op.open_claim, filter=lambda a, _: a.name != "requested_at"),
-            "version": op.version,
-            "wireStatus": self.wire_status(op.id),
-            "refunds": self.store.refunds(op.id),
-        }
+        return control_answer(
+            {
+                "order_product_id": op.id,
+                "order_id": record.order_id,
+                "goods_no": self._line(op.id).goods_no,
+                "item_id": op.item_id,
+                "status": op.status.value,
+                "open_claim": None
+                if op.open_claim is None
+                # JSON as before: the claim's requested_at (a datetime, rules.md D1/D4) stays out
+                else attrs.asdict(op.open_claim, filter=lambda a, _: a.name != "requested_at"),
+                "version": op.version,
+                "wire_status": self.wire_status(op.id),
+                "refunds": self.store.refunds(op.id),
+            }
+        )
 
     def _make_app(self) -> Starlette:
         api = self.endpoint
@@ -757,6 +760,8 @@ __all__ += [  # the wiring names, kept apart from the emulator's own
 MARKETPLACE = Marketplace.X2BEE
 
 #: The token the emulator accepts by default, in ``adapters.x2bee.CREDENTIAL_ENV`` order.
+#: `claimflow emulate --help` reads it from this source (the emulators extra unimported): keep it
+#: one line of string literals or of this module's string constants.
 CREDENTIALS = (DEFAULT_TOKEN,)
 
 

@@ -749,10 +749,12 @@ class _OrderPage:
 def _order_list(payload: object, channel: PaymentChannel | None = None) -> _OrderPage:
     rows = wire_list(payload, "list", "data")
     assert isinstance(payload, dict)
-    key = "pagenation" if "pagenation" in payload else "pagination"  # sic [client]
+    # imweb spells it `pagenation` (sic [client]); `pagination` is accepted. The error names
+    # the spelling the answer carries, imweb's own when it carries neither.
+    key = "pagination" if "pagination" in payload and "pagenation" not in payload else "pagenation"
     paging = payload.get(key)
     if not isinstance(paging, dict):
-        raise WireFieldError("data.pagenation", f"expected an object, got {paging!r}")
+        raise WireFieldError(f"data.{key}", f"expected an object, got {paging!r}")
     current = _count(paging, "current_page", f"data.{key}")
     total = _count(paging, "total_page", f"data.{key}")
     orders = tuple(_order(row, f"data.list[{i}]", channel) for i, row in enumerate(rows))

@@ -799,7 +799,8 @@ def read_flow(hosts: Hosts, ref: OrderRef) -> Flow[RemoteOrderProduct]:
         row = parse_details(payload)
         if (row.order_id, row.id) != (order_id, op_id):
             msg = f"answer is for {row.order_id}/{row.id}, not {order_id}/{op_id}"
-            raise WireFieldError("ordSeq", msg)
+            # the field that differs: the order (ordNo) before the line in it (ordSeq)
+            raise WireFieldError("ordNo" if row.order_id != order_id else "ordSeq", msg)
         return row
 
     route = READS["claim_details"]
