@@ -997,11 +997,11 @@ class TestWire:
         holding the emulator's credentials) and make buyer requests happen; refusals answer 409."""
         base = server.url + "/_emulator"
         bearer = {"Authorization": f"Bearer {TOKEN}"}
-        token = httpx.post(base + "/tokens", headers=bearer).json()["accessToken"]
+        token = httpx.post(base + "/tokens", headers=bearer).json()["access_token"]
         created = httpx.post(
-            base + "/order-products", json={"status": "DELIVERED", "goodsNo": "G-CTL"}
+            base + "/order-products", json={"status": "DELIVERED", "goods_no": "G-CTL"}
         ).json()
-        op_id = created["orderProductId"]
+        op_id = created["order_product_id"]
         acted = httpx.post(
             base + f"/order-products/{op_id}/actions",
             json={"action": "return.request", "params": {"reason": REASON}},
@@ -1012,7 +1012,7 @@ class TestWire:
         )
 
         with make_client(token, **urls(server.url), retry=FAST) as adapter:
-            remote = adapter.read(OrderRef(op_id, created["orderId"]))
+            remote = adapter.read(OrderRef(op_id, created["order_id"]))
         assert (200, 409) == (acted.status_code, refused.status_code)
         assert ("33", None) == (remote.wire_status, remote.status)
         assert remote.open_claim is not None
