@@ -97,9 +97,10 @@ class OrderSystem(Protocol):
 
     Optional fourth method, for a binding backed by a marketplace's API:
     ``marketplace_params(handle, action, actor, params)`` returns *params* with the facts the
-    marketplace states (:data:`MARKETPLACE_FACTS`: M7's figures, x2bee's ``exchMidRtnYn``) as
-    your system learns them from the marketplace; both the model and ``perform`` are given what
-    it returns. It may change only those parameters.
+    marketplace states (``refund_amount`` and ``extra_payment``, rules.md M7;
+    ``exchange_mid_return``, x2bee ``exchMidRtnYn``) as your system learns them from the
+    marketplace; both the model and ``perform`` are given what it returns. It may change only
+    those parameters.
     """
 
     def create(self, order_product: OrderProduct) -> Any: ...
