@@ -27,7 +27,9 @@ Two parts, each spread evenly over Toss, imweb and x2bee:
    marketplace's answer, after every step) through ``EmulatedMarketplace`` on the in-process
    (ASGI) emulators, with faults injected at about 30% of API calls (HTTP 503, rate-limit
    answers, commit-then-drop, 0.2 ms latency); after every journey local == emulator with
-   nothing left to reconcile, no action applied twice, the emulator's effects are the model's.
+   nothing left to reconcile, no action applied twice, the emulator's effects are the model's
+   (kinds and amounts). The marketplace's own facts (M7 figures, x2bee ``exchMidRtnYn``) are
+   what the binding learns from the marketplace, not drawn values (``marketplace_params``).
 
 Prints step counts, violations and times; exits with status 1 on any violation.
 """

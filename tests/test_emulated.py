@@ -4,6 +4,7 @@ emulators (EmulatedMarketplace), and the soak with faults injected at about 30% 
 from __future__ import annotations
 
 import logging
+from collections import Counter
 from collections.abc import Iterator
 from typing import Any
 
@@ -18,6 +19,7 @@ from claimflow.emulators import Fault, Faults
 from claimflow.emulators import toss as toss_emulator
 from claimflow.testing import (
     SOAK_FAULTS,
+    BindingError,
     DisagreementError,
     EmulatedMarketplace,
     Observed,
@@ -119,9 +121,145 @@ class TestKnownGaps:
             assert cf.Status.DELIVERED == system.remote(h).status
             assert cf.Status.DELIVERED == system.local(h).status
 
+    @pytest.mark.xfail(
+        strict=True,
+        raises=DisagreementError,
+        reason="the x2bee emulator's saveRefundBundleApproMgmt refunds its own quote of the line, "
+        "not the figure its claimCalculateCostFO states (M7)",
+    )
+    @pytest.mark.parametrize("lost_benefit", [3_000, 26_000])
+    def test_x2bee_return_completion_settles_the_calculated_cost(self, lost_benefit: int) -> None:
+        """When x2bee's cost calculation states less than the line's price (a refund of 21,000)
+        or more (an extra payment of 2,000), the return completion refunds or charges that."""
+        with EmulatedMarketplace("x2bee", carrier_tracking=True) as system:
+            run, h = _x2bee_return_collected(system)
+            system.emulator.set_lost_benefit(h, lost_benefit)  # type: ignore[attr-defined]
+            run.step(0, cf.Action.RETURN_COMPLETE, cf.Actor.SELLER, {})
+            run.settle()
+
 
 def _delivery() -> dict[str, str]:
     return {"carrier": "CJ대한통운", "tracking_number": "1234-5678-9012"}
+
+
+def _x2bee_return_collected(system: EmulatedMarketplace) -> tuple[Any, str]:
+    """A soak journey on *system* (x2bee) with one order product (2 x 12,000원) walked to
+    회수완료 (RETURN_COLLECTED), each step checked against the model; and its handle."""
+    run = emulated._Journey(system, Counter())
+    op = _op("x2bee")
+    run.handles.append(system.create(op))
+    run.models.append(op)
+    run.effects.append([])
+    for action, actor, params in [
+        (cf.Action.ORDER_SHIP, cf.Actor.SELLER, _delivery()),
+        (cf.Action.ORDER_DELIVER, cf.Actor.SYSTEM, {}),
+        (cf.Action.RETURN_REQUEST, cf.Actor.BUYER, {"reason": "변심"}),
+        (cf.Action.RETURN_APPROVE, cf.Actor.SELLER, {}),
+        (cf.Action.RETURN_COLLECT, cf.Actor.SELLER, {}),
+    ]:
+        run.step(0, action, actor, params)
+    assert cf.Status.RETURN_COLLECTED == system.remote(run.handles[0]).status
+    return run, run.handles[0]
+
+
+#: what the oracle's strategies may draw for x2bee return.complete and its wire cannot carry
+#: (saveRefundBundleApproMgmt sends ordNo, claimNo, claimBusinessType, systemType only)
+_MADE_UP = {"refund_amount": 100, "extra_payment": 500, "exchange_mid_return": True}
+
+
+class TestMarketplaceFacts:
+    def test_x2bee_return_complete_states_x2bee_s_own_figures(self) -> None:
+        """The binding states M7's figures from x2bee's cost calculation (claimCalculateCostFO)
+        and leaves out exchMidRtnYn, which no x2bee read shows; caller's values are dropped."""
+        with EmulatedMarketplace("x2bee", carrier_tracking=True) as system:
+            _, h = _x2bee_return_collected(system)
+            reads = system.stats["calls:read"]
+            stated = system.marketplace_params(
+                h, cf.Action.RETURN_COMPLETE, cf.Actor.SELLER, _MADE_UP
+            )
+            assert reads + 1 == system.stats["calls:read"]  # the cost calculation
+        assert {"refund_amount": 24_000, "extra_payment": 0} == stated
+
+    def test_other_parameters_and_actors_pass_unchanged(self) -> None:
+        """Parameters that are not the marketplace's facts, and a buyer's action (the emulator's
+        control API states its facts itself), are left as given, with no call made."""
+        with EmulatedMarketplace("x2bee") as system:
+            h = system.create(_op("x2bee"))
+            reads = system.stats["calls:read"]
+            seller = system.marketplace_params(
+                h, cf.Action.ORDER_SHIP, cf.Actor.SELLER, _delivery()
+            )
+            buyer = system.marketplace_params(
+                h, cf.Action.CANCEL_REQUEST, cf.Actor.BUYER, {"reason": "x", "extra_payment": 9}
+            )
+            assert reads == system.stats["calls:read"]
+        assert (_delivery(), {"reason": "x", "extra_payment": 9}) == (seller, buyer)
+
+    def test_x2bee_return_complete_agrees_with_the_marketplace(self) -> None:
+        """With made-up figures and exchMidRtnYn drawn, x2bee return.complete leaves the model,
+        the local copy and the emulator with the same effects and amounts (REFUND 24,000원,
+        RESTORE_STOCK included): the soak's journey 6 of reliability.py seed 0, in small."""
+        with EmulatedMarketplace("x2bee", carrier_tracking=True) as system:
+            run, h = _x2bee_return_collected(system)
+            run.step(0, cf.Action.RETURN_COMPLETE, cf.Actor.SELLER, _MADE_UP)
+            run.settle()  # raises DisagreementError on any difference
+            ledger = [
+                (e.kind, e.amount)
+                for op_id, action, e in system.emulator.store.ledger
+                if op_id == h and action is cf.Action.RETURN_COMPLETE
+            ]
+        assert [
+            (cf.EffectKind.REFUND, 24_000),
+            (cf.EffectKind.RESTORE_COUPONS, None),
+            (cf.EffectKind.RESTORE_STOCK, None),
+            (cf.EffectKind.NOTIFY_BUYER, None),
+        ] == ledger
+
+    def test_a_made_up_figure_is_still_a_disagreement(
+        self, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        """An OMS that states figures the marketplace never stated (the binding before this fix)
+        is caught after the journey: the emulator refunded 24,000원, the model charged 500원."""
+        monkeypatch.setattr(
+            EmulatedMarketplace, "marketplace_params", lambda self, h, a, actor, p: dict(p)
+        )
+        with EmulatedMarketplace("x2bee", carrier_tracking=True) as system:
+            run, _ = _x2bee_return_collected(system)
+            run.step(0, cf.Action.RETURN_COMPLETE, cf.Actor.SELLER, _MADE_UP)
+            with pytest.raises(DisagreementError) as e:
+                run.settle()
+        assert "REFUND 24,000" in str(e.value)
+        assert "CHARGE_EXTRA 500" in str(e.value)
+
+    def test_a_refund_of_another_amount_is_a_disagreement(
+        self, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        """The soak compares amounts, not only kinds: a stated refund of 100원 where the
+        emulator refunded 24,000원 is caught."""
+        monkeypatch.setattr(
+            EmulatedMarketplace, "marketplace_params", lambda self, h, a, actor, p: dict(p)
+        )
+        with EmulatedMarketplace("x2bee", carrier_tracking=True) as system:
+            run, _ = _x2bee_return_collected(system)
+            run.step(0, cf.Action.RETURN_COMPLETE, cf.Actor.SELLER, {"refund_amount": 100})
+            with pytest.raises(DisagreementError) as e:
+                run.settle()
+        assert "emulator effects [NOTIFY_BUYER, REFUND 24,000," in str(e.value)
+        assert "model [NOTIFY_BUYER, REFUND 100," in str(e.value)
+
+    def test_the_oracle_lets_a_binding_change_only_the_marketplace_s_facts(self) -> None:
+        """A binding whose marketplace_params changes any other parameter is a BindingError."""
+
+        class Meddling(EmulatedMarketplace):
+            def marketplace_params(
+                self, handle: str, action: Any, actor: Any, params: Any
+            ) -> dict[str, Any]:
+                return {**params, "memo": "바뀜"}
+
+        machine = oracle(lambda: Meddling("toss"), marketplace="toss")
+        with pytest.raises(BindingError) as e:
+            run_state_machine_as_test(machine, settings=settings(ORACLE, max_examples=1))
+        assert "marketplace_params changed ['memo']" in str(e.value)
 
 
 class TestBinding:

@@ -22,7 +22,7 @@ import itertools
 import traceback
 import weakref
 from collections import Counter
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any, Literal, Protocol
 
 import attrs
@@ -33,6 +33,7 @@ from hypothesis import strategies as st
 
 from .. import adapters, emulators
 from .._engine import allowed_actions, apply, check
+from .._machine import COMPILED
 from .._values import Effect, OrderProduct
 from .._vocab import Action, Actor, ClaimStatus, EffectKind, Marketplace, Status
 from ..adapters import (
@@ -64,7 +65,7 @@ from ..exceptions import (
     RateLimitedError,
     TransportError,
 )
-from ._oracle import DisagreementError, Observed, Performed, Refused
+from ._oracle import MARKETPLACE_FACTS, DisagreementError, Observed, Performed, Refused
 from ._strategies import fresh_order_products, steps
 
 __all__ = [
@@ -309,6 +310,7 @@ class EmulatedMarketplace:
         if actor is not Actor.SELLER:
             return self._by_control(handle, action, actor, params)
         line = self._lines[handle]
+        params = self.marketplace_params(handle, action, actor, params)
         for attempt in range(self.attempts):
             if attempt:
                 self.stats["retries"] += 1
@@ -352,6 +354,57 @@ class EmulatedMarketplace:
                 return Performed(_kinds(done.decision.effects))
         self.stats["gave_up"] += 1
         return Refused(f"no answer after {self.attempts} attempts")
+
+    def marketplace_params(
+        self, handle: str, action: Action | str, actor: Actor | str, params: Mapping[str, Any]
+    ) -> dict[str, Any]:
+        """*params* for a seller *action* as the OMS states them: the facts the **marketplace**
+        states taken from the marketplace (through the adapter), not from the caller. A buyer's
+        or the marketplace's own action passes *params* unchanged (the emulator's control API
+        takes them: the marketplace itself states them there).
+
+        - M7's figures, ``refund_amount`` and ``extra_payment``: from the marketplace's own cost
+          calculation where its client has one (x2bee ``calculate_cost``,
+          ``claimCalculateCostFO``); else left out, and the engine quotes itself.
+        - ``exchange_mid_return`` (x2bee ``exchMidRtnYn``, X3): whether the return was made
+          during an exchange is the marketplace's record; the adapter's read carries no such
+          field, so the OMS cannot state it and leaves it out (a return not made during an
+          exchange, the engine's default).
+
+        Why: x2bee's ``saveRefundBundleApproMgmt`` carries only ``ordNo``, ``claimNo``,
+        ``claimBusinessType`` and ``systemType`` (§5.3). A figure or flag the caller made up
+        would reach the local decision and never the marketplace, which refunds and restores
+        stock by its own records: the OMS and the marketplace would part ways by construction.
+        The soak gives the model these same parameters; the other parameters pass unchanged.
+        """
+        action = Action(action)
+        takes = {s.name for s in COMPILED[self.marketplace].param_specs.get(action, ())}
+        facts = takes & MARKETPLACE_FACTS
+        if Actor(actor) is not Actor.SELLER or not facts:
+            return dict(params)
+        out = {k: v for k, v in params.items() if k not in MARKETPLACE_FACTS}
+        if facts & _FIGURES:
+            cost = self._cost(self._lines[handle])
+            if cost is not None:
+                out.update(cost)
+        return out
+
+    def _cost(self, line: _Line) -> dict[str, int] | None:
+        """The marketplace's cost calculation for *line* as parameters, or None without one."""
+        calculate = getattr(self.adapter, "calculate_cost", None)
+        if calculate is None:
+            return None
+        for attempt in itertools.count():
+            try:
+                cost: dict[str, int] = calculate(line.ref).params
+            except (RateLimitedError, TransportError):
+                if attempt + 1 >= self.attempts:
+                    raise
+                self.stats["retries:cost"] += 1
+                continue
+            self.stats["stated_by_marketplace"] += 1
+            return cost
+        raise AssertionError("unreachable")  # pragma: no cover
 
     @property
     def _shows_holds(self) -> bool:
@@ -636,7 +689,8 @@ class _Journey:
         self.totals = totals
         self.models: list[OrderProduct] = []
         self.handles: list[str] = []
-        self.effects: list[list[EffectKind]] = []
+        #: the model's effects per order product: (kind, amount) (amount -1: none)
+        self.effects: list[list[tuple[EffectKind, int]]] = []
 
     def walk(self, data: st.DataObject, count: int, length: int) -> None:
         """Create *count* order products, then take up to *length* allowed steps."""
@@ -659,8 +713,11 @@ class _Journey:
             self.step(i, step.action, step.actor, step.params)
 
     def step(self, i: int, action: Action, actor: Actor, params: Mapping[str, Any]) -> None:
-        """One step on both sides; raises :class:`DisagreementError` when they differ."""
+        """One step on both sides; raises :class:`DisagreementError` when they differ. The model
+        is given the parameters the OMS states (:meth:`EmulatedMarketplace.marketplace_params`):
+        a figure the marketplace states is the marketplace's, not one drawn at random."""
         model = self.models[i]
+        params = self.system.marketplace_params(self.handles[i], action, actor, params)
         decision = check(model, action, actor, **params)
         outcome = self.system.perform(self.handles[i], action, actor, params)
         self.totals["steps"] += 1
@@ -675,7 +732,7 @@ class _Journey:
                 msg = f"{where}: effects: model {expected}, system {list(outcome.effects)}"
                 raise DisagreementError(msg)
             self.models[i] = apply(model, action, actor, **params).order_product
-            self.effects[i] += expected
+            self.effects[i] += _amounts(decision.effects)
         seen = self.system.read(self.handles[i])
         if (Status(seen.status), seen.claim_type, seen.claim_status) != _state(self.models[i]):
             msg = f"{where}: model {_describe(self.models[i])}, marketplace shows {seen}"
@@ -699,11 +756,11 @@ class _Journey:
                 problems.append(f"{handle}: model {_describe(model)} != {_describe(remote)}")
             if model.version != remote.version:
                 problems.append(f"{handle}: emulator version {remote.version}, {model.version}")
-            ledger = sorted(
-                e.kind for op_id, _, e in system.emulator.store.ledger if op_id == handle
-            )
+            ledger = _amounts(e for op_id, _, e in system.emulator.store.ledger if op_id == handle)
             if sorted(effects) != ledger:
-                problems.append(f"{handle}: emulator effects {ledger}, model {sorted(effects)}")
+                problems.append(
+                    f"{handle}: emulator effects {_shown(ledger)}, model {_shown(sorted(effects))}"
+                )
             refunds = system.emulator.store.refunds(handle)
             self.totals["refunds"] += len(refunds)
             # a retry after the gateway failed the refund (imweb I4) sends it again: only the
@@ -719,6 +776,16 @@ class _Journey:
                 problems.append(f"{handle}: refunded {len(first)} times: {refunds}")
         if problems:
             raise DisagreementError("; ".join(problems))
+
+
+def _amounts(effects: Iterable[Effect]) -> list[tuple[EffectKind, int]]:
+    """*effects* as sorted (kind, amount) pairs, -1 for an effect without an amount: what the
+    soak compares, so a refund of another amount is a disagreement too, not only a missing one."""
+    return sorted((e.kind, -1 if e.amount is None else e.amount) for e in effects)
+
+
+def _shown(pairs: list[tuple[EffectKind, int]]) -> str:
+    return "[" + ", ".join(k.value + ("" if a < 0 else f" {a:,}") for k, a in pairs) + "]"
 
 
 def _holds(op: OrderProduct) -> bool:
@@ -757,6 +824,9 @@ def _consistent(spec: Any, local: OrderProduct, remote: RemoteOrderProduct) -> b
         return True
     return consistent(spec, local, remote)
 
+
+#: M7: the figures a marketplace states (x2bee claimCalculateCostFO); the OMS asks for them
+_FIGURES = frozenset({"refund_amount", "extra_payment"})
 
 #: holds a wire without a hold field cannot confirm by reading
 _HOLD_ACTIONS = frozenset(

@@ -46,6 +46,12 @@ __all__ = [
 
 SystemEffect = EffectKind | str | Effect | Mapping[str, Any]
 
+#: Parameters that are the marketplace's facts, not the seller's choice: the figures it states
+#: (rules.md M7: x2bee ``claimCalculateCostFO``) and whether a return was made during an exchange
+#: (x2bee ``exchMidRtnYn``, X3). Drawn at random they test an OMS that is told them; a binding
+#: to a marketplace's API learns them from the marketplace instead (``marketplace_params``).
+MARKETPLACE_FACTS = frozenset({"refund_amount", "extra_payment", "exchange_mid_return"})
+
 
 @attrs.frozen
 class Performed:
@@ -88,6 +94,13 @@ class OrderSystem(Protocol):
 
     The factory you give :func:`oracle` is called again for every journey and every replay of a
     shortened journey: each call must return a system with nothing in it (a fresh database).
+
+    Optional fourth method, for a binding backed by a marketplace's API:
+    ``marketplace_params(handle, action, actor, params)`` returns *params* with the facts the
+    marketplace states (``refund_amount`` and ``extra_payment``, rules.md M7;
+    ``exchange_mid_return``, x2bee ``exchMidRtnYn``) as your system learns them from the
+    marketplace; both the model and ``perform`` are given what it returns. It may change only
+    those parameters.
     """
 
     def create(self, order_product: OrderProduct) -> Any: ...
@@ -326,6 +339,7 @@ class _Runner:
 
     def act(self, i: int, step: Step) -> str:
         model = self.models[i]
+        step = self._stated(i, step)
         decision = check(model, step.action, step.actor, **step.params)
         before = state_name(state_key(model))
         line = f"#{i} {_state(_key(model))}: {step} → model {_verdict(decision)}; system "
@@ -359,6 +373,29 @@ class _Runner:
             self.models[i] = apply(model, step.action, step.actor, **step.params).order_product
         self.compare(i, rules)
         return self.lines[-1]
+
+    def _stated(self, i: int, step: Step) -> Step:
+        """*step* with the marketplace's facts as the system learns them (``marketplace_params``,
+        when the binding has it); a change to any other parameter is the binding's fault."""
+        if not callable(getattr(self.system, "marketplace_params", None)):
+            return step
+        given = step.params
+        params = dict(
+            self._call("marketplace_params", self.handles[i], step.action, step.actor, given)
+        )
+        missing = object()
+        changed = {
+            k
+            for k in given.keys() | params.keys()
+            if given.get(k, missing) != params.get(k, missing)
+        }
+        if changed - MARKETPLACE_FACTS:
+            msg = (
+                f"the binding's marketplace_params changed {sorted(changed - MARKETPLACE_FACTS)}; "
+                f"only the marketplace's facts ({', '.join(sorted(MARKETPLACE_FACTS))}) may change"
+            )
+            raise _BrokenError(msg)
+        return step if not changed else Step(step.action, step.actor, params)
 
     def compare(self, i: int, rules: tuple[str, ...] = ()) -> None:
         seen = self._call("read", self.handles[i])
