@@ -121,22 +121,6 @@ class TestKnownGaps:
             assert cf.Status.DELIVERED == system.remote(h).status
             assert cf.Status.DELIVERED == system.local(h).status
 
-    @pytest.mark.xfail(
-        strict=True,
-        raises=DisagreementError,
-        reason="the x2bee emulator's saveRefundBundleApproMgmt refunds its own quote of the line, "
-        "not the figure its claimCalculateCostFO states (M7)",
-    )
-    @pytest.mark.parametrize("lost_benefit", [3_000, 26_000])
-    def test_x2bee_return_completion_settles_the_calculated_cost(self, lost_benefit: int) -> None:
-        """When x2bee's cost calculation states less than the line's price (a refund of 21,000)
-        or more (an extra payment of 2,000), the return completion refunds or charges that."""
-        with EmulatedMarketplace("x2bee", carrier_tracking=True) as system:
-            run, h = _x2bee_return_collected(system)
-            system.emulator.set_lost_benefit(h, lost_benefit)  # type: ignore[attr-defined]
-            run.step(0, cf.Action.RETURN_COMPLETE, cf.Actor.SELLER, {})
-            run.settle()
-
 
 def _delivery() -> dict[str, str]:
     return {"carrier": "CJ대한통운", "tracking_number": "1234-5678-9012"}
@@ -260,6 +244,30 @@ class TestMarketplaceFacts:
         with pytest.raises(BindingError) as e:
             run_state_machine_as_test(machine, settings=settings(ORACLE, max_examples=1))
         assert "marketplace_params changed ['memo']" in str(e.value)
+
+    @pytest.mark.parametrize(
+        ("lost_benefit", "settled"),
+        [(3_000, (cf.EffectKind.REFUND, 21_000)), (26_000, (cf.EffectKind.CHARGE_EXTRA, 2_000))],
+    )
+    def test_x2bee_return_completion_settles_the_calculated_cost(
+        self, lost_benefit: int, settled: tuple[cf.EffectKind, int]
+    ) -> None:
+        """When x2bee's cost calculation states less than the line's price (a refund of 21,000)
+        or more (an extra payment of 2,000), the return completion refunds or charges that, on
+        the marketplace and in the model alike."""
+        with EmulatedMarketplace("x2bee", carrier_tracking=True) as system:
+            run, h = _x2bee_return_collected(system)
+            system.emulator.set_lost_benefit(h, lost_benefit)  # type: ignore[attr-defined]
+            run.step(0, cf.Action.RETURN_COMPLETE, cf.Actor.SELLER, {})
+            run.settle()  # raises DisagreementError on any difference
+            money = [
+                (e.kind, e.amount)
+                for op_id, action, e in system.emulator.store.ledger
+                if op_id == h
+                and action is cf.Action.RETURN_COMPLETE
+                and e.kind in {cf.EffectKind.REFUND, cf.EffectKind.CHARGE_EXTRA}
+            ]
+        assert [settled] == money
 
 
 class TestBinding:

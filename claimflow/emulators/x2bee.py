@@ -589,7 +589,16 @@ class X2beeEmulator(EmulatorControls):
                     )
                 records.append(record)
             for record in records:
-                self._act_wire(record, A.RETURN_COMPLETE, Actor.SELLER)
+                # the guide: the return is refunded as the claim's cost calculation settles it
+                # (the line's price less its lost benefit, or an extra payment), as a cancel is
+                refund, extra = self._cost(record)
+                self._act_wire(
+                    record,
+                    A.RETURN_COMPLETE,
+                    Actor.SELLER,
+                    refund_amount=refund,
+                    extra_payment=extra,
+                )
         return None
 
     # --- the emulator's own control API (not part of x2bee) -------------------------------------

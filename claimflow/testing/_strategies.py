@@ -259,9 +259,9 @@ VALID_VALUES: dict[str, str] = {
     "new_item": "another item (SKU-ALT-1/2) at the same unit price, on sale, stock ≥ quantity",
     "refund_amount": "0 to the line's amount (won)",
     "extra_payment": "0, or 1 to 10,000 (won)",
-    # parameters the engine's update adds (rules.md Q1-Q3, X3): the engine's example value
+    # parameters the engine's update adds (rules.md Q1-Q3, X3)
     "quantity": "the line's whole quantity (the engine's example)",
-    "exchange_mid_return": "False (the engine's example)",
+    "exchange_mid_return": "True or False (x2bee exchMidRtnYn)",
 }
 
 
