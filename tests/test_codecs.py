@@ -105,6 +105,17 @@ class TestImwebTemplate:
         remote = _imweb("cancel.approve", extra_charge=0, refund_points=0)
         assert {"prod_order_no": PRODS} == _imweb_body(cf.Action.CANCEL_APPROVE, remote)
 
+    @pytest.mark.parametrize("amount", [-3000, "3000", 2.5, True])
+    def test_an_amount_that_is_not_whole_won_is_refused_before_sending(
+        self, amount: object
+    ) -> None:
+        """An extra charge that is negative, a string, a fraction or a bool never reaches the
+        wire: InvalidInputError naming the parameter (the emulator would refuse it too)."""
+        remote = _imweb("return.complete", extra_charge=amount)
+        with pytest.raises(cf.InvalidInputError) as e:
+            _imweb_body(cf.Action.RETURN_COMPLETE, remote)
+        assert "extra_charge" == e.value.field
+
     def test_a_documented_unused_field_is_accepted_and_never_sent(self) -> None:
         """exchange/accept's single etc_price is documented but claimflow has no parameter for
         it: the emulator accepts it and reads nothing from it; the adapter never sends it."""
@@ -189,6 +200,17 @@ class TestTossTemplate:
         with pytest.raises(cf.InvalidInputError, match="'deliveryCompany'") as e:
             body(remote)
         assert "carrier" == e.value.field
+
+
+    def test_a_value_of_the_wrong_kind_is_refused_naming_it(self) -> None:
+        """A delay whose shipping deadline is a string, not a date, is InvalidInputError naming
+        shipping_deadline, not a TypeError from deep inside the template."""
+        remote = RemoteAction("toss", "order.delay", "OP-1", params={"shipping_deadline": "x"})
+        body = toss_codec.ACTIONS[cf.Action.ORDER_DELAY].body
+        assert body is not None
+        with pytest.raises(cf.InvalidInputError, match="shippingDeadlineAt") as e:
+            body(remote)
+        assert "shipping_deadline" == e.value.field
 
 
 class TestX2beeTemplates:

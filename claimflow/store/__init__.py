@@ -70,6 +70,7 @@ from ..exceptions import (
     CorruptRowError,
     DuplicateOrderProductError,
     InvalidStoreURLError,
+    MissingExtraError,
     SchemaVersionError,
     StoreError,
     StoreUnavailableError,
@@ -139,7 +140,17 @@ def __getattr__(name: str) -> object:
     """The sync and the worker, imported on first use (they need the adapters extra)."""
     for module, names in _LAZY.items():
         if name in names:
-            return getattr(importlib.import_module(f".{module}", __name__), name)
+            try:
+                loaded = importlib.import_module(f".{module}", __name__)
+            except MissingExtraError:
+                raise
+            except ImportError as e:  # httpx and the adapters: not installed with [store] alone
+                msg = (
+                    f"claimflow.store.{name} needs the adapters extra ({e.name} is not "
+                    "installed): pip install 'claimflow[store,adapters]'"
+                )
+                raise MissingExtraError(msg, extra="adapters") from None
+            return getattr(loaded, name)
     msg = f"module {__name__!r} has no attribute {name!r}"
     raise AttributeError(msg)
 

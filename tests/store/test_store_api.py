@@ -486,3 +486,33 @@ class TestNoSideEffects:
             attrs.fields(cf.OrderProduct).open_claim.type,
             attrs.fields(cf.Claim).type.type,
         )
+
+
+class TestLazyNames:
+    def test_lazy_names_are_the_sync_and_worker_modules_names(self) -> None:
+        """The names claimflow.store imports on first use are exactly what its sync and worker
+        modules export, and all of them are in claimflow.store.__all__."""
+        import claimflow.store as store  # noqa: PLC0415
+        from claimflow.store import _sync, _worker  # noqa: PLC0415
+
+        lazy = store._LAZY
+        assert (set(_sync.__all__), set(_worker.__all__)) == (
+            set(lazy["_sync"]),
+            set(lazy["_worker"]),
+        )
+        assert set() == set().union(*lazy.values()) - set(store.__all__)
+
+    def test_without_the_adapters_extra_a_lazy_name_is_a_typed_error(
+        self, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        """With only the store extra (httpx missing), a worker name is a MissingExtraError naming
+        the adapters extra, not a raw ModuleNotFoundError."""
+        import sys  # noqa: PLC0415
+
+        import claimflow.store as store  # noqa: PLC0415
+
+        monkeypatch.setitem(sys.modules, "httpx", None)  # import httpx now raises ImportError
+        monkeypatch.delitem(sys.modules, "claimflow.store._worker", raising=False)
+        with pytest.raises(cf.MissingExtraError) as e:
+            _ = store.Worker
+        assert ("adapters", True) == (e.value.extra, "claimflow[store,adapters]" in str(e.value))

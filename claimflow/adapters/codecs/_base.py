@@ -303,8 +303,11 @@ def _render(node: object, src: _Source, wire: str) -> object:
         return _OMIT if _empty(value) else value
     if isinstance(node, PerItem):
         amount = src.get(node.param)
-        if not amount:  # 0 or absent: nothing charged / refunded (imweb: "미입력 시 …")
+        if amount is None or amount == 0:  # nothing charged / refunded (imweb: "미입력 시 …")
             return _OMIT
+        if type(amount) is not int or amount < 0:  # never a made-up amount on the wire
+            msg = f"{src.what}: {node.param} must be a whole number of won >= 0, got {amount!r}"
+            raise InvalidInputError(msg, field=node.param)
         item = _render(node.item, src, node.item_key)
         return [{node.item_key: item, node.amount_key: amount}]
     if isinstance(node, Unused):
@@ -318,11 +321,15 @@ def _render(node: object, src: _Source, wire: str) -> object:
         what = SLOTS.get(node.name, f"parameter {node.name!r}")
         msg = f"{src.what} needs {what} for the body field {wire!r}"
         raise InvalidInputError(msg, field=node.name)
-    if node.pick:
-        value = getattr(value, node.pick)
-    if node.wire is None:
-        return value
-    value = node.wire(value)
+    try:
+        if node.pick:
+            value = getattr(value, node.pick)
+        if node.wire is not None:
+            value = node.wire(value)
+    except (AttributeError, TypeError, ValueError) as e:  # a value of the wrong kind
+        shown = type(value).__name__
+        msg = f"{src.what}: {node.name} cannot be sent as the body field {wire!r} ({shown}: {e})"
+        raise InvalidInputError(msg, field=node.name) from None
     return _OMIT if value is None and node.optional else value
 
 
