@@ -492,7 +492,7 @@ class TestLazyNames:
     def test_lazy_names_are_the_sync_and_worker_modules_names(self) -> None:
         """The names claimflow.store imports on first use are exactly what its sync and worker
         modules export, and all of them are in claimflow.store.__all__."""
-        import claimflow.store as store  # noqa: PLC0415
+        from claimflow import store  # noqa: PLC0415
         from claimflow.store import _sync, _worker  # noqa: PLC0415
 
         lazy = store._LAZY
@@ -509,7 +509,7 @@ class TestLazyNames:
         the adapters extra, not a raw ModuleNotFoundError."""
         import sys  # noqa: PLC0415
 
-        import claimflow.store as store  # noqa: PLC0415
+        from claimflow import store  # noqa: PLC0415
 
         monkeypatch.setitem(sys.modules, "httpx", None)  # import httpx now raises ImportError
         monkeypatch.delitem(sys.modules, "claimflow.store._worker", raising=False)
