@@ -39,8 +39,9 @@ class MarketplaceGuide:
     (``claimflow._opsguide``): *intro_ko* opens its section; *quantity_ko* says how much of a line
     a claim may take (rules.md Q1-Q3; the rule id and tag come from the engine's own table);
     *stated_figure_ko* where the marketplace states its own figure (rules.md M7; empty: it does
-    not); *timers*: whether it moves claims by deadlines of its own (rules.md D1-D5, counted by
-    :mod:`claimflow._time`)."""
+    not); *timers*: whether it moves claims by deadlines of its own, the set rules.md D1-D5 states
+    (today Toss's; :mod:`claimflow._time` counts them with Toss's numbers, so a marketplace with
+    other timers needs its own numbers there before it sets this)."""
 
     intro_ko: str
     quantity_ko: str

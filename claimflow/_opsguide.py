@@ -240,7 +240,8 @@ def _quantity_section(mp: Marketplace) -> list[str]:
 
 
 def _deadline_section(mp: Marketplace) -> list[str]:
-    """rules.md D1-D5, with the numbers :mod:`claimflow._time` counts with (Toss only)."""
+    """rules.md D1-D5, with the numbers :mod:`claimflow._time` counts with (the marketplaces whose
+    guide has ``timers``: Toss)."""
     out = ["### 기한: 마켓이 스스로 처리하는 일과 벌점", ""]
     if not GUIDES[mp].timers:
         return [
@@ -251,18 +252,20 @@ def _deadline_section(mp: Marketplace) -> list[str]:
             "",
         ]
     t = _time
+    subject = attach(mp.label, "이/가")
     out += [
-        "토스쇼핑은 판매자에게 보이지 않는 타이머로 움직입니다 (근거: 공개 클라이언트 코드). "
-        "영업일은 주말, 공휴일(대체공휴일 포함), 상점 휴무일(토스쇼핑 `/merchants/holidays`)을 "
+        f"{attach(mp.label, '은/는')} 판매자에게 보이지 않는 타이머로 움직입니다 "
+        "(근거: 공개 클라이언트 코드). "
+        "영업일은 주말, 공휴일(대체공휴일 포함), 상점 휴무일(마켓에 등록한 휴무일)을 "
         "뺀 날이고, 기한은 마지막 날 24:00(서울)까지입니다. 오늘 처리할 일은 "
         "`claimflow due`로 볼 수 있습니다 ([CLI 안내](cli.md)).",
         "",
         "| 규칙 | 언제 | 무슨 일이 생기나 |",
         "|---|---|---|",
         f"| D1 | 구매자의 취소 요청을 {t.AUTO_APPROVAL_BUSINESS_DAYS}영업일 동안 처리하지 않으면 | "
-        f"토스쇼핑이 자동으로 승인하고 환불합니다 (시스템 `{Action.CANCEL_APPROVE}`, T3) |",
+        f"{subject} 자동으로 승인하고 환불합니다 (시스템 `{Action.CANCEL_APPROVE}`, T3) |",
         f"| D2 | 배송완료 후 {t.AUTO_CONFIRMATION_DAYS}일이 지나면 (열린 클레임이 없을 때) | "
-        f"토스쇼핑이 자동으로 구매확정합니다 (시스템 `{Action.ORDER_CONFIRM}`, F5) |",
+        f"{subject} 자동으로 구매확정합니다 (시스템 `{Action.ORDER_CONFIRM}`, F5) |",
         f"| D3 | 결제 후 preparationDays 영업일(기본 {t.DEFAULT_PREPARATION_DAYS}일, "
         f"0–{t.MAX_PREPARATION_DAYS}일) 안에 발송하지 않으면 | 주문상품마다 벌점 "
         f"{t.SHIPPING_PENALTY_POINTS}점 |",

@@ -44,10 +44,20 @@ class Marketplace(StrEnum):
         """The name operators use."""
         return _MARKETPLACE_LABELS[self]
 
+    @property
+    def label_en(self) -> str:
+        """The English name."""
+        return _MARKETPLACE_LABELS_EN[self]
+
 
 _MARKETPLACE_LABELS = {
     Marketplace.TOSS: "토스쇼핑",
     Marketplace.IMWEB: "아임웹",
+    Marketplace.X2BEE: "x2bee",
+}
+_MARKETPLACE_LABELS_EN = {
+    Marketplace.TOSS: "Toss Shopping",
+    Marketplace.IMWEB: "imweb",
     Marketplace.X2BEE: "x2bee",
 }
 

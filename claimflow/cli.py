@@ -804,22 +804,22 @@ def _due_text(now: Any, actor: Actor, entries: Sequence[Any], lang: str) -> str:
         if not deadlines:
             lines.append("  " + _no_deadline_text(op, ko))
         for d in deadlines:
-            lines.append("  " + _deadline_text(d, ko))
+            lines.append("  " + _deadline_text(d, ko, op.marketplace))
         names = ", ".join(a.value for a in actions) or "—"
         who = f"{actor.label}({actor})" if ko else actor.value
         lines.append(f"  {'가능' if ko else 'allowed'} · {who}: {names}")
     return "\n".join(lines)
 
 
-def _deadline_text(d: Any, ko: bool) -> str:
+def _deadline_text(d: Any, ko: bool, marketplace: Marketplace) -> str:
     from ._korean import attach  # noqa: PLC0415
 
     mark = "!" if d.overdue else "-"
     if ko:
         text = f"{mark} {d.last_day.isoformat()} 24:00까지 · {d.kind.label} ({d.rule_id})"
         if d.system_action is not None:
-            action = d.system_action
-            text += f" · 기한이 지나면 {attach('토스쇼핑', '이/가')} 자동 {action.label}({action})"
+            action, who = d.system_action, attach(marketplace.label, "이/가")
+            text += f" · 기한이 지나면 {who} 자동 {action.label}({action})"
         if d.penalty_points:
             text += f" · 놓치면 벌점 {d.penalty_points}점"
         if d.overdue and d.system_action is not None:
@@ -827,12 +827,12 @@ def _deadline_text(d: Any, ko: bool) -> str:
         return text + (" · 기한 지남" if d.overdue else "")
     text = f"{mark} by end of {d.last_day.isoformat()} · {d.kind.label_en} ({d.rule_id})"
     if d.system_action is not None:
-        text += f" · then Toss does {d.system_action}"
+        text += f" · then {marketplace.label_en} does {d.system_action}"
     if d.penalty_points:
         text += f" · missing it costs {d.penalty_points} penalty point"
         text += "s" if d.penalty_points > 1 else ""
     if d.overdue and d.system_action is not None:
-        return text + " · OVERDUE: Toss may have done it already; reconcile"
+        return text + f" · OVERDUE: {marketplace.label_en} may have done it already; reconcile"
     return text + (" · OVERDUE" if d.overdue else "")
 
 
