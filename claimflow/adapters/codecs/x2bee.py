@@ -957,8 +957,9 @@ def encode_cost(
     return {
         "ordNo": order_id,
         "ordSeq": order_product_id,
-        "rfdAmt": refund,
-        "addPayAmt": extra,
+        "rfdAmt": refund,  # [inferred] names, as cost_flow reads them
+        "addPayAmt": extra,  # [inferred]
+        # [inferred] the emulator's own breakdown, read by nobody: the lost benefit (쿠폰 혜택 등)
         "claimCostList": [{"costTypCd": "LOST_BENEFIT", "amt": lost_benefit}],
     }
 
@@ -998,10 +999,12 @@ def encode_details(
                 "claimBusinessType": _CLAIM_TYPE_OUT[c.claim.type],
                 "claimStatCd": claim_status_code(c.claim.type, c.claim.status),
                 "claimReqDtm": None if c.requested_at is None else _naive(c.requested_at),
-                "claimRsnCont": c.claim.reason,
+                "claimRsnCont": c.claim.reason,  # [inferred] as parse_details reads it
             }
             for c in claims
         ],
+        # [inferred] the refund and extra-payment lines and the delivery info of a claim: read
+        # back by parse_details for the money and the pickup invoice (hdcCd/invNo [doc, §5.3])
         "refundList": [{"rfdAmt": a} for a in refunds],
         "addPayList": [{"addPayAmt": a} for a in extra_payments],
         "deliveryInfo": {"hdcCd": carrier, "invNo": tracking},
@@ -1018,8 +1021,8 @@ def encode_other_items(goods_no: str, items: Sequence[CandidateItem]) -> list[di
             "goodsNo": goods_no,
             "itmNo": item.item_id,
             "salePrc": item.unit_price,
-            "saleStatCd": _SALE_OUT[item.on_sale],
-            "stkQty": item.stock,
+            "saleStatCd": _SALE_OUT[item.on_sale],  # [inferred], as candidates_flow reads it
+            "stkQty": item.stock,  # [inferred]
         }
         for item in items
     ]
