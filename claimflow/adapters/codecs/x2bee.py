@@ -1004,7 +1004,8 @@ def encode_details(
             for c in claims
         ],
         # [inferred] the refund and extra-payment lines and the delivery info of a claim: read
-        # back by parse_details for the money and the pickup invoice (hdcCd/invNo [doc, §5.3])
+        # back by parse_details for the money and the invoice (hdcCd/invNo, named as the pickup
+        # call names them)
         "refundList": [{"rfdAmt": a} for a in refunds],
         "addPayList": [{"addPayAmt": a} for a in extra_payments],
         "deliveryInfo": {"hdcCd": carrier, "invNo": tracking},
