@@ -86,7 +86,6 @@ SEED_URLS = {
     "004_3422198187a96187.txt": "https://developers.imweb.me",
 }
 SPEC_MARKETPLACES = "spec/marketplaces.md"
-SPEC_RULES = "spec/rules.md"
 
 
 @attrs.frozen

@@ -42,7 +42,7 @@ from ._diagrams import (
 from ._introspect import money_rules, reachable_states
 from ._opsguide import TAG_KO
 from ._values import OrderProduct
-from ._vocab import Action, Actor, EffectKind, Marketplace, PaymentChannel
+from ._vocab import SEOUL, Action, Actor, EffectKind, Marketplace, PaymentChannel
 from .exceptions import MissingExtraError
 
 __all__ = ["build"]
@@ -209,7 +209,7 @@ _DEADLINE_KO = {
         f"{_time.UNTOUCHED_CLAIM_PENALTY_POINTS}점입니다"
     ),
 }
-_SAMPLE_MOMENT = dt.datetime(2026, 1, 5, 10, tzinfo=_time.SEOUL)
+_SAMPLE_MOMENT = dt.datetime(2026, 1, 5, 10, tzinfo=SEOUL)
 
 
 def _deadlines_data(op: OrderProduct) -> list[dict[str, str]]:

@@ -36,7 +36,6 @@ from ._vocab import SEOUL, Action, ClaimStatus, ClaimType, Status
 from .exceptions import InvalidInputError, MissingExtraError
 
 __all__ = [
-    "SEOUL",
     "BusinessCalendar",
     "Deadline",
     "DeadlineKind",

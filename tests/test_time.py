@@ -20,9 +20,9 @@ from hypothesis import strategies as st
 import claimflow as cf
 from claimflow import _time
 from claimflow._engine import example_params
+from claimflow._vocab import SEOUL
 
 A, S, CS, CT = cf.Action, cf.Status, cf.ClaimStatus, cf.ClaimType
-SEOUL = _time.SEOUL
 D = dt.date
 
 

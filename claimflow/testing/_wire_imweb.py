@@ -308,7 +308,6 @@ def _imweb_wrong_envelope(payload: WirePayload) -> list[_Spot]:
 
 _NOT_CODE: st.SearchStrategy[Any] = st.sampled_from([True, "abc", "", 1.5, [], None, "200a"])
 _NOT_COUNT: st.SearchStrategy[Any] = st.sampled_from(["x", -1, "-1", 1.5, True, None, "1.0"])
-_NOT_HOLD: st.SearchStrategy[Any] = st.sampled_from(["Y", "true", 1, 0, []])
 
 
 def _imweb_envelope_spots(payload: WirePayload) -> list[_Spot]:

@@ -261,7 +261,7 @@ RETURN_COMPLETION: dict[str, str] = {"claimBusinessType": "22", "systemType": "1
 ORD_NO, ORD_SEQ, CLAIM_NO = From("order_id"), From("order_product_id"), From("claim_id")
 
 
-def Body(template: object) -> Template:  # noqa: N802 - the body template, as the tables read
+def _body(template: object) -> Template:
     """An x2bee request body: the shared :class:`~claimflow.adapters.codecs.Template`."""
     return Template(template, "x2bee")
 
@@ -286,7 +286,7 @@ _PICKUP_PARCEL = Unused("claimflow's pickup steps take no carrier or invoice")
 
 def _pickup(action: Action) -> Template:
     current, target = PICKUP_STEPS[action]
-    return Body(
+    return _body(
         {
             ORDER_STATUS_FIELD: current,  # [doc: page]
             "updateTargetOrdDtlStatCd": target,  # [doc: page]
@@ -313,7 +313,7 @@ ROUTES: dict[Action, Route] = {
     A.CANCEL_REQUEST: Route(
         "order",
         "/v1/claim/orderCancel/cancelFO",
-        Body(
+        _body(
             {  # [inferred] field names
                 "ordNo": ORD_NO,
                 "ordSeq": ORD_SEQ,
@@ -327,7 +327,7 @@ ROUTES: dict[Action, Route] = {
     A.OPTION_CHANGE: Route(
         "order",
         "/v1/claim/orderChange/ordChangeFO",
-        Body({"ordNo": ORD_NO, "ordSeq": ORD_SEQ, "chgItmNo": From("new_item", pick="item_id")}),
+        _body({"ordNo": ORD_NO, "ordSeq": ORD_SEQ, "chgItmNo": From("new_item", pick="item_id")}),
     ),
     # the order API's path [doc: page]; the BO API forwards to it
     A.RETURN_APPROVE: Route("order", _WITHDRAW, _pickup(A.RETURN_APPROVE)),
@@ -340,7 +340,7 @@ ROUTES: dict[Action, Route] = {
     A.RETURN_COMPLETE: Route(
         "order",  # the order API's page [doc]
         "/v1/payment/saveRefundBundleApproMgmt",
-        Body([{"ordNo": ORD_NO, "claimNo": CLAIM_NO, **RETURN_COMPLETION}]),
+        _body([{"ordNo": ORD_NO, "claimNo": CLAIM_NO, **RETURN_COMPLETION}]),
     ),
 }
 
@@ -379,23 +379,25 @@ def decode_pickup(body: object) -> tuple[dict[ClaimType, Action], list[dict[str,
 #: [inferred] unless marked (x2bee's pages name ``ordNo``/``ordSeq``/``claimNo`` across the claim
 #: APIs, ``goodsNo``/``itmNo`` across the goods APIs).
 READS: dict[str, Route] = {
-    "cancel_popup": Route("order", "/v1/claim/orderCancel/cancelPopupFO", Body({"ordNo": ORD_NO})),
+    "cancel_popup": Route("order", "/v1/claim/orderCancel/cancelPopupFO", _body({"ordNo": ORD_NO})),
     # claimBusinessType [doc: the field]; 10 for a cancel [inferred] (CLAIM_TYPE_CODES)
     "calculate_cost": Route(
         "order",
         "/v1/claim/common/claimCalculateCostFO",
-        Body({"ordNo": ORD_NO, "ordSeq": ORD_SEQ, "claimBusinessType": _CLAIM_TYPE_OUT[CT.CANCEL]}),
+        _body(
+            {"ordNo": ORD_NO, "ordSeq": ORD_SEQ, "claimBusinessType": _CLAIM_TYPE_OUT[CT.CANCEL]}
+        ),
     ),
     "claim_details": Route(
         "order",
         "/v1/claim/common/claimDetailsInfoFO",
-        Body({"ordNo": ORD_NO, "ordSeq": ORD_SEQ, "claimNo": From("claim_id", optional=True)}),
+        _body({"ordNo": ORD_NO, "ordSeq": ORD_SEQ, "claimNo": From("claim_id", optional=True)}),
     ),
     # "다건 상품 itmNo별 단품정보": a list of {goodsNo, itmNo} [doc: page names, inferred shape]
     "other_items": Route(
         "goods",
         "/v1/detail/otherItms",
-        Body([{"goodsNo": From("goods_no"), "itmNo": From("item_id", optional=True)}]),
+        _body([{"goodsNo": From("goods_no"), "itmNo": From("item_id", optional=True)}]),
     ),
 }
 
