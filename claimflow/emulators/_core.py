@@ -87,8 +87,8 @@ MAX_LOGGED_BODY = 64 * 1024
 #: the header carrying the control token of the ``/_emulator/`` API
 CONTROL_TOKEN_HEADER = "x-emulator-control-token"
 #: The control API's keys are snake_case, as the Python control API's arguments are. Deprecated
-#: (docs/emulators.md, "Deprecated camelCase keys"; to be removed in the release after next):
-#: a request may still spell these keys the old camelCase way (renamed before the checks, a
+#: (docs/emulators.md, "Deprecated camelCase keys"; this release only, dropped in the next): a
+#: request may still spell these keys the old camelCase way (renamed before the checks, a
 #: warning logged) and answers still carry the old spelling beside the new one.
 CAMEL_KEYS: Mapping[str, str] = {
     "orderId": "order_id",
