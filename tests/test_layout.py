@@ -193,26 +193,10 @@ EMULATOR_WIRING = frozenset(
     }
 )
 
-#: What every codec module defines (claimflow/adapters/codecs/__init__.py).
-CODEC_NAMES = frozenset(
-    {
-        "MARKETPLACE",
-        "SPEC",
-        "ACTIONS",
-        "UNSUPPORTED",
-        "ERROR_CODES",
-        "HTTP_ERRORS",
-        "MONEY_FIELDS",
-        "REFUSALS",
-        "unwrap",
-        "encode_refusal",
-        "read_token",
-        "line_money",
-        "claim_delivery",
-        "LINE_MONEY_ORIGIN",
-        "CLAIM_DELIVERY_ORIGIN",
-    }
-)
+
+def _protocol_members(protocol: type) -> set[str]:
+    """The members a typing.Protocol declares (its properties and methods)."""
+    return {n for n in vars(protocol) if not n.startswith("_")}
 
 
 class TestWiringNames:
@@ -242,13 +226,21 @@ class TestWiringNames:
 
     @pytest.mark.parametrize("mp", list(Marketplace))
     def test_codec_modules_export_the_same_names(self, mp: Marketplace) -> None:
-        """Each codec defines every name the codecs share (the money mapping included), for its
-        own marketplace."""
-        from claimflow.adapters.codecs import CODECS  # noqa: PLC0415
+        """Each codec defines, and lists in ``__all__``, every member of ``CodecModule`` (the
+        money mapping included), for its own marketplace."""
+        from claimflow.adapters.codecs import CODECS, CodecModule  # noqa: PLC0415
 
         module = CODECS[mp]
-        missing = {n for n in CODEC_NAMES if not hasattr(module, n)}
-        assert (set(), mp, mp) == (missing, module.MARKETPLACE, module.SPEC.marketplace)
+        members = _protocol_members(CodecModule)
+        missing = {n for n in members if not hasattr(module, n)}
+        unlisted = members - set(module.__all__)  # type: ignore[attr-defined]
+        assert (set(), set(), mp, mp) == (
+            missing,
+            unlisted,
+            module.MARKETPLACE,
+            module.SPEC.marketplace,
+        )
+        assert {"MARKETPLACE", "line_money", "unwrap"} <= members
 
     @pytest.mark.parametrize(
         "path",

@@ -12,7 +12,7 @@ points above what was payable) is the marketplace's answer being wrong:
 from __future__ import annotations
 
 from collections.abc import Mapping
-from types import ModuleType
+from typing import TYPE_CHECKING
 
 from .._money import ClaimDelivery, LineMoney
 from .._vocab import Marketplace
@@ -22,7 +22,11 @@ from ._values import RemoteClaim, RemoteOrderProduct
 __all__ = ["claim_delivery", "line_money"]
 
 
-def _codec(mp: Marketplace) -> ModuleType:
+if TYPE_CHECKING:
+    from .codecs import CodecModule
+
+
+def _codec(mp: Marketplace) -> CodecModule:
     from .codecs import CODECS  # noqa: PLC0415 - the codecs import the layers this one is in
 
     return CODECS[mp]
