@@ -253,10 +253,10 @@ def _claim_keys(remote: RemoteOrderProduct) -> set[tuple[str, str]]:
 
 
 #: Order products gathered before their rows are written (still inside the batch's one
-#: transaction): a whole batch held until its end kept ≈ 30 tracked objects per order product
-#: alive for longer, and the garbage collector's full passes over them cost sync more than the
-#: rest of its row handling (bench_sync, 20,000 claims, batch 500: 6 full collections, 1.1 s;
-#: written every 100: 2, 0.4 s).
+#: transaction): a whole batch held until its end kept its objects alive long enough to be
+#: promoted, and the garbage collector's extra full passes cost more than the rest of the row
+#: handling (bench_sync, 20,000 claims, batch 500: 6 full collections, 1.1 s; written every
+#: 100: 3, 0.5 s).
 FLUSH_EVERY = 100
 
 
