@@ -833,16 +833,10 @@ def _replay(
     path: list[Applied] = []
     current = op
     for i, (action, actor, shape) in enumerate(chain):
-        if (
-            i == 0
-            and first is not None
-            and (first.event.action, first.event.actor)
-            == (
-                action,
-                actor,
-            )
-        ):
-            done: Applied | None = first
+        tried = first if i == 0 else None
+        done: Applied | None
+        if tried is not None and (tried.event.action, tried.event.actor) == (action, actor):
+            done = tried
         else:
             done = _external_step(spec, current, action, actor, remote=remote, at=at)
         if done is None:
