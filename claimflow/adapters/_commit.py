@@ -38,7 +38,7 @@ from __future__ import annotations
 import datetime as dt
 import functools
 from collections import deque
-from collections.abc import Mapping, Sequence
+from collections.abc import Hashable, Mapping, MutableMapping, Sequence
 from enum import StrEnum
 from typing import Any
 
@@ -46,6 +46,7 @@ import attrs
 
 from .._engine import allowed_actions, apply, check, example_params
 from .._rules import rules_for
+from .._time import delay_window_open
 from .._values import (
     Applied,
     CandidateItem,
@@ -762,6 +763,93 @@ def _external_step(
         return None
 
 
+#: What a path search is remembered by (:func:`_signature`) and what it remembers: per step of
+#: the chain found, the action, the actor and the state it led to (claim ids as in _signature).
+PathMemo = MutableMapping[Hashable, Any]
+
+
+def _claim_shape(
+    c: Claim, wire_ids: Mapping[str, int]
+) -> tuple[object, ClaimType, ClaimStatus, Status, ClaimStatus | None]:
+    # a claim's id only as where the wire lists it (-1: not on the wire): ids differ per row
+    return (wire_ids.get(c.id, -1), c.type, c.status, c.origin_status, c.held_from)
+
+
+def _state_shape(op: OrderProduct, wire_ids: Mapping[str, int]) -> tuple[object, ...]:
+    """:func:`_key` with each claim id replaced by its place on the wire."""
+    c = op.open_claim
+    return (
+        op.status,
+        None if c is None else _claim_shape(c, wire_ids),
+        tuple(_claim_shape(x, wire_ids) for x in op.closed_claims),
+    )
+
+
+def _signature(
+    spec: MarketplaceSpec, op: OrderProduct, remote: RemoteOrderProduct
+) -> tuple[dict[str, int], tuple[object, ...]]:
+    """The wire's claim ids by place, and what the path search from *op* to *remote* depends on
+    besides the row's own ids, amounts and dates: the state (claim ids by their place on the
+    wire), what the rules' guards read (auto refund, payment channel, the D5 delay window),
+    what the example parameters are checked against (quantity, a refund of the line's amount
+    within what was paid: M8, the item the wire shows and whether its price is the line's: X2),
+    and the wire's state (status, code, each claim's type, status, code, openness, origin, hold).
+    """
+    wire_ids = {c.id: i for i, c in enumerate(remote.claims)}
+    shown = _shown_item(spec, op, remote)
+    return wire_ids, (
+        spec.marketplace,
+        _state_shape(op, wire_ids),
+        op.auto_refundable,
+        op.payment_channel,
+        op.quantity,
+        op.partial_claims,
+        op.amount <= op.paid,
+        op.paid_at is None or delay_window_open(op),
+        None if shown is None else shown.unit_price == op.unit_price,
+        remote.status,
+        remote.wire_status,
+        tuple(
+            (c.type, c.status, c.wire_status, c.is_open, c.origin_status, c.held_from, c.hold_known)
+            for c in remote.claims
+        ),
+    )
+
+
+def _replay(
+    spec: MarketplaceSpec,
+    op: OrderProduct,
+    remote: RemoteOrderProduct,
+    at: dt.datetime,
+    *,
+    chain: tuple[tuple[Action, Actor, tuple[object, ...]], ...],
+    wire_ids: Mapping[str, int],
+    first: Applied | None,
+) -> tuple[Applied, ...] | None:
+    """*chain* (remembered for another order product of the same signature) applied to *op*, as
+    the search would apply it; None when a step does not go as it went there (the search then
+    runs): refused, another state, or what the wire shows reached before the last step.
+    *first*: the search's first try from *op*, already made (used when the chain starts so)."""
+    path: list[Applied] = []
+    current = op
+    for i, (action, actor, shape) in enumerate(chain):
+        tried = first if i == 0 else None
+        done: Applied | None
+        if tried is not None and (tried.event.action, tried.event.actor) == (action, actor):
+            done = tried
+        else:
+            done = _external_step(spec, current, action, actor, remote=remote, at=at)
+        if done is None:
+            return None
+        current = done.order_product
+        if _state_shape(current, wire_ids) != shape:
+            return None
+        if consistent(spec, current, remote) != (i == len(chain) - 1):
+            return None
+        path.append(done)
+    return tuple(path)
+
+
 def _find_path(
     spec: MarketplaceSpec,
     op: OrderProduct,
@@ -770,11 +858,65 @@ def _find_path(
     *,
     max_steps: int = MAX_ADOPTED_STEPS,
     actors: Sequence[Actor] = _ACTORS,
+    memo: PathMemo | None = None,
 ) -> tuple[Applied, ...] | None:
     """The shortest chain of actions (by anyone) leading from *op* to what *remote* shows, each
-    as :func:`claimflow.apply` makes it; () when they agree already; None when none is found."""
+    as :func:`claimflow.apply` makes it; () when they agree already; None when none is found.
+
+    *memo*: chains found before, by :func:`_signature`: one found for another order product of
+    the same signature is replayed (its applies only, each checked to lead where it led there)
+    instead of searched again; one that does not replay is searched for.
+    """
     if consistent(spec, op, remote):
         return ()
+    if memo is None or max_steps < 1:
+        return _search(spec, op, remote, at, max_steps=max_steps, actors=actors)
+    # the search's first try: when it leads there (a buyer's request, most often), it is the
+    # answer, found as fast as a replay would find it
+    first = _first_try(spec, op, remote, at, actors)
+    if first is not None and consistent(spec, first.order_product, remote):
+        return (first,)
+    wire_ids, signature = _signature(spec, op, remote)
+    key = (signature, max_steps, tuple(actors))
+    chain = memo.get(key)
+    if chain is not None:
+        replayed = _replay(spec, op, remote, at, chain=chain, wire_ids=wire_ids, first=first)
+        if replayed is not None:
+            return replayed
+    found = _search(spec, op, remote, at, max_steps=max_steps, actors=actors)
+    if found and chain is None:
+        memo[key] = tuple(
+            (a.event.action, a.event.actor, _state_shape(a.order_product, wire_ids)) for a in found
+        )
+    return found
+
+
+def _first_try(
+    spec: MarketplaceSpec,
+    op: OrderProduct,
+    remote: RemoteOrderProduct,
+    at: dt.datetime,
+    actors: Sequence[Actor],
+) -> Applied | None:
+    """The step :func:`_search` tries first: the first action the first actor who has any may
+    take (None if it cannot have happened, or nobody may act)."""
+    for actor in actors:
+        actions = allowed_actions(op, actor)
+        if actions:
+            return _external_step(spec, op, actions[0], actor, remote=remote, at=at)
+    return None
+
+
+def _search(
+    spec: MarketplaceSpec,
+    op: OrderProduct,
+    remote: RemoteOrderProduct,
+    at: dt.datetime,
+    *,
+    max_steps: int,
+    actors: Sequence[Actor],
+) -> tuple[Applied, ...] | None:
+    """:func:`_find_path`'s breadth-first search, for an *op* not consistent with *remote*."""
     queue: deque[tuple[OrderProduct, tuple[Applied, ...]]] = deque([(op, ())])
     seen = {_key(op)}
     searched = 0
@@ -808,13 +950,21 @@ def explain(
     actors: Sequence[Actor | str] = _ACTORS,
     at: dt.datetime | None = None,
     max_steps: int = MAX_ADOPTED_STEPS,
+    memo: PathMemo | None = None,
 ) -> tuple[Applied, ...] | None:
     """The shortest chain of actions (by *actors*, tried in that order) that leads from
     *order_product* to what *remote* shows, each as :func:`claimflow.apply` makes it with the
     marketplace's claim ids and the rules' example parameters: ``()`` when they agree already,
-    None when no chain of at most *max_steps* actions does. For ingesting remote changes."""
+    None when no chain of at most *max_steps* actions does. For ingesting remote changes.
+
+    *memo*: a dict to share between calls (one sync pass, say): a chain found for one order
+    product is replayed for the next one in the same state, showing the same on the wire (the
+    same guards, the same checks of the example parameters), rather than searched for again.
+    The answer is the same with or without it."""
     who = tuple(Actor(a) for a in actors)
-    return _find_path(spec, order_product, remote, at or _now(), max_steps=max_steps, actors=who)
+    return _find_path(
+        spec, order_product, remote, at or _now(), max_steps=max_steps, actors=who, memo=memo
+    )
 
 
 def _judge(
