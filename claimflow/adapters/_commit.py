@@ -517,17 +517,27 @@ def _shown_item(
     """The item the marketplace shows *op* on when it is not *op*'s (the buyer changed the
     option in the storefront), as the ``new_item`` of the change that got it there; else None.
 
-    The wire shows the item id and, where it carries one, the unit price (x2bee ``itmNo``,
-    ``salePrc`` [inferred fields]); without a price the ordered one (X2: the same price). On sale
-    and in stock for the line is what X2 required of the item when the change was made, not a
-    fact the wire states.
+    The wire shows the item id (x2bee ``itmNo``) and perhaps a price (``salePrc``, an
+    [inferred] field): the change keeps the ordered price (X2: only to an item of the same price),
+    so a price read from the wire is never taken over; one that differs contradicts the rules and
+    is :class:`~claimflow.exceptions.UnexpectedResponseError` naming it, not a refund computed
+    from an inferred figure. On sale and in stock for the line is what X2 required of the item
+    when the change was made, not a fact the wire states.
     """
     if not _changes_items(spec.marketplace):
         return None
     if remote.item_id is None or remote.item_id == op.item_id:
         return None
-    price = remote.unit_price if remote.unit_price is not None else op.unit_price
-    return CandidateItem(remote.item_id, price, True, op.quantity)
+    if remote.unit_price is not None and remote.unit_price != op.unit_price:
+        msg = (
+            f"{spec.marketplace}: order product {op.id!r} shows item {remote.item_id!r} at "
+            f"{remote.unit_price} won, but an option change keeps the price ({op.unit_price} won, "
+            "rules.md X2)"
+        )
+        raise UnexpectedResponseError(
+            msg, marketplace=spec.marketplace.value, field="unit_price", order_product_id=op.id
+        )
+    return CandidateItem(remote.item_id, op.unit_price, True, op.quantity)
 
 
 def _item_taken_over(

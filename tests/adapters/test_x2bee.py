@@ -31,7 +31,6 @@ from claimflow.adapters import (
     apply_remote,
     apply_remote_async,
     consistent,
-    explain,
     reconcile,
     toss,
     x2bee,
@@ -469,23 +468,37 @@ class TestOptionChange:
         assert shape(emulator.store.get(s.op.id).op) == shape(synced.order_product)
         assert ReconcileOutcome.IN_SYNC == again.outcome
 
-    def test_adopt_takes_over_the_item_and_price_the_wire_shows(self) -> None:
+    def test_adopt_takes_over_the_item_at_the_ordered_price(self) -> None:
         """An item the wire shows in place of the local one makes the line inconsistent; adopt
-        takes the wire's item and unit price over (here a price X2 would not allow, so no chain
-        of actions explains it)."""
+        takes the wire's item over at the ordered price (X2 keeps the price)."""
+        op = cf.OrderProduct("L-1", "x2bee", "PAID", "ITEM-A", 12_000)
+        remote = RemoteOrderProduct(
+            "L-1", "11", cf.Status.PAID, order_id="O-1", item_id="ITEM-B", unit_price=12_000
+        )
+
+        taken = adopt(x2bee.SPEC, op, remote)
+
+        assert not consistent(x2bee.SPEC, op, remote)
+        assert ("ITEM-B", 12_000) == (taken.item_id, taken.unit_price)
+        assert consistent(x2bee.SPEC, taken, remote)
+
+    def test_a_changed_price_on_the_wire_is_an_unexpected_answer(self) -> None:
+        """A wire showing the new item at another price contradicts X2 (the same price): the
+        inferred salePrc is never taken over into the local price a refund is computed from;
+        UnexpectedResponseError names unit_price, and nothing is adopted."""
         op = cf.OrderProduct("L-1", "x2bee", "PAID", "ITEM-A", 12_000)
         remote = RemoteOrderProduct(
             "L-1", "11", cf.Status.PAID, order_id="O-1", item_id="ITEM-B", unit_price=13_000
         )
 
-        taken = adopt(x2bee.SPEC, op, remote)
+        with pytest.raises(cf.UnexpectedResponseError) as e:
+            adopt(x2bee.SPEC, op, remote)
 
-        assert (False, None) == (
-            consistent(x2bee.SPEC, op, remote),
-            explain(x2bee.SPEC, op, remote),
+        assert ("unit_price", "x2bee", "L-1") == (
+            e.value.field,
+            e.value.marketplace,
+            e.value.order_product_id,
         )
-        assert ("ITEM-B", 13_000, 1) == (taken.item_id, taken.unit_price, taken.version)
-        assert consistent(x2bee.SPEC, taken, remote)
 
     def test_a_marketplace_without_option_change_keeps_its_item(self) -> None:
         """Toss has no rule that changes the item: its wire's product id is neither compared
