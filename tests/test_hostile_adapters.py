@@ -44,8 +44,7 @@ from claimflow.adapters import (
     toss,
     x2bee,
 )
-from claimflow.adapters._boundary import parse_json_body, redact_headers, wire_int
-from claimflow.adapters._core import WireFieldError
+from claimflow.adapters._boundary import WireFieldError, parse_json_body, redact_headers, wire_int
 from claimflow.testing import KINDS, WirePayload, malformed_payloads, wire_payloads
 
 MP = cf.Marketplace

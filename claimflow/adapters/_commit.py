@@ -67,17 +67,10 @@ from ..exceptions import (
     StaleVersionError,
     UnexpectedResponseError,
 )
-from ._core import (
-    ActionResult,
-    Adapter,
-    AsyncAdapter,
-    ItemResult,
-    MarketplaceSpec,
-    OrderRef,
-    RemoteAction,
-    RemoteOrderProduct,
-)
+from ._clients import Adapter, AsyncAdapter
 from ._money import claim_delivery
+from ._spec import MarketplaceSpec
+from ._values import ActionResult, ItemResult, OrderRef, RemoteAction, RemoteOrderProduct
 
 __all__ = [
     "IN_FLIGHT_SECONDS",
