@@ -201,7 +201,6 @@ class TestTossTemplate:
             body(remote)
         assert "carrier" == e.value.field
 
-
     def test_a_value_of_the_wrong_kind_is_refused_naming_it(self) -> None:
         """A delay whose shipping deadline is a string, not a date, is InvalidInputError naming
         shipping_deadline, not a TypeError from deep inside the template."""

@@ -174,7 +174,6 @@ ADAPTER_WIRING = frozenset(
         "SPEC",
         "base_urls",
         "client_for",
-        "client_from_env",
         "make_async_client",
         "make_client",
     }
@@ -332,7 +331,7 @@ class TestWiringBehaviour:
             {wiring.CREDENTIAL_ENV[0]: "s3cr3t-value"} if len(wiring.CREDENTIAL_ENV) > 1 else {}
         )
         with pytest.raises(InvalidInputError) as e:
-            wiring.client_from_env(present)
+            adapters.client_from_env(mp, present)
         missing = [n for n in wiring.CREDENTIAL_ENV if n not in present]
         assert all(n in str(e.value) for n in missing)
         assert "s3cr3t-value" not in str(e.value)
@@ -344,8 +343,14 @@ class TestWiringBehaviour:
         default URL, without calling it."""
         wiring = adapters.MODULES[mp]
         environ = {n: f"value-{i}" for i, n in enumerate(wiring.CREDENTIAL_ENV)}
-        with wiring.client_from_env(environ) as client:
+        with adapters.client_from_env(mp, environ) as client:
             assert mp == client.spec.marketplace
+
+    def test_client_from_env_names_an_unknown_marketplace(self) -> None:
+        """An unknown marketplace name is a typed error naming it, not a KeyError."""
+        with pytest.raises(claimflow.UnknownValueError) as e:
+            adapters.client_from_env("coupang", {})
+        assert "marketplace" == e.value.field
 
     @pytest.mark.parametrize("mp", list(Marketplace))
     def test_client_for_refuses_the_wrong_number_of_credentials(self, mp: Marketplace) -> None:

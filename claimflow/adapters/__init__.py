@@ -14,18 +14,19 @@ Every marketplace module has the same shape: a docstring listing its quirks, ``_
 data) and the ``make_client()`` / ``make_async_client()`` factories. The adapters they return
 satisfy the :class:`Adapter` / :class:`AsyncAdapter` protocols. Each also exports the same
 **wiring names** (:class:`MarketplaceModule`: ``MARKETPLACE``, ``CREDENTIAL_ENV``,
-``DEFAULT_URL``, ``base_urls``, ``client_for``, ``client_from_env``, ...); :data:`MODULES` holds
-one module per marketplace, for code that serves any of them::
+``DEFAULT_URL``, ``base_urls``, ``client_for``, ...); :data:`MODULES` holds one module per
+marketplace, for code that serves any of them, and :func:`client_from_env` builds a client for
+any of them from the environment::
 
-    from claimflow.adapters import MODULES
+    from claimflow.adapters import client_from_env
 
-    adapter = MODULES[marketplace].client_from_env(os.environ)
+    adapter = client_from_env(marketplace, os.environ)
 """
 
 from __future__ import annotations
 
 try:  # without the extra, say which one instead of a bare ModuleNotFoundError deep inside
-    import httpx  # noqa: F401
+    import httpx
     import stamina  # noqa: F401
 except ImportError as e:
     from ..exceptions import MissingExtraError
@@ -39,7 +40,7 @@ except ImportError as e:
 from collections.abc import Mapping
 from types import MappingProxyType
 
-from .._vocab import Marketplace
+from .._vocab import Marketplace, parse_enum
 from . import codecs, imweb, toss, x2bee
 from ._boundary import MalformedBodyError, PagingError, paging_limit
 from ._clients import (
@@ -142,6 +143,7 @@ __all__ = [
     "check_base_url",
     "check_credentials",
     "claim_delivery",
+    "client_from_env",
     "codecs",
     "consistent",
     "credentials_from_env",
@@ -162,3 +164,22 @@ __all__ = [
 MODULES: Mapping[Marketplace, MarketplaceModule] = MappingProxyType(
     {toss.MARKETPLACE: toss, imweb.MARKETPLACE: imweb, x2bee.MARKETPLACE: x2bee}
 )
+
+
+def client_from_env(
+    marketplace: Marketplace | str,
+    environ: Mapping[str, str],
+    root: str | None = None,
+    *,
+    retry: RetryPolicy | None = None,
+    timeout: float | httpx.Timeout = 10.0,
+    transport: httpx.BaseTransport | None = None,
+) -> Client:
+    """A client for *marketplace*'s API at *root* (default its ``DEFAULT_URL``) with the
+    credentials its ``CREDENTIAL_ENV`` names in *environ* (:class:`~claimflow.InvalidInputError`
+    naming the variables that are missing, never a value)."""
+    mp = parse_enum(Marketplace, marketplace, "marketplace")
+    module = MODULES[mp]
+    credentials = credentials_from_env(mp, module.CREDENTIAL_ENV, environ)
+    urls = module.base_urls(root or module.DEFAULT_URL)
+    return module.client_for(credentials, urls, retry=retry, timeout=timeout, transport=transport)

@@ -12,8 +12,8 @@ adapters (the store's worker and sync, the emulator binding, the demo) reads the
 - ``DEFAULT_URL``: the API root a client uses unless told otherwise; ``base_urls(root)``: the URL
   keywords of its ``make_client`` for an API at *root*;
 - ``client_for(credentials, urls, ...)``: a client from credentials in ``CREDENTIAL_ENV``'s
-  order and URL keywords (default ``base_urls(DEFAULT_URL)``); ``client_from_env(environ,
-  root, ...)``: the same with the credentials read from *environ*;
+  order and URL keywords (default ``base_urls(DEFAULT_URL)``); for any marketplace,
+  :func:`claimflow.adapters.client_from_env` reads the credentials from the environment;
 - ``make_client`` / ``make_async_client``: its own factories (their arguments are the
   marketplace's);
 - the few facts the code around needs: ``MIN_INTERVAL`` (seconds between two calls, from its
@@ -81,18 +81,6 @@ class MarketplaceModule(Protocol):
         transport: httpx.BaseTransport | None = None,
     ) -> Client:
         """A client from *credentials* (in ``CREDENTIAL_ENV``'s order) and URL keywords."""
-        ...
-
-    def client_from_env(
-        self,
-        environ: Mapping[str, str],
-        root: str | None = None,
-        *,
-        retry: RetryPolicy | None = None,
-        timeout: float | httpx.Timeout = 10.0,
-        transport: httpx.BaseTransport | None = None,
-    ) -> Client:
-        """A client for the API at *root* with the credentials in *environ*."""
         ...
 
     def make_client(self, *args: Any, **kwargs: Any) -> Client:

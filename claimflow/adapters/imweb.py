@@ -96,7 +96,7 @@ from ._values import (
     Secret,
     check_base_url,
 )
-from ._wiring import Lists, check_credentials, credentials_from_env
+from ._wiring import Lists, check_credentials
 from .codecs.imweb import (
     ACTIONS,
     AUTO_REFUND_IMPOSSIBLE,
@@ -149,7 +149,6 @@ __all__ = [
     "base_urls",
     "claim_status_code",
     "client_for",
-    "client_from_env",
     "make_async_client",
     "make_client",
     "parse_action",
@@ -316,19 +315,3 @@ def client_for(
     key, secret = credentials
     where = dict(urls if urls is not None else base_urls(DEFAULT_URL))
     return make_client(key, secret, **where, retry=retry, timeout=timeout, transport=transport)
-
-
-def client_from_env(
-    environ: Mapping[str, str],
-    root: str | None = None,
-    *,
-    retry: RetryPolicy | None = None,
-    timeout: float | httpx.Timeout = 10.0,
-    transport: httpx.BaseTransport | None = None,
-) -> Client:
-    """A client for the API at *root* (default :data:`DEFAULT_URL`) with the credentials of
-    :data:`CREDENTIAL_ENV` in *environ* (:class:`~claimflow.exceptions.InvalidInputError` naming
-    the variables that are missing)."""
-    credentials = credentials_from_env(MARKETPLACE, CREDENTIAL_ENV, environ)
-    urls = base_urls(root or DEFAULT_URL)
-    return client_for(credentials, urls, retry=retry, timeout=timeout, transport=transport)

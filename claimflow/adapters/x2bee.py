@@ -85,7 +85,7 @@ from ._values import (
     OrderRef,
     Secret,
 )
-from ._wiring import Lists, check_credentials, credentials_from_env
+from ._wiring import Lists, check_credentials
 from .codecs.x2bee import (
     CLAIM_STATUS_CODES,
     CLAIM_TYPE_CODES,
@@ -146,7 +146,6 @@ __all__ = [
     "base_urls",
     "claim_status_code",
     "client_for",
-    "client_from_env",
     "make_async_client",
     "make_client",
     "order_status_code",
@@ -347,19 +346,3 @@ def client_for(
     (token,) = credentials
     where = dict(urls if urls is not None else base_urls(DEFAULT_URL))
     return make_client(token, **where, retry=retry, timeout=timeout, transport=transport)
-
-
-def client_from_env(
-    environ: Mapping[str, str],
-    root: str | None = None,
-    *,
-    retry: RetryPolicy | None = None,
-    timeout: float | httpx.Timeout = 10.0,
-    transport: httpx.BaseTransport | None = None,
-) -> Client:
-    """A client for the API at *root* (default :data:`DEFAULT_URL`) with the credentials of
-    :data:`CREDENTIAL_ENV` in *environ* (:class:`~claimflow.exceptions.InvalidInputError` naming
-    the variables that are missing)."""
-    credentials = credentials_from_env(MARKETPLACE, CREDENTIAL_ENV, environ)
-    urls = base_urls(root or DEFAULT_URL)
-    return client_for(credentials, urls, retry=retry, timeout=timeout, transport=transport)
