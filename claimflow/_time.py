@@ -201,7 +201,12 @@ def decide_as_of(
 
     :func:`claimflow.apply` also stamps its event with *now* when it is not given ``at``.
     """
-    ctx = _Context(None if now is None else aware(now, "now"), _calendar(calendar))
+    # no calendar: decision_calendar() makes Korea's when a rule first asks (the holidays extra
+    # is needed only then, not to decide actions no time rule reads)
+    ctx = _Context(
+        None if now is None else aware(now, "now"),
+        None if calendar is None else _calendar(calendar),
+    )
     token = _CONTEXT.set(ctx)
     try:
         yield

@@ -717,3 +717,31 @@ class TestProperties:
                             seen.add((key, after))
                             frontier.append((new, after))
         assert ([], True) == (again, any(after for _, after in seen))
+
+
+class TestWithoutTheHolidaysExtra:
+    def test_deciding_as_of_a_moment_needs_no_holidays_until_a_time_rule_asks(
+        self, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        """Without the holidays package (the time extra), decide_as_of still decides every action
+        no time rule reads (the CLI's check always decides inside it); only a rule that counts
+        business days (D5's delay window) asks for the extra, as a typed MissingExtraError."""
+
+        def missing(year: int) -> frozenset[dt.date]:
+            raise cf.MissingExtraError("no holidays", extra="time")
+
+        monkeypatch.setattr(_time, "_korean_public_holidays", missing)
+        op = cf.OrderProduct("OP-1", "toss", "DELIVERED", "SKU", 10_000)
+        with _time.decide_as_of(dt.datetime(2026, 3, 2, 10, tzinfo=SEOUL)):
+            decision = cf.check(op, "return.request", "BUYER", reason="변심")
+            paid = cf.OrderProduct(
+                "OP-2",
+                "toss",
+                "PREPARING",
+                "SKU",
+                10_000,
+                paid_at=dt.datetime(2026, 3, 2, 9, tzinfo=SEOUL),
+            )
+            with pytest.raises(cf.MissingExtraError) as e:
+                cf.check(paid, "order.delay", "SELLER", shipping_deadline=dt.date(2026, 3, 6))
+        assert (True, "time") == (decision.allowed, e.value.extra)
