@@ -894,11 +894,25 @@ def _emulate_help() -> str:
     )
 
 
+def _port(value: str) -> int:
+    """A TCP port for argparse: a bad one is a usage error (exit 2), not a bind traceback."""
+    try:
+        port = int(value)
+    except ValueError:
+        port = -1
+    if not 0 <= port <= 65535:  # the TCP port range
+        msg = f"not a TCP port (0-65535): {value!r}"
+        raise argparse.ArgumentTypeError(msg)
+    return port
+
+
 def _add_emulate(sub: Any) -> None:
     said = _emulate_help()
     emulate = sub.add_parser("emulate", help=said, description=said[0].upper() + said[1:] + ".")
     emulate.add_argument("marketplace", choices=[m.value for m in Marketplace])
-    emulate.add_argument("--port", type=int, default=8080, help="default: 8080")
+    emulate.add_argument(
+        "--port", type=_port, default=8080, help="0-65535 (0: any free); default: 8080"
+    )
     emulate.add_argument(
         "--seed", type=int, default=0, help="seeds the RNG of faults and orders; default: 0"
     )

@@ -623,6 +623,18 @@ class TestCommandLine:
             [x for x in listed if x in described],
         )
 
+    @pytest.mark.parametrize("port", ["99999", "-1", "http"])
+    def test_a_port_out_of_range_is_a_usage_error(
+        self, port: str, capsys: pytest.CaptureFixture[str]
+    ) -> None:
+        """emulate --port outside 0-65535 is a usage error naming it (exit 2), not a bind
+        traceback."""
+        from claimflow import cli  # noqa: PLC0415
+
+        with pytest.raises(SystemExit) as e:
+            cli.main(["emulate", "imweb", "--port", port])
+        assert (2, True) == (e.value.code, "not a TCP port" in capsys.readouterr().err)
+
     def test_building_the_parser_imports_no_emulator(self) -> None:
         """Building the command line's parser (so `--help`) imports neither the emulators nor
         their extra (starlette, uvicorn)."""
