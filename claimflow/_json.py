@@ -175,6 +175,9 @@ def from_json(data: object, cls: type[T]) -> T:
     from cattrs import transform_error  # noqa: PLC0415 - lazy: start-up
     from cattrs.errors import BaseValidationError  # noqa: PLC0415
 
+    if attrs.has(cls) and not isinstance(data, dict):
+        msg = f"{cls.__name__}: expected a JSON object, got {type(data).__name__} @ $"
+        raise InvalidInputError(msg, field="$")
     try:
         with _declared_annotations():
             return make_converter().structure(data, cls)

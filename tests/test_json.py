@@ -129,6 +129,18 @@ class TestStrict:
         with pytest.raises(cf.InvalidInputError, match="not JSON"):
             loads("{oops", cf.OrderProduct)
 
+    @pytest.mark.parametrize("text", ['[{"id": "OP-1"}]', '"OP-1"', "3", "null"])
+    def test_a_document_that_is_not_an_object_is_bad_input(self, text: str) -> None:
+        """A JSON list, string, number or null where an order product is read is
+        InvalidInputError saying an object was expected (no Python internals in the message)."""
+        with pytest.raises(cf.InvalidInputError) as e:
+            loads(text, cf.OrderProduct)
+        assert ("$", True, False) == (
+            e.value.field,
+            "expected a JSON object" in str(e.value),
+            "attribute" in str(e.value),
+        )
+
 
 class TestNoSideEffects:
     def test_annotations_stay_as_declared(self) -> None:
