@@ -21,7 +21,7 @@ from .._introspect import reachable_states
 from .._values import Claim, OrderProduct
 from .._vocab import SEOUL, Action, Actor, ClaimStatus, ClaimType, Marketplace, Status
 from ..adapters import OrderRef, RemoteAction, StatusCode
-from ..adapters.codecs import imweb, toss, x2bee
+from ..adapters.codecs import CODECS
 from ..exceptions import InvalidInputError
 from ._strategies import fresh_order_products, order_products, params_for
 
@@ -44,7 +44,7 @@ KINDS: Mapping[Marketplace, tuple[str, ...]] = {
     MP.X2BEE: ("details", "cost", "cancel_targets", "candidates", "action", "error"),
 }
 
-_SPECS = {MP.TOSS: toss.SPEC, MP.IMWEB: imweb.SPEC, MP.X2BEE: x2bee.SPEC}
+_SPECS = {mp: codec.SPEC for mp, codec in CODECS.items()}
 
 
 class Problem(StrEnum):
