@@ -782,12 +782,26 @@ def _no_deadline_text(op: OrderProduct, ko: bool) -> str:
             if ko
             else f"no deadline ({op.marketplace} documents no timers)"
         )
-    # Toss counts from when things happened: without the moment there is nothing to count from
-    return (
-        "기한을 셀 수 없음 (요청·결제·배송 시각(requested_at, paid_at, delivered_at)이 없습니다)"
-        if ko
-        else "deadline unknown (no requested_at / paid_at / delivered_at to count from)"
-    )
+    # a rule applies but the moment it counts from is unknown, or no rule applies in this state
+    claim = op.open_claim
+    missing: str | None = None
+    if claim is not None and claim.status is ClaimStatus.REQUESTED and claim.requested_at is None:
+        missing = "requested_at"  # D1/D4
+    elif op.status is Status.DELIVERED and claim is None and op.delivered_at is None:
+        missing = "delivered_at"  # D2
+    elif (
+        op.status in {Status.PAID, Status.PREPARING, Status.DELAYED}
+        and op.shipping_deadline is None
+        and op.paid_at is None
+    ):
+        missing = "paid_at"  # D3
+    if missing is not None:
+        return (
+            f"기한을 셀 수 없음 (기준 시각 {missing}이 없습니다)"
+            if ko
+            else f"deadline unknown (no {missing} to count from)"
+        )
+    return "지금 상태에는 기한이 없음" if ko else "nothing due in this state"
 
 
 def _due_text(now: Any, actor: Actor, entries: Sequence[Any], lang: str) -> str:

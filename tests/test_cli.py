@@ -513,8 +513,21 @@ class TestDue:
         claim = {"id": "c", "type": "RETURN", "status": "REQUESTED", "origin_status": "DELIVERED"}
         toss = {**_toss("op-toss", "DELIVERED"), "open_claim": claim}
         _, out = _due(tmp_path, capsys, [toss], "--now", NOW)
-        assert "기한을 셀 수 없음" in out
+        assert "기한을 셀 수 없음 (기준 시각 requested_at이 없습니다)" in out
         assert "자동 처리 기한이 없습니다" not in out
+
+    def test_a_toss_line_no_rule_applies_to_says_nothing_is_due(
+        self, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    ) -> None:
+        """A Toss line in a state no deadline rule counts in (a return being collected) says
+        nothing is due, not that a moment is missing."""
+        claim = {"id": "c", "type": "RETURN", "status": "APPROVED", "origin_status": "DELIVERED"}
+        toss = {**_toss("op-toss", "RETURN_COLLECTING"), "open_claim": claim}
+        _, out = _due(tmp_path, capsys, [toss], "--now", NOW, "--lang", "en")
+        assert ("nothing due in this state", False) == (
+            "nothing due in this state" if "nothing due in this state" in out else out,
+            "deadline unknown" in out,
+        )
 
     def test_stdin(
         self, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
