@@ -619,6 +619,28 @@ class EmulatorControls:
         self.core.reset_faults()
         self.core.clear_log()
 
+    def state_answer(
+        self, record: Record, ids: Mapping[str, object], wire: Mapping[str, object]
+    ) -> dict[str, object]:
+        """The control API's answer about one order product: its id, the marketplace's *ids*
+        for it, its status, open claim, version, how it shows on the wire (*wire*) and the refunds
+        made; in the control API's key convention (:func:`control_answer`)."""
+        op = record.op
+        return control_answer(
+            {
+                "order_product_id": op.id,
+                **ids,
+                "status": op.status.value,
+                "open_claim": None
+                if op.open_claim is None
+                # JSON as before: the claim's requested_at (a datetime, rules.md D1/D4) stays out
+                else attrs.asdict(op.open_claim, filter=lambda a, _: a.name != "requested_at"),
+                "version": op.version,
+                **wire,
+                "refunds": self.store.refunds(op.id),
+            }
+        )
+
     @property
     def app(self) -> Starlette:
         """The emulator's ASGI app; every request crosses its :class:`Guard` first."""

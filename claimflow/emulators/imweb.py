@@ -427,21 +427,8 @@ class ImwebEmulator(EmulatorControls):
 
     def _state(self, op_id: str) -> dict[str, object]:
         record = self.store.get(op_id)
-        op = record.op
-        return control_answer(
-            {
-                "order_product_id": op.id,
-                "order_no": record.order_id,
-                "status": op.status.value,
-                "open_claim": None
-                if op.open_claim is None
-                # JSON as before: the claim's requested_at (a datetime, rules.md D1/D4) stays out
-                else attrs.asdict(op.open_claim, filter=lambda a, _: a.name != "requested_at"),
-                "version": op.version,
-                "wire": attrs.asdict(wire_state(op)),
-                "refunds": self.store.refunds(op.id),
-            }
-        )
+        wire = {"wire": attrs.asdict(wire_state(record.op))}
+        return self.state_answer(record, {"order_no": record.order_id}, wire)
 
     def _make_app(self) -> Starlette:
         api = self.endpoint

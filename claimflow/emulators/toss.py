@@ -45,7 +45,6 @@ from ._core import (
     LoggedRequest,
     Record,
     SortedRun,
-    control_answer,
     dropped_response,
 )
 
@@ -482,22 +481,8 @@ class TossEmulator(EmulatorControls):
         return JSONResponse(self._state(record))
 
     def _state(self, record: Record) -> dict[str, object]:
-        op = record.op
-        return control_answer(
-            {
-                "order_product_id": op.id,
-                "order_id": record.order_id,
-                "ordered_at": record.ordered_at.isoformat(),
-                "status": op.status.value,
-                "open_claim": None
-                if op.open_claim is None
-                # JSON as before: the claim's requested_at (a datetime, rules.md D1/D4) stays out
-                else attrs.asdict(op.open_claim, filter=lambda a, _: a.name != "requested_at"),
-                "version": op.version,
-                "wire_status": self.wire_status(op.id),
-                "refunds": self.store.refunds(op.id),
-            }
-        )
+        ids = {"order_id": record.order_id, "ordered_at": record.ordered_at.isoformat()}
+        return self.state_answer(record, ids, {"wire_status": self.wire_status(record.op.id)})
 
     def _make_app(self) -> Starlette:
         api = self.endpoint

@@ -658,23 +658,10 @@ class X2beeEmulator(EmulatorControls):
         return JSONResponse(control_answer({"access_token": token, "expires_in": ttl}), 201)
 
     def _state(self, record: Record) -> dict[str, object]:
-        op: OrderProduct = record.op
-        return control_answer(
-            {
-                "order_product_id": op.id,
-                "order_id": record.order_id,
-                "goods_no": self._line(op.id).goods_no,
-                "item_id": op.item_id,
-                "status": op.status.value,
-                "open_claim": None
-                if op.open_claim is None
-                # JSON as before: the claim's requested_at (a datetime, rules.md D1/D4) stays out
-                else attrs.asdict(op.open_claim, filter=lambda a, _: a.name != "requested_at"),
-                "version": op.version,
-                "wire_status": self.wire_status(op.id),
-                "refunds": self.store.refunds(op.id),
-            }
-        )
+        op = record.op
+        ids = {"order_id": record.order_id, "goods_no": self._line(op.id).goods_no}
+        ids["item_id"] = op.item_id
+        return self.state_answer(record, ids, {"wire_status": self.wire_status(op.id)})
 
     def _make_app(self) -> Starlette:
         api = self.endpoint
