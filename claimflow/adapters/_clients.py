@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import AsyncIterator, Iterator
-from typing import TYPE_CHECKING, Any, Protocol, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, Protocol, TypeVar
 
 import attrs
 import httpx
@@ -155,9 +155,24 @@ class AsyncAdapter(Protocol):
         ...
 
 
-class _Base:
-    _spec: MarketplaceSpec
-    _retry: RetryPolicy
+H = TypeVar("H", httpx.Client, httpx.AsyncClient)
+
+
+class _Base(Generic[H]):
+    """What :class:`Client` and :class:`AsyncClient` share: the spec, the httpx client (its
+    boundary installed), the retry policy, a repr without secrets, and the flows they drive."""
+
+    _kind = "Client"  # what the repr calls it (a marketplace's subclass keeps the name)
+
+    def __init__(self, spec: MarketplaceSpec, http: H, *, retry: RetryPolicy | None = None) -> None:
+        self._spec = spec
+        self._http: H = http
+        self._retry = retry or RetryPolicy()
+        _boundary.install(http)
+
+    def __repr__(self) -> str:
+        base_url = _boundary.redact_url(self._http.base_url)
+        return f"<claimflow {self._spec.marketplace} {self._kind} base_url={base_url!r}>"
 
     @property
     def spec(self) -> MarketplaceSpec:
@@ -179,20 +194,8 @@ class _Base:
         return self._spec.read(self._spec, OrderRef(ref) if isinstance(ref, str) else ref)
 
 
-class Client(_Base):
+class Client(_Base[httpx.Client]):
     """An :class:`Adapter` over an ``httpx.Client`` (made by a marketplace's ``make_client``)."""
-
-    def __init__(
-        self, spec: MarketplaceSpec, http: httpx.Client, *, retry: RetryPolicy | None = None
-    ) -> None:
-        self._spec = spec
-        self._http = http
-        self._retry = retry or RetryPolicy()
-        _boundary.install(http)
-
-    def __repr__(self) -> str:
-        base_url = _boundary.redact_url(self._http.base_url)
-        return f"<claimflow {self._spec.marketplace} Client base_url={base_url!r}>"
 
     def perform(self, action: RemoteAction) -> ActionResult:
         """Carry out one decided action (see :func:`claimflow.adapters.apply_remote`)."""
@@ -290,22 +293,10 @@ class Client(_Base):
                 answer = self._send(step)
 
 
-class AsyncClient(_Base):
+class AsyncClient(_Base[httpx.AsyncClient]):
     """An :class:`AsyncAdapter` over an ``httpx.AsyncClient`` (made by ``make_async_client``)."""
 
-    def __init__(
-        self, spec: MarketplaceSpec, http: httpx.AsyncClient, *, retry: RetryPolicy | None = None
-    ) -> None:
-        self._spec = spec
-        self._http = http
-        self._retry = retry or RetryPolicy()
-        _boundary.install(http)
-
-    def __repr__(self) -> str:
-        return (
-            f"<claimflow {self._spec.marketplace} AsyncClient "
-            f"base_url={_boundary.redact_url(self._http.base_url)!r}>"
-        )
+    _kind = "AsyncClient"
 
     async def perform(self, action: RemoteAction) -> ActionResult:
         """Carry out one decided action (see :func:`claimflow.adapters.apply_remote_async`)."""
