@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import datetime as dt
 import json
 import logging
 import os
@@ -29,6 +28,7 @@ import httpx
 import pytest
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
+from wire_serving import DAY, ONCE, READ, Answer, call, mock_client, serving
 
 import claimflow as cf
 from claimflow.adapters import (
@@ -51,77 +51,10 @@ MP = cf.Marketplace
 PROFILE = os.environ.get("CLAIMFLOW_HYPOTHESIS_PROFILE", "ci")
 #: broken answers per marketplace and kind: a few seconds in CI, hundreds in a thorough run
 EXAMPLES = {"ci": 12, "dev": 60, "thorough": 400}.get(PROFILE, 12)
-ONCE = RetryPolicy(attempts=1, timeout=5.0, wait_initial=0.0, wait_max=0.0, wait_jitter=0.0)
 ALL_KINDS = [(mp.value, kind) for mp, kinds in KINDS.items() for kind in kinds]
-DAY = dt.date(2024, 5, 1)
 DEEP = b"[" * 100_000 + b"]" * 100_000
-Answer = Callable[[httpx.Request], httpx.Response]
 
 # --- serving answers to real adapters (as tests/test_wire.py does) -----------------------------
-
-
-def _token(request: httpx.Request) -> httpx.Response | None:
-    if request.url.path == "/token":
-        return httpx.Response(200, json={"access_token": "tok", "expires_in": 3600})
-    if request.url.path == "/v2/auth":
-        return httpx.Response(200, json={"msg": "SUCCESS", "code": 200, "access_token": "tok"})
-    return None
-
-
-def _client(mp: cf.Marketplace, answer: Answer, *, tokens: Answer | None = None) -> Any:
-    def handle(request: httpx.Request) -> httpx.Response:
-        issued = (tokens or _token)(request) if request.url.path in {"/token", "/v2/auth"} else None
-        return issued or answer(request)
-
-    transport = httpx.MockTransport(handle)
-    if mp is MP.TOSS:
-        return toss.make_client("client-id", "secret", retry=ONCE, transport=transport)
-    if mp is MP.IMWEB:
-        return imweb.make_client("key", "secret", retry=ONCE, transport=transport)
-    return x2bee.make_client("token", retry=ONCE, transport=transport)
-
-
-def _serving(main: Callable[[], httpx.Response], payload: WirePayload) -> Answer:
-    def answer(request: httpx.Request) -> httpx.Response:
-        path = request.url.path
-        for companion in payload.companions:
-            if companion.kind == "claims_page" and path.endswith("/claims"):
-                return companion.response()
-            order = companion.refs[0].order_id if companion.refs else None
-            if companion.kind == "prod_orders" and path == f"/v2/shop/orders/{order}/prod-orders":
-                return companion.response()
-        return main()
-
-    return answer
-
-
-READ: dict[cf.Marketplace, Callable[[Any], object]] = {
-    MP.TOSS: lambda a: a.list_claims(),
-    MP.IMWEB: lambda a: a.read(OrderRef("202400000001:100001")),
-    MP.X2BEE: lambda a: a.calculate_cost(OrderRef("OP1", "O1")),
-}
-
-
-def _call(adapter: Any, p: WirePayload) -> Any:
-    """The adapter call that reads payload *p*."""
-    mp, kind = p.marketplace, p.kind
-    if kind == "action":
-        return adapter.perform(p.action)
-    if kind == "error":
-        return READ[mp](adapter)
-    calls: dict[tuple[cf.Marketplace, str], Callable[[], object]] = {
-        (MP.TOSS, "claims_page"): lambda: list(adapter.iter_claims()),
-        (MP.TOSS, "orders_page"): lambda: list(
-            adapter.iter_order_products(OrderQuery(since=DAY, until=DAY))
-        ),
-        (MP.IMWEB, "orders_page"): lambda: list(adapter.iter_order_products(OrderQuery())),
-        (MP.IMWEB, "prod_orders"): lambda: [adapter.read(ref) for ref in p.refs],
-        (MP.X2BEE, "details"): lambda: adapter.read(p.refs[0]),
-        (MP.X2BEE, "cost"): lambda: adapter.calculate_cost(p.refs[0]),
-        (MP.X2BEE, "cancel_targets"): lambda: adapter.cancel_targets(p.refs[0].order_id),
-        (MP.X2BEE, "candidates"): lambda: adapter.option_candidates("G1", p.sources[0].item_id),
-    }
-    return calls[(mp, kind)]()
 
 
 def _outcome(call: Callable[[], object]) -> str:
@@ -237,8 +170,8 @@ class TestMalformedAnswers:
         def main() -> httpx.Response:
             return httpx.Response(status, content=content)
 
-        with _client(p.marketplace, _serving(main, p)) as adapter:
-            outcome = _outcome(lambda: _call(adapter, p))
+        with mock_client(p.marketplace, serving(main, p, by_id=False)) as adapter:
+            outcome = _outcome(lambda: call(adapter, p, every_page=True))
         event(outcome)  # --hypothesis-show-statistics: how the broken answers ended
         assert True is isinstance(outcome, str)
 
@@ -250,8 +183,8 @@ class TestMalformedAnswers:
     ) -> None:
         """Every payload claimflow.testing knows to be malformed raises a claimflow error."""
         m = data.draw(malformed_payloads(marketplace, kind))
-        with _client(m.valid.marketplace, _serving(m.response, m.valid)) as adapter:
-            outcome = _outcome(lambda: _call(adapter, m.valid))
+        with mock_client(m.valid.marketplace, serving(m.response, m.valid, by_id=False)) as adapter:
+            outcome = _outcome(lambda: call(adapter, m.valid, every_page=True))
         event(outcome)
         assert ("ok" != outcome, outcome) == (True, outcome)
 
@@ -281,7 +214,10 @@ class TestHostileShapes:
     @pytest.mark.parametrize("mp", list(MP))
     def test_deep_nesting_names_the_body(self, mp: cf.Marketplace) -> None:
         """An answer nested 100,000 deep is UnexpectedResponseError naming the body."""
-        with _client(mp, _fixed(DEEP)) as adapter, pytest.raises(cf.UnexpectedResponseError) as e:
+        with (
+            mock_client(mp, _fixed(DEEP)) as adapter,
+            pytest.raises(cf.UnexpectedResponseError) as e,
+        ):
             READ[mp](adapter)
         assert ("body", mp.value) == (e.value.field, e.value.marketplace)
 
@@ -299,7 +235,7 @@ class TestHostileShapes:
         """imweb page counts that are not small ASCII integers name the field."""
         body = _imweb({"list": [], "pagenation": paging})
         with (
-            _client(MP.IMWEB, _fixed(body)) as adapter,
+            mock_client(MP.IMWEB, _fixed(body)) as adapter,
             pytest.raises(cf.UnexpectedResponseError) as e,
         ):
             adapter.list_order_products(OrderQuery())
@@ -314,7 +250,7 @@ class TestHostileShapes:
             }
         )
         with (
-            _client(MP.IMWEB, _fixed(body)) as adapter,
+            mock_client(MP.IMWEB, _fixed(body)) as adapter,
             pytest.raises(cf.UnexpectedResponseError) as e,
         ):
             adapter.list_order_products(OrderQuery())
@@ -325,7 +261,7 @@ class TestHostileShapes:
         sent, so it is a TransportError."""
         big = b'{"access_token": "tok", "expires_in": ' + b"9" * 400 + b"}"
         with (
-            _client(MP.TOSS, _fixed(_toss_claims(None, False)), tokens=_fixed(big)) as adapter,
+            mock_client(MP.TOSS, _fixed(_toss_claims(None, False)), tokens=_fixed(big)) as adapter,
             pytest.raises(cf.TransportError) as e,
         ):
             adapter.list_claims()
@@ -335,7 +271,7 @@ class TestHostileShapes:
         """A Toss claims list that sends the same nextToken again ends in PagingError, in
         iter_claims and in read (which reads the order product, then pages its claims)."""
         with (
-            _client(MP.TOSS, _fixed(_toss_claims("same"))) as adapter,
+            mock_client(MP.TOSS, _fixed(_toss_claims("same"))) as adapter,
             pytest.raises(PagingError) as listed,
         ):
             list(adapter.iter_claims())
@@ -349,7 +285,7 @@ class TestHostileShapes:
             return httpx.Response(200, json=_toss_claims("same"))
 
         with (
-            _client(MP.TOSS, answer) as adapter,
+            mock_client(MP.TOSS, answer) as adapter,
             pytest.raises(PagingError) as read,
         ):
             adapter.read(OrderRef("OP1", "O1", DAY))
@@ -363,7 +299,7 @@ class TestHostileShapes:
             return httpx.Response(200, json=_toss_claims(f"t{next(counter)}"))
 
         with (
-            _client(MP.TOSS, answer) as adapter,
+            mock_client(MP.TOSS, answer) as adapter,
             paging_limit(7),
             pytest.raises(PagingError) as e,
         ):
@@ -373,7 +309,7 @@ class TestHostileShapes:
     def test_imweb_page_that_does_not_advance_ends(self) -> None:
         """imweb answering current_page 1 of 5 to every page ends in PagingError."""
         body = _imweb({"list": [], "pagenation": {"current_page": 1, "total_page": 5}})
-        with _client(MP.IMWEB, _fixed(body)) as adapter:
+        with mock_client(MP.IMWEB, _fixed(body)) as adapter:
             with pytest.raises(PagingError):
                 list(adapter.iter_order_products(OrderQuery()))
             with pytest.raises(PagingError):
@@ -403,7 +339,10 @@ class TestHostileShapes:
             return httpx.Response(200, json={})
 
         action = _write(mp)
-        with _client(mp, api, tokens=tokens) as adapter, pytest.raises(cf.MarketplaceError) as e:
+        with (
+            mock_client(mp, api, tokens=tokens) as adapter,
+            pytest.raises(cf.MarketplaceError) as e,
+        ):
             adapter.perform(action)
         assert (cf.TransportError, False, []) == (
             type(e.value),
@@ -418,7 +357,7 @@ class TestHostileShapes:
         """imweb's HTTP 401 without its envelope (a gateway page, foreign JSON, nothing) is
         AuthenticationError."""
         with (
-            _client(MP.IMWEB, _fixed(body, 401)) as adapter,
+            mock_client(MP.IMWEB, _fixed(body, 401)) as adapter,
             pytest.raises(cf.AuthenticationError),
         ):
             adapter.list_order_products(OrderQuery())
@@ -477,7 +416,7 @@ class TestWritesOnErrorBodies:
         p = data.draw(wire_payloads(mp, "action"))
         body = data.draw(st.sampled_from([*ERROR_BODIES[mp], *JUNK]))
         content = body if isinstance(body, bytes) else json.dumps(body).encode()
-        with _client(mp, lambda _r: httpx.Response(200, content=content)) as adapter:
+        with mock_client(mp, lambda _r: httpx.Response(200, content=content)) as adapter:
             try:
                 result = adapter.perform(p.action)
             except cf.ClaimflowError:

@@ -13,30 +13,27 @@ so a change in an adapter's mapping fails a test.
 from __future__ import annotations
 
 import asyncio
-import datetime as dt
 from collections.abc import Callable, Sequence
 from typing import Any
 
 import attrs
-import httpx
 import pytest
 from hypothesis import Phase, given, settings
 from hypothesis import strategies as st
+from wire_serving import (
+    call,
+    mock_async_client,
+    mock_client,
+    serving,
+)
 
 import claimflow as cf
 from claimflow.adapters import (
     ActionResult,
-    AsyncClient,
-    Client,
     ItemResult,
-    OrderQuery,
     OrderRef,
     RemoteClaim,
     RemoteOrderProduct,
-    RetryPolicy,
-    imweb,
-    toss,
-    x2bee,
 )
 from claimflow.testing import (
     KINDS,
@@ -51,115 +48,22 @@ from claimflow.testing import (
 MP, S, CS, CT = cf.Marketplace, cf.Status, cf.ClaimStatus, cf.ClaimType
 
 #: one attempt, no waiting: an error answer is raised at once
-ONCE = RetryPolicy(attempts=1, timeout=5.0, wait_initial=0.0, wait_max=0.0, wait_jitter=0.0)
-
-Answer = Callable[[httpx.Request], httpx.Response]
 
 
 # --- serving payloads to real adapters ----------------------------------------------------------
 
 
-def _token(request: httpx.Request) -> httpx.Response | None:
-    if request.url.path == "/token":  # Toss's token host
-        return httpx.Response(200, json={"access_token": "tok", "expires_in": 3600})
-    if request.url.path == "/v2/auth":  # imweb
-        return httpx.Response(200, json={"msg": "SUCCESS", "code": 200, "access_token": "tok"})
-    return None
-
-
-def _transport(answer: Answer) -> httpx.MockTransport:
-    return httpx.MockTransport(lambda request: _token(request) or answer(request))
-
-
-def _client(mp: cf.Marketplace, answer: Answer) -> Client:
-    transport = _transport(answer)
-    if mp is MP.TOSS:
-        return toss.make_client("client-id", "secret", retry=ONCE, transport=transport)
-    if mp is MP.IMWEB:
-        return imweb.make_client("key", "secret", retry=ONCE, transport=transport)
-    return x2bee.make_client("token", retry=ONCE, transport=transport)
-
-
-def _async_client(mp: cf.Marketplace, answer: Answer) -> AsyncClient:
-    sync = _transport(answer)
-
-    class Async(httpx.AsyncBaseTransport):
-        async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-            await request.aread()
-            return sync.handle_request(request)
-
-    if mp is MP.TOSS:
-        return toss.make_async_client("client-id", "secret", retry=ONCE, transport=Async())
-    if mp is MP.IMWEB:
-        return imweb.make_async_client("key", "secret", retry=ONCE, transport=Async())
-    return x2bee.make_async_client("token", retry=ONCE, transport=Async())
-
-
-def _serving(main: Callable[[], httpx.Response], payload: WirePayload) -> Answer:
-    """*main* for every call, except the companions' calls: Toss's claims list beside an orders
-    page, imweb's prod-orders of each order on a page."""
-
-    def answer(request: httpx.Request) -> httpx.Response:
-        path = request.url.path
-        if payload.kind == "orders_page" and "/orders/products/" in path:
-            # Toss reads one order product by id (§5.1): its row of the page
-            op_id = path.rsplit("/", 1)[1]
-            rows = payload.body["success"]["results"]
-            row = next(r for r in rows if r["orderProductId"] == op_id)
-            return httpx.Response(200, json={"resultType": "SUCCESS", "success": row})
-        for companion in payload.companions:
-            if companion.kind == "claims_page" and path.endswith("/claims"):
-                return companion.response()
-            order = companion.refs[0].order_id if companion.refs else None
-            if companion.kind == "prod_orders" and path == f"/v2/shop/orders/{order}/prod-orders":
-                return companion.response()
-        return main()
-
-    return answer
-
-
-DAY = dt.date(2024, 5, 1)
-#: a read for the answers valid for any call (errors): one each marketplace's tests use
-READ: dict[cf.Marketplace, Callable[[Any], object]] = {
-    MP.TOSS: lambda a: a.list_claims(),
-    MP.IMWEB: lambda a: a.read(OrderRef("202400000001:100001")),
-    MP.X2BEE: lambda a: a.calculate_cost(OrderRef("OP1", "O1")),
-}
-
-
-def _call(adapter: Any, p: WirePayload) -> Any:
-    """The adapter call that reads payload *p* (a page, one order product, an action ...)."""
-    mp, kind = p.marketplace, p.kind
-    if kind == "action":
-        return adapter.perform(p.action)
-    if kind == "error":
-        return READ[mp](adapter)
-    calls: dict[tuple[cf.Marketplace, str], Callable[[], object]] = {
-        (MP.TOSS, "claims_page"): adapter.list_claims,
-        (MP.TOSS, "orders_page"): lambda: adapter.list_order_products(
-            OrderQuery(since=DAY, until=DAY)
-        ),
-        (MP.IMWEB, "orders_page"): lambda: adapter.list_order_products(OrderQuery()),
-        (MP.IMWEB, "prod_orders"): lambda: [adapter.read(ref) for ref in p.refs],
-        (MP.X2BEE, "details"): lambda: adapter.read(p.refs[0]),
-        (MP.X2BEE, "cost"): lambda: adapter.calculate_cost(p.refs[0]),
-        (MP.X2BEE, "cancel_targets"): lambda: adapter.cancel_targets(p.refs[0].order_id),
-        (MP.X2BEE, "candidates"): lambda: adapter.option_candidates("G1", p.sources[0].item_id),
-    }
-    return calls[(mp, kind)]()
-
-
 def _read_back(p: WirePayload) -> Any:
-    with _client(p.marketplace, _serving(p.response, p)) as adapter:
-        return _call(adapter, p)
+    with mock_client(p.marketplace, serving(p.response, p)) as adapter:
+        return call(adapter, p)
 
 
 def _raised(m: Malformed) -> cf.UnexpectedResponseError:
     with (
-        _client(m.valid.marketplace, _serving(m.response, m.valid)) as adapter,
+        mock_client(m.valid.marketplace, serving(m.response, m.valid)) as adapter,
         pytest.raises(cf.UnexpectedResponseError) as e,
     ):
-        _call(adapter, m.valid)
+        call(adapter, m.valid)
     return e.value
 
 
@@ -282,7 +186,7 @@ class TestToss:
     def test_read_round_trip(self, p: WirePayload) -> None:
         """Reading each order product back (its order row, then its order's claims) gives its
         status, its open claim exactly (the order code refines APPROVED) and its closed claims."""
-        with _client(MP.TOSS, _serving(p.response, p)) as adapter:
+        with mock_client(MP.TOSS, serving(p.response, p)) as adapter:
             remotes = [adapter.read(ref) for ref in p.refs]
         expected = [
             (
@@ -495,8 +399,8 @@ class TestProperties:
         p = data.draw(wire_payloads(marketplace, kind))
 
         async def read_async() -> object:
-            async with _async_client(p.marketplace, _serving(p.response, p)) as adapter:
-                result = _call(adapter, p)
+            async with mock_async_client(p.marketplace, serving(p.response, p)) as adapter:
+                result = call(adapter, p)
                 return [await r for r in result] if isinstance(result, list) else await result
 
         assert _outcome(lambda: _read_back(p)) == _outcome(lambda: asyncio.run(read_async()))
@@ -510,9 +414,9 @@ class TestProperties:
         rnd.shuffle(items)
         body = {**claims.body, "success": {**claims.body["success"], "items": items}}
         shuffled = attrs.evolve(p, companions=(attrs.evolve(claims, body=body),))
-        with _client(MP.TOSS, _serving(p.response, p)) as a:
+        with mock_client(MP.TOSS, serving(p.response, p)) as a:
             before = [a.read(ref) for ref in p.refs]
-        with _client(MP.TOSS, _serving(p.response, shuffled)) as a:
+        with mock_client(MP.TOSS, serving(p.response, shuffled)) as a:
             after = [a.read(ref) for ref in p.refs]
         assert before == after
 
